@@ -1,0 +1,81 @@
+/* module.c: strop._engine, the C engine's Python module.
+ *
+ * Multi-phase initialisation (PEP 489); the module holds the engine's types
+ * and a few functions for tests (the allocation fault switch) and for
+ * reporting which clock the engine uses.
+ */
+#include "compat.h"
+
+#include "clock.h"
+#include "mem.h"
+#include "tracer.h"
+
+static PyObject *
+engine_clock_info(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    strop_clock_init();
+    return Py_BuildValue("{s:s,s:d,s:d}", "source", strop_clock_use_tsc ? "tsc" : "monotonic",
+                         "ns_per_tick", strop_clock_ns_per_tick, "read_cost_ns",
+                         strop_clock_read_cost() * strop_clock_ns_per_tick);
+}
+
+static PyObject *
+engine_fail_alloc_after(PyObject *module, PyObject *args)
+{
+    long n;
+    int sticky = 0;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "l|p", &n, &sticky))
+        return NULL;
+    strop_mem_fail_after(n, sticky);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef engine_methods[] = {
+    {"clock_info", engine_clock_info, METH_NOARGS,
+     "clock_info()\n--\n\nThe tick source, its calibration and the cost of one read."},
+    {"_fail_alloc_after", engine_fail_alloc_after, METH_VARARGS,
+     "_fail_alloc_after(n, sticky=False)\n--\n\nTests only: make the engine's n-th "
+     "allocation from now fail (0 switches it off)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+engine_exec(PyObject *module)
+{
+    PyObject *tracer = strop_tracer_type_new(module);
+    if (tracer == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "Tracer", tracer) < 0) {
+        Py_DECREF(tracer);
+        return -1;
+    }
+    if (PyModule_AddIntConstant(module, "HAVE_MONITORING", STROP_HAVE_MONITORING) < 0 ||
+        PyModule_AddIntConstant(module, "HAVE_EVALFRAME", STROP_HAVE_EVALFRAME) < 0)
+        return -1;
+    return 0;
+}
+
+static PyModuleDef_Slot engine_slots[] = {
+    {Py_mod_exec, (void *)engine_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef engine_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "strop._engine",
+    .m_doc = "strop's C engine: tracer, call tree, clocks and file writers.",
+    .m_size = 0,
+    .m_methods = engine_methods,
+    .m_slots = engine_slots,
+};
+
+/* Exported whatever -fvisibility says: 3.8's PyMODINIT_FUNC does not say it. */
+__attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__engine(void);
+
+__attribute__((visibility("default"))) PyMODINIT_FUNC
+PyInit__engine(void)
+{
+    return PyModuleDef_Init(&engine_module);
+}

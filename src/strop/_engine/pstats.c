@@ -1,0 +1,135 @@
+/* pstats.c: marshal encoding of a pstats dict (see pstats.h). */
+#include "pstats.h"
+
+#include <string.h>
+
+#include "mem.h"
+
+static void
+put_int32(FILE *out, int32_t value)
+{
+    uint32_t v = (uint32_t)value;
+    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    fwrite(b, 1, 4, out);
+}
+
+/* An int: 'i' when it fits in 32 bits, else 'l' with base-2**15 digits. */
+static void
+put_uint(FILE *out, uint64_t value)
+{
+    if (value <= INT32_MAX) {
+        fputc('i', out);
+        put_int32(out, (int32_t)value);
+        return;
+    }
+    {
+        unsigned char digits[2 * 5];
+        int n = 0;
+        while (value) {
+            uint16_t d = (uint16_t)(value & 0x7fff);
+            digits[2 * n] = (unsigned char)d;
+            digits[2 * n + 1] = (unsigned char)(d >> 8);
+            value >>= 15;
+            n++;
+        }
+        fputc('l', out);
+        put_int32(out, n);
+        fwrite(digits, 1, (size_t)(2 * n), out);
+    }
+}
+
+static void
+put_float(FILE *out, double value)
+{
+    unsigned char b[8];
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(bits >> (8 * i));
+    fputc('g', out);
+    fwrite(b, 1, 8, out);
+}
+
+static void
+put_str(FILE *out, const char *s, size_t len)
+{
+    fputc('u', out);
+    put_int32(out, (int32_t)len);
+    fwrite(s, 1, len, out);
+}
+
+static void
+put_key(FILE *out, const StropLabel *label)
+{
+    fputc('(', out);
+    put_int32(out, 3);
+    put_str(out, label->file, label->file_len);
+    put_uint(out, label->line > 0 ? (uint64_t)label->line : 0);
+    put_str(out, label->name, label->name_len);
+}
+
+static int
+is_written(const StropLabel *labels, const StropFuncStats *funcs, uint32_t f)
+{
+    return labels[f].file != NULL && funcs[f].nc > 0;
+}
+
+int
+strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats *funcs,
+                   uint32_t n_funcs, const StropEdgeStats *edges, size_t n_edges,
+                   double seconds_per_tick)
+{
+    /* Edges grouped by callee: first[f] .. first[f+1] in `order`. */
+    size_t *first = strop_calloc((size_t)n_funcs + 1, sizeof *first);
+    size_t *order = strop_malloc((n_edges ? n_edges : 1) * sizeof *order);
+    int status = -1;
+    if (first == NULL || order == NULL)
+        goto done;
+    for (size_t e = 0; e < n_edges; e++)
+        first[edges[e].callee + 1]++;
+    for (uint32_t f = 0; f < n_funcs; f++)
+        first[f + 1] += first[f];
+    {
+        size_t *fill = strop_malloc(((size_t)n_funcs + 1) * sizeof *fill);
+        if (fill == NULL)
+            goto done;
+        memcpy(fill, first, ((size_t)n_funcs + 1) * sizeof *fill);
+        for (size_t e = 0; e < n_edges; e++)
+            order[fill[edges[e].callee]++] = e;
+        strop_free(fill);
+    }
+
+    fputc('{', out);
+    for (uint32_t f = 0; f < n_funcs; f++) {
+        if (!is_written(labels, funcs, f))
+            continue;
+        put_key(out, &labels[f]);
+        fputc('(', out);
+        put_int32(out, 5);
+        put_uint(out, funcs[f].cc);
+        put_uint(out, funcs[f].nc);
+        put_float(out, (double)funcs[f].tt * seconds_per_tick);
+        put_float(out, (double)funcs[f].ct * seconds_per_tick);
+        fputc('{', out);
+        for (size_t i = first[f]; i < first[f + 1]; i++) {
+            const StropEdgeStats *edge = &edges[order[i]];
+            if (!is_written(labels, funcs, edge->caller) || edge->nc == 0)
+                continue;
+            put_key(out, &labels[edge->caller]);
+            fputc('(', out);
+            put_int32(out, 4);
+            put_uint(out, edge->nc);
+            put_uint(out, edge->cc);
+            put_float(out, (double)edge->tt * seconds_per_tick);
+            put_float(out, (double)edge->ct * seconds_per_tick);
+        }
+        fputc('0', out);
+    }
+    fputc('0', out);
+    status = (ferror(out) || fflush(out) != 0) ? -1 : 0;
+done:
+    strop_free(first);
+    strop_free(order);
+    return status;
+}

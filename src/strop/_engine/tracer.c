@@ -1,0 +1,1394 @@
+/* tracer.c: the deterministic profiler (see tracer.h).
+ *
+ * The hot path, whatever the mechanism, is enter() and leave(): read the
+ * cheap clock once, find the child node of the current one by key (one
+ * pointer compare in the common case), push or pop a frame of the thread's
+ * own stack.  Nothing is allocated per call: stacks grow by doubling, nodes
+ * come from the tree's array.  The first call of a function names it: that is
+ * the only place hooks call the Python C API, with any exception in flight
+ * saved around it.
+ *
+ * Time is per thread: each thread keeps a virtual clock that advances by the
+ * ticks between two of its events, less the measured cost of one event (so
+ * the profiler's own cost is not charged to the program).  In CPU mode a gap
+ * longer than CPU_SYNC_NS is checked against the thread's CPU clock, and only
+ * the CPU time it really used is added: reading that clock costs a system
+ * call, so it is read only when a thread may have slept or waited.
+ */
+#include "tracer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cct.h"
+#include "clock.h"
+#include "mem.h"
+#include "pstats.h"
+
+#define CPU_SYNC_NS 20000.0
+#define KIND_PY 0
+#define KIND_C 1
+
+typedef struct StropFrame {
+    uintptr_t key;
+    uint32_t node;
+    uint64_t start; /* virtual ticks at the call */
+    uint64_t child; /* virtual ticks spent in finished callees */
+} StropFrame;
+
+typedef struct StropThread {
+    PyThreadState *tstate; /* identity only, never dereferenced after exit */
+    unsigned long ident;
+    StropFrame *stack;
+    uint32_t depth, cap;
+    uint32_t generation; /* bumped when the stack is flushed */
+    uint64_t last_ticks; /* raw ticks at the thread's last event */
+    uint64_t virt;       /* the thread's virtual clock, in ticks */
+    uint64_t cpu_sync_ns, virt_at_sync;
+    uintptr_t stack_floor; /* evalframe: lowest C stack address we go to */
+    struct StropThread *next;
+} StropThread;
+
+typedef enum { MECH_NONE, MECH_SETPROFILE, MECH_MONITORING, MECH_EVALFRAME } Mechanism;
+
+typedef struct Tracer {
+    PyObject_HEAD
+    StropTree tree;
+    int builtins, cpu;
+    Mechanism want;   /* chosen at __init__ */
+    Mechanism mech;   /* while enabled */
+    int enabled;
+    int stopped;      /* a fault stopped the recording: hooks do nothing */
+    StropThread *threads, *last_thread;
+    double event_cost; /* ticks of one event of our own work */
+    double sync_ticks; /* CPU mode: gaps above this are checked */
+    uint64_t events;
+    PyObject *labels;      /* list, index = function: (file, line, name) or None */
+    PyObject *label_index; /* dict: label -> function index */
+    PyObject *keep;        /* list of keys' objects kept alive (code objects) */
+    PyObject *warnings;    /* list of str: what strop could not see */
+    PyObject *saved_threading_profile;
+    struct Tracer *paused; /* the tracer this one paused at enable() */
+    int tool_id;
+    uint64_t enable_ticks, recorded_ticks;
+} Tracer;
+
+/* The tracer that records now, or NULL.  Protected by the GIL. */
+static Tracer *active = NULL;
+/* Bumped at every enable and disable: an evalframe hook that started under an
+ * older epoch leaves no mark when it returns.  Protected by the GIL. */
+static uint64_t epoch = 0;
+#if STROP_HAVE_EVALFRAME
+/* The frame evaluator we chained to (NULL: the default).  GIL. */
+static StropEvalFunc chained_eval = NULL;
+#endif
+
+static void warn_once(Tracer *self, const char *message);
+static void flush_thread(Tracer *self, StropThread *th);
+
+/* ---- threads and time ------------------------------------------------- */
+
+static StropThread *
+thread_new(Tracer *self, PyThreadState *tstate)
+{
+    StropThread *th = strop_calloc(1, sizeof *th);
+    if (th == NULL)
+        return NULL;
+    th->cap = 64;
+    th->stack = strop_malloc(th->cap * sizeof *th->stack);
+    if (th->stack == NULL) {
+        strop_free(th);
+        return NULL;
+    }
+    th->tstate = tstate;
+    th->ident = (unsigned long)tstate->thread_id;
+    th->last_ticks = strop_clock_ticks();
+    th->cpu_sync_ns = self->cpu ? strop_clock_thread_cpu_ns() : 0;
+    {
+        /* The floor under which the evalframe hook stops recursing. */
+        pthread_attr_t attr;
+        void *addr;
+        size_t size;
+        th->stack_floor = 0;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+                size_t margin = size / 4 > (256u << 10) ? (256u << 10) : size / 4;
+                th->stack_floor = (uintptr_t)addr + margin;
+                if (size > (1u << 20))
+                    th->stack_floor = (uintptr_t)addr + (512u << 10);
+            }
+            pthread_attr_destroy(&attr);
+        }
+    }
+    th->next = self->threads;
+    self->threads = th;
+    return th;
+}
+
+/* The record of the running thread, created on first sight; NULL when out of
+ * memory (the tracer is then stopped). */
+static inline StropThread *
+thread_of(Tracer *self, PyThreadState *tstate)
+{
+    StropThread *th = self->last_thread;
+    if (th != NULL && th->tstate == tstate)
+        return th;
+    for (th = self->threads; th != NULL; th = th->next) {
+        if (th->tstate == tstate)
+            break;
+    }
+    if (th == NULL) {
+        th = thread_new(self, tstate);
+        if (th == NULL) {
+            self->stopped = 1;
+            warn_once(self, "out of memory for a thread's stack: recording stopped");
+            return NULL;
+        }
+    }
+    self->last_thread = th;
+    return th;
+}
+
+/* Advances and returns the thread's virtual clock: one per event. */
+static inline uint64_t
+thread_now(Tracer *self, StropThread *th)
+{
+    uint64_t t = strop_clock_ticks();
+    uint64_t raw = t > th->last_ticks ? t - th->last_ticks : 0;
+    uint64_t d = raw > self->event_cost ? raw - (uint64_t)self->event_cost : 0;
+    th->last_ticks = t;
+    self->events++;
+    if (self->cpu && (double)raw > self->sync_ticks) {
+        uint64_t cpu = strop_clock_thread_cpu_ns();
+        double used = (double)(cpu - th->cpu_sync_ns) / strop_clock_ns_per_tick;
+        double given = (double)(th->virt - th->virt_at_sync);
+        double add = used - given;
+        if (add < 0)
+            add = 0;
+        if (add < (double)d)
+            d = (uint64_t)add;
+        th->virt += d;
+        th->cpu_sync_ns = cpu;
+        th->virt_at_sync = th->virt;
+        return th->virt;
+    }
+    th->virt += d;
+    return th->virt;
+}
+
+/* ---- naming functions (the slow path of a first call) ------------------ */
+
+/* cProfile's name of a C function, so that both tools' files agree:
+ * "<built-in method builtins.len>", "<method 'append' of 'list' objects>".
+ * Returns a new reference or NULL with an exception set. */
+static PyObject *
+c_function_name(PyMethodDef *ml, PyObject *self_obj, PyObject *module)
+{
+    if (self_obj == NULL) {
+        PyObject *modname = NULL;
+        if (module != NULL && PyUnicode_Check(module)) {
+            modname = Py_NewRef(module);
+        }
+        else if (module != NULL && PyModule_Check(module)) {
+            modname = PyModule_GetNameObject(module);
+            if (modname == NULL)
+                PyErr_Clear();
+        }
+        if (modname != NULL) {
+            if (PyUnicode_CompareWithASCIIString(modname, "builtins") != 0) {
+                PyObject *r = PyUnicode_FromFormat("<%U.%s>", modname, ml->ml_name);
+                Py_DECREF(modname);
+                return r;
+            }
+            Py_DECREF(modname);
+        }
+        return PyUnicode_FromFormat("<%s>", ml->ml_name);
+    }
+    {
+        PyObject *name = PyUnicode_FromString(ml->ml_name);
+        if (name != NULL) {
+            PyObject *found = _PyType_Lookup(Py_TYPE(self_obj), name); /* borrowed */
+            Py_DECREF(name);
+            if (found != NULL) {
+                PyObject *r;
+                Py_INCREF(found);
+                r = PyObject_Repr(found);
+                Py_DECREF(found);
+                if (r != NULL)
+                    return r;
+            }
+        }
+        PyErr_Clear();
+        if (module != NULL && PyUnicode_Check(module))
+            return PyUnicode_FromFormat("<built-in method %S.%s>", module, ml->ml_name);
+        return PyUnicode_FromFormat("<built-in method %s>", ml->ml_name);
+    }
+}
+
+/* The (file, line, name) label of a key's function.  `obj` is the code object
+ * (KIND_PY) or the PyCFunction / bound self (KIND_C, see enter_c()).  New
+ * reference or NULL with an exception set. */
+static PyObject *
+make_label(int kind, PyObject *obj, PyMethodDef *ml, PyObject *c_self, PyObject *c_module)
+{
+    if (kind == KIND_PY) {
+        PyCodeObject *code = (PyCodeObject *)obj;
+        return Py_BuildValue("(OiO)", code->co_filename, code->co_firstlineno, code->co_name);
+    }
+    {
+        PyObject *name = c_function_name(ml, c_self, c_module), *label;
+        if (name == NULL)
+            return NULL;
+        label = Py_BuildValue("(siN)", "~", 0, name);
+        return label;
+    }
+}
+
+/* Finds or makes the function of a key seen for the first time.  Returns its
+ * index; on a fault the tracer is stopped and STROP_NONE returned. */
+static uint32_t
+new_function(Tracer *self, uintptr_t key, int kind, PyObject *obj, PyMethodDef *ml,
+             PyObject *c_self, PyObject *c_module)
+{
+    StropErr err;
+    PyObject *label = NULL, *found;
+    uint32_t canon = STROP_NONE, f;
+
+    if (self->tree.n_funcs >= self->tree.max_funcs)
+        return strop_tree_func_add(&self->tree, key, STROP_NONE);
+    strop_err_save(&err);
+    label = make_label(kind, obj, ml, c_self, c_module);
+    if (label == NULL)
+        goto fail;
+    found = PyDict_GetItemWithError(self->label_index, label); /* borrowed */
+    if (found != NULL) {
+        canon = (uint32_t)PyLong_AsUnsignedLong(found);
+    }
+    else if (PyErr_Occurred()) {
+        goto fail;
+    }
+    f = strop_tree_func_add(&self->tree, key, canon);
+    if (f == STROP_NONE)
+        goto fail;
+    if (f != STROP_OVERFLOW_FUNC) {
+        /* Keep the key's object alive: a freed code object's address could be
+         * reused by another function, which would then be counted as this. */
+        if (kind == KIND_PY && PyList_Append(self->keep, obj) < 0)
+            goto fail;
+        if (canon == STROP_NONE) {
+            PyObject *index = PyLong_FromUnsignedLong(f);
+            int rc;
+            if (index == NULL)
+                goto fail;
+            rc = PyDict_SetItem(self->label_index, label, index);
+            Py_DECREF(index);
+            if (rc < 0)
+                goto fail;
+            while (PyList_GET_SIZE(self->labels) <= (Py_ssize_t)f) {
+                if (PyList_Append(self->labels, Py_None) < 0)
+                    goto fail;
+            }
+            Py_INCREF(label);
+            PyList_SetItem(self->labels, f, label);
+        }
+    }
+    Py_DECREF(label);
+    strop_err_restore(&err);
+    return f;
+fail:
+    Py_XDECREF(label);
+    strop_err_restore(&err);
+    self->stopped = 1;
+    warn_once(self, "out of memory while naming a function: recording stopped");
+    return STROP_NONE;
+}
+
+/* ---- the hot path ---------------------------------------------------- */
+
+/* A call of function `key` on thread `th`.  `obj`, `ml`, `c_self`, `c_module`
+ * serve only to name a function seen for the first time. */
+static inline void
+enter(Tracer *self, StropThread *th, uintptr_t key, int kind, PyObject *obj, PyMethodDef *ml,
+      PyObject *c_self, PyObject *c_module)
+{
+    uint64_t now = thread_now(self, th);
+    uint32_t parent = th->depth ? th->stack[th->depth - 1].node : STROP_ROOT;
+    uint32_t child = strop_tree_child_find(&self->tree, parent, key);
+    StropFrame *frame;
+
+    if (child == STROP_NONE) {
+        uint32_t f = strop_tree_func_find(&self->tree, key);
+        if (f == STROP_NONE) {
+            f = new_function(self, key, kind, obj, ml, c_self, c_module);
+            if (f == STROP_NONE)
+                return;
+        }
+        child = strop_tree_child_add(&self->tree, parent, key, f);
+        if (child == STROP_NONE) {
+            self->stopped = 1;
+            warn_once(self, "out of memory for the call tree: recording stopped");
+            return;
+        }
+    }
+    if (th->depth == th->cap) {
+        StropFrame *stack = strop_realloc(th->stack, 2 * (size_t)th->cap * sizeof *stack);
+        if (stack == NULL) {
+            self->stopped = 1;
+            warn_once(self, "out of memory for a thread's stack: recording stopped");
+            return;
+        }
+        th->stack = stack;
+        th->cap *= 2;
+    }
+    frame = &th->stack[th->depth++];
+    frame->key = key;
+    frame->node = child;
+    frame->start = now;
+    frame->child = 0;
+}
+
+/* Closes the top frame at virtual time `now`. */
+static inline void
+pop_frame(Tracer *self, StropThread *th, uint64_t now)
+{
+    StropFrame *frame = &th->stack[--th->depth];
+    StropNode *node = &self->tree.nodes[frame->node];
+    uint64_t elapsed = now > frame->start ? now - frame->start : 0;
+    node->calls++;
+    node->total_ticks += elapsed;
+    node->self_ticks += elapsed > frame->child ? elapsed - frame->child : 0;
+    if (th->depth)
+        th->stack[th->depth - 1].child += elapsed;
+}
+
+/* A return from function `key`.  Events the tracer missed (a hook that was
+ * replaced for a while, a tracer enabled mid-call) must not corrupt the tree:
+ * a return of a function that is not on the stack is ignored, and frames
+ * above the one returning are closed with it. */
+static inline void
+leave(Tracer *self, StropThread *th, uintptr_t key)
+{
+    uint64_t now = thread_now(self, th);
+    uint32_t d = th->depth;
+    if (d == 0)
+        return;
+    if (th->stack[d - 1].key != key) {
+        while (d > 0 && th->stack[d - 1].key != key)
+            d--;
+        if (d == 0)
+            return;
+        while (th->depth > d)
+            pop_frame(self, th, now);
+    }
+    pop_frame(self, th, now);
+}
+
+static void
+flush_thread(Tracer *self, StropThread *th)
+{
+    if (th->depth) {
+        uint64_t now = thread_now(self, th);
+        while (th->depth)
+            pop_frame(self, th, now);
+    }
+    th->generation++;
+}
+
+/* ---- mechanism 1: the C profile hook (3.8 to 3.11) ------------------- */
+
+static int
+profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    Tracer *self = (Tracer *)obj;
+    StropThread *th;
+    if (self->stopped || self != active)
+        return 0;
+    th = thread_of(self, PyThreadState_Get());
+    if (th == NULL)
+        return 0;
+    switch (what) {
+    case PyTrace_CALL: {
+        PyCodeObject *code = strop_frame_code(frame);
+        enter(self, th, (uintptr_t)code, KIND_PY, (PyObject *)code, NULL, NULL, NULL);
+        break;
+    }
+    case PyTrace_RETURN:
+        leave(self, th, (uintptr_t)strop_frame_code(frame));
+        break;
+    case PyTrace_C_CALL:
+        if (self->builtins && PyCFunction_Check(arg)) {
+            PyCFunctionObject *fn = (PyCFunctionObject *)arg;
+            enter(self, th, (uintptr_t)fn->m_ml, KIND_C, arg, fn->m_ml, fn->m_self,
+                  fn->m_module);
+        }
+        break;
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+        if (self->builtins && PyCFunction_Check(arg))
+            leave(self, th, (uintptr_t)((PyCFunctionObject *)arg)->m_ml);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* threading.setprofile() target: the first event of a thread started while
+ * recording installs the C hook on that thread, then counts as a call. */
+static PyObject *
+Tracer_thread_bootstrap(Tracer *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 3 && self == active && !self->stopped && PyFrame_Check(args[0])) {
+        PyEval_SetProfile(profile_hook, (PyObject *)self);
+        if (PyUnicode_Check(args[1]) && PyUnicode_CompareWithASCIIString(args[1], "call") == 0)
+            profile_hook((PyObject *)self, (PyFrameObject *)args[0], PyTrace_CALL, Py_None);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+threading_module_call(const char *name, PyObject *arg)
+{
+    PyObject *threading = PyImport_ImportModule("threading"), *r;
+    if (threading == NULL)
+        return NULL;
+    r = PyObject_CallMethod(threading, name, arg ? "(O)" : "()", arg);
+    Py_DECREF(threading);
+    return r;
+}
+
+static int
+setprofile_enable(Tracer *self)
+{
+    PyObject *boot, *r, *previous;
+    /* Threads started from now on install the hook on their first event. */
+    {
+        PyObject *threading = PyImport_ImportModule("threading");
+        if (threading == NULL)
+            return -1;
+        previous = PyObject_GetAttrString(threading, "_profile_hook");
+        Py_DECREF(threading);
+        if (previous == NULL) {
+            PyErr_Clear();
+            previous = Py_NewRef(Py_None);
+        }
+    }
+    Py_XSETREF(self->saved_threading_profile, previous);
+    boot = PyObject_GetAttrString((PyObject *)self, "_thread_bootstrap");
+    if (boot == NULL)
+        return -1;
+    r = threading_module_call("setprofile", boot);
+    Py_DECREF(boot);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    strop_set_profile_all(profile_hook, (PyObject *)self);
+    return 0;
+}
+
+static void
+setprofile_disable(Tracer *self)
+{
+    PyInterpreterState *interp = strop_interp();
+    int lost = 0;
+    PyObject *r;
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+         ts = PyThreadState_Next(ts)) {
+        PyObject *obj;
+        if (strop_get_profile(ts, &obj) != profile_hook)
+            lost = 1;
+    }
+    strop_set_profile_all(NULL, NULL);
+    if (lost)
+        warn_once(self, "another profiler (cProfile, sys.setprofile) replaced strop's hook on "
+                        "a thread: calls made after that on it are missing");
+    r = threading_module_call("setprofile", self->saved_threading_profile
+                                                ? self->saved_threading_profile
+                                                : Py_None);
+    if (r == NULL)
+        PyErr_WriteUnraisable((PyObject *)self);
+    Py_XDECREF(r);
+    Py_CLEAR(self->saved_threading_profile);
+}
+
+/* ---- mechanism 2: sys.monitoring (3.12+) ------------------------------ */
+
+#if STROP_HAVE_MONITORING
+static PyObject *monitoring_missing = NULL; /* sys.monitoring.MISSING; GIL */
+
+static inline Tracer *
+monitored(PyObject *self_obj, StropThread **th)
+{
+    Tracer *self = (Tracer *)self_obj;
+    if (self->stopped || self != active || self->mech != MECH_MONITORING)
+        return NULL;
+    *th = thread_of(self, strop_tstate());
+    return *th ? self : NULL;
+}
+
+static PyObject *
+mon_py_start(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
+{
+    StropThread *th;
+    Tracer *self = monitored(self_obj, &th);
+    if (self != NULL && nargs >= 1)
+        enter(self, th, (uintptr_t)args[0], KIND_PY, args[0], NULL, NULL, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+mon_py_return(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
+{
+    StropThread *th;
+    Tracer *self = monitored(self_obj, &th);
+    if (self != NULL && nargs >= 1)
+        leave(self, th, (uintptr_t)args[0]);
+    Py_RETURN_NONE;
+}
+
+/* The PyMethodDef a CALL event runs in C, as cProfile sees it: a builtin
+ * function, or a method descriptor called with its self.  NULL otherwise.
+ * *c_self and *c_module are borrowed. */
+static inline PyMethodDef *
+called_c_function(PyObject *callable, PyObject *arg0, PyObject **c_self, PyObject **c_module)
+{
+    if (PyCFunction_Check(callable)) {
+        PyCFunctionObject *fn = (PyCFunctionObject *)callable;
+        *c_self = fn->m_self;
+        *c_module = fn->m_module;
+        return fn->m_ml;
+    }
+    if (Py_TYPE(callable) == &PyMethodDescr_Type && arg0 != monitoring_missing) {
+        PyMethodDescrObject *descr = (PyMethodDescrObject *)callable;
+        if (!PyObject_TypeCheck(arg0, descr->d_common.d_type))
+            return NULL;
+        *c_self = arg0;
+        *c_module = NULL;
+        return descr->d_method;
+    }
+    return NULL;
+}
+
+static PyObject *
+mon_call(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
+{
+    StropThread *th;
+    Tracer *self = monitored(self_obj, &th);
+    if (self != NULL && nargs >= 4) {
+        PyObject *c_self, *c_module;
+        PyMethodDef *ml = called_c_function(args[2], args[3], &c_self, &c_module);
+        if (ml != NULL)
+            enter(self, th, (uintptr_t)ml, KIND_C, args[2], ml, c_self, c_module);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+mon_c_return(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
+{
+    StropThread *th;
+    Tracer *self = monitored(self_obj, &th);
+    if (self != NULL && nargs >= 4) {
+        PyObject *c_self, *c_module;
+        PyMethodDef *ml = called_c_function(args[2], args[3], &c_self, &c_module);
+        if (ml != NULL)
+            leave(self, th, (uintptr_t)ml);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mon_defs[] = {
+    {"_py_start", (PyCFunction)(void (*)(void))mon_py_start, METH_FASTCALL, NULL},
+    {"_py_return", (PyCFunction)(void (*)(void))mon_py_return, METH_FASTCALL, NULL},
+    {"_call", (PyCFunction)(void (*)(void))mon_call, METH_FASTCALL, NULL},
+    {"_c_return", (PyCFunction)(void (*)(void))mon_c_return, METH_FASTCALL, NULL},
+};
+
+/* event name -> index in mon_defs */
+static const struct {
+    const char *event;
+    int def;
+    int c_only;  /* only when builtins are counted */
+    int in_mask; /* C_RETURN and C_RAISE are switched on with CALL, not alone */
+} mon_events[] = {
+    {"PY_START", 0, 0, 1},  {"PY_RESUME", 0, 0, 1}, {"PY_THROW", 0, 0, 1},
+    {"PY_RETURN", 1, 0, 1}, {"PY_YIELD", 1, 0, 1},  {"PY_UNWIND", 1, 0, 1},
+    {"CALL", 2, 1, 1},      {"C_RETURN", 3, 1, 0},  {"C_RAISE", 3, 1, 0},
+};
+
+static int
+monitoring_enable(Tracer *self)
+{
+    PyObject *mon = NULL, *events = NULL, *r = NULL, *cb = NULL;
+    long mask = 0;
+    int status = -1;
+
+    mon = PySys_GetObject("monitoring"); /* borrowed */
+    if (mon == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing");
+        goto done;
+    }
+    Py_INCREF(mon);
+    if (monitoring_missing == NULL) {
+        monitoring_missing = PyObject_GetAttrString(mon, "MISSING");
+        if (monitoring_missing == NULL)
+            goto done;
+    }
+    /* A free tool id of our own: 2 is cProfile's, 0 debuggers', 1 coverage's. */
+    self->tool_id = -1;
+    for (int id = 3; id <= 4 && self->tool_id < 0; id++) {
+        r = PyObject_CallMethod(mon, "get_tool", "i", id);
+        if (r == NULL)
+            goto done;
+        if (r == Py_None)
+            self->tool_id = id;
+        Py_CLEAR(r);
+    }
+    if (self->tool_id < 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "sys.monitoring tool ids 3 and 4 are both taken: strop cannot "
+                        "profile beside the tools that hold them");
+        goto done;
+    }
+    r = PyObject_CallMethod(mon, "use_tool_id", "is", self->tool_id, "strop");
+    if (r == NULL)
+        goto done;
+    Py_CLEAR(r);
+    events = PyObject_GetAttrString(mon, "events");
+    if (events == NULL)
+        goto done;
+    for (size_t i = 0; i < sizeof mon_events / sizeof mon_events[0]; i++) {
+        PyObject *bit;
+        long value;
+        if (mon_events[i].c_only && !self->builtins)
+            continue;
+        bit = PyObject_GetAttrString(events, mon_events[i].event);
+        if (bit == NULL)
+            goto done;
+        value = PyLong_AsLong(bit);
+        Py_DECREF(bit);
+        if (value == -1 && PyErr_Occurred())
+            goto done;
+        cb = PyCFunction_New(&mon_defs[mon_events[i].def], (PyObject *)self);
+        if (cb == NULL)
+            goto done;
+        r = PyObject_CallMethod(mon, "register_callback", "ilO", self->tool_id, value, cb);
+        Py_CLEAR(cb);
+        if (r == NULL)
+            goto done;
+        Py_CLEAR(r);
+        if (mon_events[i].in_mask)
+            mask |= value;
+    }
+    r = PyObject_CallMethod(mon, "set_events", "il", self->tool_id, mask);
+    if (r == NULL)
+        goto done;
+    status = 0;
+done:
+    if (status < 0 && self->tool_id >= 0 && mon != NULL) {
+        StropErr err;
+        strop_err_save(&err);
+        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", self->tool_id));
+        strop_err_restore(&err);
+        self->tool_id = -1;
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(cb);
+    Py_XDECREF(events);
+    Py_XDECREF(mon);
+    return status;
+}
+
+static void
+monitoring_disable(Tracer *self)
+{
+    PyObject *mon = PySys_GetObject("monitoring"), *r; /* borrowed */
+    if (mon == NULL)
+        goto fail;
+    Py_INCREF(mon);
+    r = PyObject_CallMethod(mon, "set_events", "ii", self->tool_id, 0);
+    if (r == NULL)
+        goto fail;
+    Py_DECREF(r);
+    for (size_t i = 0; i < sizeof mon_events / sizeof mon_events[0]; i++) {
+        PyObject *events = PyObject_GetAttrString(mon, "events"), *bit;
+        if (events == NULL)
+            goto fail;
+        bit = PyObject_GetAttrString(events, mon_events[i].event);
+        Py_DECREF(events);
+        if (bit == NULL)
+            goto fail;
+        r = PyObject_CallMethod(mon, "register_callback", "iOO", self->tool_id, bit, Py_None);
+        Py_DECREF(bit);
+        if (r == NULL)
+            goto fail;
+        Py_DECREF(r);
+    }
+    r = PyObject_CallMethod(mon, "free_tool_id", "i", self->tool_id);
+    if (r == NULL)
+        goto fail;
+    Py_DECREF(r);
+    Py_DECREF(mon);
+    self->tool_id = -1;
+    return;
+fail:
+    Py_XDECREF(mon);
+    PyErr_WriteUnraisable((PyObject *)self);
+    self->tool_id = -1;
+}
+#endif /* STROP_HAVE_MONITORING */
+
+/* ---- mechanism 3: the frame-evaluation hook (3.9+) ------------------- */
+
+#if STROP_HAVE_EVALFRAME
+static PyObject *evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag);
+
+static inline PyObject *
+eval_next(PyThreadState *tstate, StropEvalFrame *frame, int throwflag)
+{
+    if (chained_eval != NULL)
+        return chained_eval(tstate, frame, throwflag);
+    return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+}
+
+static void
+evalframe_uninstall(void)
+{
+    PyInterpreterState *interp = strop_interp();
+    if (strop_get_evalframe(interp) == evalframe_hook)
+        strop_set_evalframe(interp, chained_eval);
+    chained_eval = NULL;
+}
+
+/* Whether this evaluation of `code` only made the generator (or coroutine)
+ * `result`: since 3.11 a generator function's frame is evaluated once to run
+ * RETURN_GENERATOR, which no profile hook reports as a call. */
+static inline int
+creates_generator(PyObject *code, PyObject *result)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    static const char *attrs[] = {"gi_code", "cr_code", "ag_code"};
+    int kind;
+    if (result == NULL ||
+        !(((PyCodeObject *)code)->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)))
+        return 0;
+    if (PyGen_CheckExact(result))
+        kind = 0;
+    else if (PyCoro_CheckExact(result))
+        kind = 1;
+    else if (PyAsyncGen_CheckExact(result))
+        kind = 2;
+    else
+        return 0;
+    {
+        StropErr err;
+        PyObject *its_code;
+        int same;
+        strop_err_save(&err);
+        its_code = PyObject_GetAttrString(result, attrs[kind]);
+        same = its_code == code;
+        Py_XDECREF(its_code);
+        strop_err_restore(&err);
+        return same;
+    }
+#else
+    (void)code;
+    (void)result;
+    return 0;
+#endif
+}
+
+static PyObject *
+evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag)
+{
+    Tracer *self = active;
+    PyObject *code, *result;
+    StropThread *th;
+    uint64_t my_epoch;
+    uint32_t depth, generation;
+    char here;
+
+    if (self == NULL || self->stopped || self->mech != MECH_EVALFRAME)
+        return eval_next(tstate, frame, throwflag);
+    code = strop_evalframe_code(frame);
+    if (code == NULL)
+        return eval_next(tstate, frame, throwflag);
+    th = thread_of(self, tstate);
+    if (th == NULL)
+        return eval_next(tstate, frame, throwflag);
+    /* Every call now nests on the C stack: stop before it runs out, and
+     * before 3.12's C recursion limit turns deep recursion into an error. */
+    if ((uintptr_t)&here < th->stack_floor
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+        || th->depth >= 1200
+#endif
+    ) {
+        self->stopped = 1;
+        warn_once(self, "recursion too deep for fast mode (--no-builtins): recording stopped "
+                        "there; profile with builtins counted to see deeper");
+        evalframe_uninstall();
+        return eval_next(tstate, frame, throwflag);
+    }
+    enter(self, th, (uintptr_t)code, KIND_PY, code, NULL, NULL, NULL);
+    depth = th->depth;
+    generation = th->generation;
+    my_epoch = epoch;
+    result = eval_next(tstate, frame, throwflag);
+    /* The tracer may have been disabled, cleared or freed meanwhile. */
+    if (epoch == my_epoch && active == self && th->generation == generation && th->depth == depth) {
+        if (creates_generator(code, result))
+            th->depth--; /* not a call for cProfile: its time stays the caller's */
+        else
+            pop_frame(self, th, thread_now(self, th));
+    }
+    return result;
+}
+
+static int
+evalframe_enable(Tracer *self)
+{
+    PyInterpreterState *interp = strop_interp();
+    StropEvalFunc current = strop_get_evalframe(interp);
+    (void)self;
+    if (current == evalframe_hook)
+        return 0;
+    /* Chain to a frame evaluator that is already there (a debugger, a JIT). */
+    chained_eval = current == (StropEvalFunc)_PyEval_EvalFrameDefault ? NULL : current;
+    strop_set_evalframe(interp, evalframe_hook);
+    return 0;
+}
+#endif /* STROP_HAVE_EVALFRAME */
+
+/* ---- calibration ------------------------------------------------------- */
+
+/* Ticks of our own work per event, measured by running enter() and leave()
+ * on a scratch tracer; the smallest of a few rounds, so as never to subtract
+ * more than the real cost. */
+static double
+measure_event_cost(void)
+{
+    enum { N = 4000 };
+    static double cost = -1;
+    Tracer scratch;
+    StropThread th;
+    StropFrame stack[4];
+    double best = 1e300;
+    if (cost >= 0)
+        return cost;
+    memset(&scratch, 0, sizeof scratch);
+    memset(&th, 0, sizeof th);
+    if (strop_tree_init(&scratch.tree, 0, 0) < 0)
+        return 0;
+    th.stack = stack;
+    th.cap = 4;
+    for (uintptr_t k = 1; k <= 2; k++) {
+        uint32_t f = strop_tree_func_add(&scratch.tree, k, STROP_NONE);
+        strop_tree_child_add(&scratch.tree, STROP_ROOT, k, f);
+    }
+    for (int round = 0; round < 7; round++) {
+        uint64_t t0 = strop_clock_ticks();
+        for (int i = 0; i < N; i++) {
+            enter(&scratch, &th, (uintptr_t)(1 + (i & 1)), KIND_PY, NULL, NULL, NULL, NULL);
+            leave(&scratch, &th, (uintptr_t)(1 + (i & 1)));
+        }
+        double per = (double)(strop_clock_ticks() - t0) / (2.0 * N);
+        if (per < best)
+            best = per;
+    }
+    strop_tree_free(&scratch.tree);
+    cost = best;
+    return cost;
+}
+
+/* ---- the Python type ----------------------------------------------------- */
+
+static void
+warn_once(Tracer *self, const char *message)
+{
+    StropErr err;
+    PyObject *s;
+    strop_err_save(&err);
+    s = PyUnicode_FromString(message);
+    if (s != NULL) {
+        int seen = PySequence_Contains(self->warnings, s);
+        if (seen == 0)
+            PyList_Append(self->warnings, s);
+        Py_DECREF(s);
+    }
+    strop_err_restore(&err);
+}
+
+static int
+Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"builtins", "timer", "mechanism", "max_nodes", "max_functions",
+                             NULL};
+    int builtins = 1;
+    const char *timer = "wall", *mechanism = "auto";
+    unsigned long long max_nodes = 0, max_funcs = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKK", kwlist, &builtins, &timer,
+                                     &mechanism, &max_nodes, &max_funcs))
+        return -1;
+    if (strcmp(timer, "wall") != 0 && strcmp(timer, "cpu") != 0) {
+        PyErr_Format(PyExc_ValueError, "timer must be 'wall' or 'cpu', not '%s'", timer);
+        return -1;
+    }
+    if (strcmp(mechanism, "auto") == 0) {
+#if STROP_HAVE_EVALFRAME
+        if (!builtins)
+            self->want = MECH_EVALFRAME;
+        else
+#endif
+            self->want = STROP_HAVE_MONITORING ? MECH_MONITORING : MECH_SETPROFILE;
+    }
+    else if (strcmp(mechanism, "setprofile") == 0) {
+        self->want = MECH_SETPROFILE;
+    }
+    else if (strcmp(mechanism, "monitoring") == 0 && STROP_HAVE_MONITORING) {
+        self->want = MECH_MONITORING;
+    }
+    else if (strcmp(mechanism, "evalframe") == 0 && STROP_HAVE_EVALFRAME && !builtins) {
+        self->want = MECH_EVALFRAME;
+    }
+    else {
+        PyErr_Format(PyExc_ValueError,
+                     "mechanism '%s' is not available here (with builtins=%s): choose 'auto', "
+                     "'setprofile'%s%s",
+                     mechanism, builtins ? "True" : "False",
+                     STROP_HAVE_MONITORING ? ", 'monitoring'" : "",
+                     STROP_HAVE_EVALFRAME && !builtins ? ", 'evalframe'" : "");
+        return -1;
+    }
+    if (self->labels != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Tracer is already initialized");
+        return -1;
+    }
+    self->builtins = builtins;
+    self->cpu = strcmp(timer, "cpu") == 0;
+    self->tool_id = -1;
+    strop_clock_init();
+    self->event_cost = measure_event_cost();
+    self->sync_ticks = CPU_SYNC_NS / strop_clock_ns_per_tick;
+    if (strop_tree_init(&self->tree, (uint32_t)max_nodes, (uint32_t)max_funcs) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->labels = PyList_New(0);
+    self->label_index = PyDict_New();
+    self->keep = PyList_New(0);
+    self->warnings = PyList_New(0);
+    if (!self->labels || !self->label_index || !self->keep || !self->warnings)
+        return -1;
+    /* Function 0 is the catch-all for what lies beyond the caps. */
+    {
+        PyObject *label = Py_BuildValue("(sis)", "~", 0, "<strop: functions beyond the cap>");
+        if (label == NULL || PyList_Append(self->labels, label) < 0) {
+            Py_XDECREF(label);
+            return -1;
+        }
+        Py_DECREF(label);
+    }
+    return 0;
+}
+
+static void
+free_threads(Tracer *self)
+{
+    StropThread *th = self->threads;
+    while (th != NULL) {
+        StropThread *next = th->next;
+        strop_free(th->stack);
+        strop_free(th);
+        th = next;
+    }
+    self->threads = self->last_thread = NULL;
+}
+
+static int
+tracer_disable(Tracer *self)
+{
+    if (!self->enabled)
+        return 0;
+    switch (self->mech) {
+    case MECH_SETPROFILE:
+        setprofile_disable(self);
+        break;
+#if STROP_HAVE_MONITORING
+    case MECH_MONITORING:
+        monitoring_disable(self);
+        break;
+#endif
+#if STROP_HAVE_EVALFRAME
+    case MECH_EVALFRAME:
+        evalframe_uninstall();
+        break;
+#endif
+    default:
+        break;
+    }
+    for (StropThread *th = self->threads; th != NULL; th = th->next)
+        flush_thread(self, th);
+    self->recorded_ticks += strop_clock_ticks() - self->enable_ticks;
+    self->enabled = 0;
+    self->mech = MECH_NONE;
+    epoch++;
+    active = NULL;
+    if (self->paused != NULL) {
+        /* Give the process back to the tracer this one paused. */
+        Tracer *paused = self->paused;
+        self->paused = NULL;
+        warn_once(paused, "another strop profiler ran inside this one: its calls are missing");
+        paused->enabled = 0;
+        if (PyObject_CallMethod((PyObject *)paused, "enable", NULL) == NULL)
+            PyErr_WriteUnraisable((PyObject *)paused);
+        Py_DECREF(paused);
+    }
+    return 0;
+}
+
+static PyObject *
+Tracer_enable(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    int rc = 0;
+    if (self->labels == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Tracer.__init__ was not called");
+        return NULL;
+    }
+    if (self->enabled)
+        Py_RETURN_NONE;
+    if (active != NULL && active != self) {
+        /* One recording at a time: pause the outer one until we are done. */
+        Tracer *outer = active;
+        Py_INCREF(outer);
+        tracer_disable(outer);
+        outer->enabled = 0;
+        self->paused = outer;
+    }
+    epoch++;
+    active = self;
+    self->enable_ticks = strop_clock_ticks();
+    self->stopped = 0;
+    self->mech = self->want;
+    switch (self->want) {
+#if STROP_HAVE_EVALFRAME
+    case MECH_EVALFRAME:
+        rc = evalframe_enable(self);
+        break;
+#endif
+#if STROP_HAVE_MONITORING
+    case MECH_MONITORING:
+        rc = monitoring_enable(self);
+        break;
+#endif
+    default:
+        self->mech = MECH_SETPROFILE;
+        rc = setprofile_enable(self);
+        break;
+    }
+    if (rc < 0) {
+        self->mech = MECH_NONE;
+        active = NULL;
+        return NULL;
+    }
+    self->enabled = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Tracer_disable(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    tracer_disable(self);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Folds the tree; the caller frees *funcs and *edges with strop_free(). */
+static int
+aggregate(Tracer *self, StropFuncStats **funcs, StropEdgeStats **edges, size_t *n_edges)
+{
+    *funcs = strop_malloc((size_t)self->tree.n_funcs * sizeof **funcs);
+    if (*funcs == NULL || strop_tree_aggregate(&self->tree, *funcs, edges, n_edges) < 0) {
+        strop_free(*funcs);
+        *funcs = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static double
+seconds_per_tick(void)
+{
+    return strop_clock_ns_per_tick * 1e-9;
+}
+
+/* The label of function f, borrowed, or NULL when it is not a named one. */
+static PyObject *
+label_of(Tracer *self, uint32_t f)
+{
+    PyObject *label;
+    if ((Py_ssize_t)f >= PyList_GET_SIZE(self->labels))
+        return NULL;
+    label = PyList_GET_ITEM(self->labels, f);
+    return label == Py_None ? NULL : label;
+}
+
+static PyObject *
+Tracer_stats(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    StropFuncStats *funcs = NULL;
+    StropEdgeStats *edges = NULL;
+    size_t n_edges = 0;
+    PyObject *result = NULL, *callers = NULL, *value = NULL;
+    PyObject **caller_dicts = NULL;
+    double spt = seconds_per_tick();
+
+    if (self->labels == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Tracer.__init__ was not called");
+        return NULL;
+    }
+    if (aggregate(self, &funcs, &edges, &n_edges) < 0)
+        return NULL;
+    caller_dicts = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *caller_dicts);
+    result = PyDict_New();
+    if (caller_dicts == NULL || result == NULL)
+        goto error;
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
+        if (funcs[f].nc == 0 || label_of(self, f) == NULL)
+            continue;
+        caller_dicts[f] = PyDict_New();
+        if (caller_dicts[f] == NULL)
+            goto error;
+    }
+    for (size_t e = 0; e < n_edges; e++) {
+        PyObject *caller = label_of(self, edges[e].caller);
+        if (caller_dicts[edges[e].callee] == NULL || caller == NULL || edges[e].nc == 0 ||
+            caller_dicts[edges[e].caller] == NULL)
+            continue;
+        value = Py_BuildValue("(KKdd)", (unsigned long long)edges[e].nc,
+                              (unsigned long long)edges[e].cc, edges[e].tt * spt,
+                              edges[e].ct * spt);
+        if (value == NULL || PyDict_SetItem(caller_dicts[edges[e].callee], caller, value) < 0)
+            goto error;
+        Py_CLEAR(value);
+    }
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
+        if (caller_dicts[f] == NULL)
+            continue;
+        value = Py_BuildValue("(KKddO)", (unsigned long long)funcs[f].cc,
+                              (unsigned long long)funcs[f].nc, funcs[f].tt * spt,
+                              funcs[f].ct * spt, caller_dicts[f]);
+        if (value == NULL || PyDict_SetItem(result, label_of(self, f), value) < 0)
+            goto error;
+        Py_CLEAR(value);
+    }
+    goto done;
+error:
+    Py_CLEAR(result);
+done:
+    Py_XDECREF(value);
+    Py_XDECREF(callers);
+    if (caller_dicts != NULL) {
+        for (uint32_t f = 0; f < self->tree.n_funcs; f++)
+            Py_XDECREF(caller_dicts[f]);
+        PyMem_Free(caller_dicts);
+    }
+    strop_free(funcs);
+    strop_free(edges);
+    return result;
+}
+
+static PyObject *
+Tracer_dump(Tracer *self, PyObject *path_arg)
+{
+    StropFuncStats *funcs = NULL;
+    StropEdgeStats *edges = NULL;
+    StropLabel *labels = NULL;
+    size_t n_edges = 0;
+    PyObject *path = NULL, *result = NULL;
+    FILE *out = NULL;
+
+    if (self->labels == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Tracer.__init__ was not called");
+        return NULL;
+    }
+    if (!PyUnicode_FSConverter(path_arg, &path))
+        return NULL;
+    if (aggregate(self, &funcs, &edges, &n_edges) < 0)
+        goto done;
+    labels = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *labels);
+    if (labels == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
+        PyObject *label = label_of(self, f);
+        Py_ssize_t len;
+        if (label == NULL)
+            continue;
+        labels[f].file = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(label, 0), &len);
+        if (labels[f].file == NULL)
+            goto done;
+        labels[f].file_len = (size_t)len;
+        labels[f].line = PyLong_AsLong(PyTuple_GET_ITEM(label, 1));
+        labels[f].name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(label, 2), &len);
+        if (labels[f].name == NULL)
+            goto done;
+        labels[f].name_len = (size_t)len;
+    }
+    out = fopen(PyBytes_AS_STRING(path), "wb");
+    if (out == NULL) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    if (strop_pstats_write(out, labels, funcs, self->tree.n_funcs, edges, n_edges,
+                           seconds_per_tick()) < 0) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    if (fclose(out) != 0) {
+        out = NULL;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    out = NULL;
+    result = Py_NewRef(Py_None);
+done:
+    if (out != NULL)
+        fclose(out);
+    PyMem_Free(labels);
+    strop_free(funcs);
+    strop_free(edges);
+    Py_XDECREF(path);
+    return result;
+}
+
+static PyObject *
+Tracer_info(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    static const char *names[] = {"none", "setprofile", "monitoring", "evalframe"};
+    Mechanism mech = self->mech == MECH_NONE ? self->want : self->mech;
+    return Py_BuildValue(
+        "{s:s,s:s,s:s,s:O,s:d,s:K,s:I,s:I,s:K,s:d,s:i}", "mechanism", names[mech], "timer",
+        self->cpu ? "cpu" : "wall", "clock", strop_clock_use_tsc ? "tsc" : "monotonic",
+        "warnings", self->warnings, "event_cost_ns", self->event_cost * strop_clock_ns_per_tick,
+        "events", (unsigned long long)self->events, "nodes", self->tree.n_nodes, "functions",
+        self->tree.n_funcs, "folded_calls", (unsigned long long)self->tree.folded, "seconds",
+        (double)(self->recorded_ticks + (self->enabled ? strop_clock_ticks() - self->enable_ticks
+                                                       : 0)) *
+            seconds_per_tick(),
+        "tool_id", self->tool_id);
+}
+
+static PyObject *
+Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    uint32_t max_nodes = self->tree.max_nodes, max_funcs = self->tree.max_funcs;
+    if (self->enabled) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot clear a profile while it records");
+        return NULL;
+    }
+    free_threads(self);
+    strop_tree_free(&self->tree);
+    if (strop_tree_init(&self->tree, max_nodes, max_funcs) < 0)
+        return PyErr_NoMemory();
+    if (PyList_SetSlice(self->labels, 1, PyList_GET_SIZE(self->labels), NULL) < 0 ||
+        PyList_SetSlice(self->keep, 0, PyList_GET_SIZE(self->keep), NULL) < 0 ||
+        PyList_SetSlice(self->warnings, 0, PyList_GET_SIZE(self->warnings), NULL) < 0)
+        return NULL;
+    PyDict_Clear(self->label_index);
+    self->events = 0;
+    self->recorded_ticks = 0;
+    Py_RETURN_NONE;
+}
+
+static int
+Tracer_traverse(Tracer *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->labels);
+    Py_VISIT(self->label_index);
+    Py_VISIT(self->keep);
+    Py_VISIT(self->warnings);
+    Py_VISIT(self->saved_threading_profile);
+    Py_VISIT((PyObject *)self->paused);
+    return 0;
+}
+
+static int
+Tracer_clear_refs(Tracer *self)
+{
+    Py_CLEAR(self->labels);
+    Py_CLEAR(self->label_index);
+    Py_CLEAR(self->keep);
+    Py_CLEAR(self->warnings);
+    Py_CLEAR(self->saved_threading_profile);
+    Py_CLEAR(self->paused);
+    return 0;
+}
+
+static void
+Tracer_dealloc(Tracer *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->enabled && self->labels != NULL) {
+        StropErr err;
+        strop_err_save(&err);
+        tracer_disable(self);
+        strop_err_restore(&err);
+    }
+    if (active == self)
+        active = NULL;
+    Tracer_clear_refs(self);
+    free_threads(self);
+    strop_tree_free(&self->tree);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef Tracer_methods[] = {
+    {"enable", (PyCFunction)Tracer_enable, METH_NOARGS,
+     "enable()\n--\n\nStart recording calls, on every thread."},
+    {"disable", (PyCFunction)Tracer_disable, METH_NOARGS,
+     "disable()\n--\n\nStop recording; calls still open are closed now."},
+    {"stats", (PyCFunction)Tracer_stats, METH_NOARGS,
+     "stats()\n--\n\nThe pstats dict: (file, line, name) -> (cc, nc, tt, ct, callers)."},
+    {"dump", (PyCFunction)Tracer_dump, METH_O, "dump(path)\n--\n\nWrite a pstats file."},
+    {"info", (PyCFunction)Tracer_info, METH_NOARGS,
+     "info()\n--\n\nMechanism, clock, counters and warnings of this recording."},
+    {"clear", (PyCFunction)Tracer_clear, METH_NOARGS,
+     "clear()\n--\n\nForget everything recorded."},
+    {"_thread_bootstrap", (PyCFunction)(void (*)(void))Tracer_thread_bootstrap, METH_FASTCALL,
+     NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Tracer_slots[] = {
+    {Py_tp_doc, "Tracer(builtins=True, timer='wall', mechanism='auto', max_nodes=0, max_functions=0)\n--\n\n"
+                "The deterministic profiler's engine: records every call into a "
+                "calling-context tree."},
+    {Py_tp_init, Tracer_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, Tracer_dealloc},
+    {Py_tp_traverse, Tracer_traverse},
+    {Py_tp_clear, Tracer_clear_refs},
+    {Py_tp_methods, Tracer_methods},
+    {0, NULL},
+};
+
+static PyType_Spec Tracer_spec = {
+    .name = "strop._engine.Tracer",
+    .basicsize = sizeof(Tracer),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .slots = Tracer_slots,
+};
+
+PyObject *
+strop_tracer_type_new(PyObject *module)
+{
+    (void)module;
+    return PyType_FromSpec(&Tracer_spec);
+}

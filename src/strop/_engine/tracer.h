@@ -1,0 +1,26 @@
+/* tracer.h: the deterministic profiler, strop._engine.Tracer.
+ *
+ * Records every call and return of the program into a calling-context tree
+ * (cct.h), through one of three mechanisms chosen at enable():
+ *   - "monitoring": sys.monitoring callbacks on a tool id of strop's own
+ *     (3.12+), Python and C functions, counts equal to cProfile's;
+ *   - "setprofile": the C profile hook on every thread (3.8 to 3.11), the same;
+ *   - "evalframe": a PEP 523 frame-evaluation hook (3.9+), Python functions
+ *     only, several times cheaper (fast mode, builtins=False).
+ * Hooks never raise and never call back into Python but to name a function
+ * the first time it is seen.  A fault inside the engine (out of memory) stops
+ * the recording, keeps what was gathered and is reported once in warnings.
+ *
+ * Only one Tracer records at a time in a process; enabling a second one pauses
+ * the first until the second is disabled (the first then reports the gap).
+ */
+#ifndef STROP_TRACER_H
+#define STROP_TRACER_H
+
+#include "compat.h"
+
+/* Creates the Tracer type for the module.  Returns a new reference, or NULL
+ * with an exception set.  Needs the GIL. */
+PyObject *strop_tracer_type_new(PyObject *module);
+
+#endif /* STROP_TRACER_H */
