@@ -1,2 +1,16 @@
-"""strop: profiling and speed-testing toolkit for Python, with a C engine."""
+"""strop: profiling and speed-testing toolkit for Python, with a C engine.
+
+The deterministic profiler::
+
+    import strop
+    with strop.Profile() as p:
+        work()
+    p.stats().sort_stats("cumulative").print_stats(10)
+
+or ``strop run script.py`` from the command line.
+"""
+from ._profile import Profile, profile
+from ._stats import FormatError, Stats
+
 __version__ = "0.1.0"
+__all__ = ["Profile", "profile", "Stats", "FormatError"]

@@ -47,6 +47,7 @@ typedef struct StropThread {
     uint64_t virt;       /* the thread's virtual clock, in ticks */
     uint64_t cpu_sync_ns, virt_at_sync;
     uintptr_t stack_floor; /* evalframe: lowest C stack address we go to */
+    int ignored;           /* this thread is no longer recorded */
     struct StropThread *next;
 } StropThread;
 
@@ -133,7 +134,7 @@ thread_of(Tracer *self, PyThreadState *tstate)
 {
     StropThread *th = self->last_thread;
     if (th != NULL && th->tstate == tstate)
-        return th;
+        return th->ignored ? NULL : th;
     for (th = self->threads; th != NULL; th = th->next) {
         if (th->tstate == tstate)
             break;
@@ -147,7 +148,7 @@ thread_of(Tracer *self, PyThreadState *tstate)
         }
     }
     self->last_thread = th;
-    return th;
+    return th->ignored ? NULL : th;
 }
 
 /* Advances and returns the thread's virtual clock: one per event. */
@@ -1027,8 +1028,10 @@ tracer_disable(Tracer *self)
     default:
         break;
     }
-    for (StropThread *th = self->threads; th != NULL; th = th->next)
+    for (StropThread *th = self->threads; th != NULL; th = th->next) {
         flush_thread(self, th);
+        th->ignored = 0;
+    }
     self->recorded_ticks += strop_clock_ticks() - self->enable_ticks;
     self->enabled = 0;
     self->mech = MECH_NONE;
@@ -1096,8 +1099,24 @@ Tracer_enable(Tracer *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-Tracer_disable(Tracer *self, PyObject *Py_UNUSED(ignored))
+Tracer_disable(Tracer *self, PyObject *args, PyObject *kwds)
 {
+    static char *kwlist[] = {"this_thread_only", NULL};
+    int this_thread_only = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$p", kwlist, &this_thread_only))
+        return NULL;
+    if (this_thread_only) {
+        /* Stop recording the calling thread only: the others run on. */
+        StropThread *th;
+        if (!self->enabled)
+            Py_RETURN_NONE;
+        th = thread_of(self, PyThreadState_Get());
+        if (th != NULL) {
+            flush_thread(self, th);
+            th->ignored = 1;
+        }
+        Py_RETURN_NONE;
+    }
     tracer_disable(self);
     if (PyErr_Occurred())
         return NULL;
@@ -1352,8 +1371,9 @@ Tracer_dealloc(Tracer *self)
 static PyMethodDef Tracer_methods[] = {
     {"enable", (PyCFunction)Tracer_enable, METH_NOARGS,
      "enable()\n--\n\nStart recording calls, on every thread."},
-    {"disable", (PyCFunction)Tracer_disable, METH_NOARGS,
-     "disable()\n--\n\nStop recording; calls still open are closed now."},
+    {"disable", (PyCFunction)(void (*)(void))Tracer_disable, METH_VARARGS | METH_KEYWORDS,
+     "disable(*, this_thread_only=False)\n--\n\nStop recording; calls still open are closed "
+     "now.  With this_thread_only, only the calling thread stops."},
     {"stats", (PyCFunction)Tracer_stats, METH_NOARGS,
      "stats()\n--\n\nThe pstats dict: (file, line, name) -> (cc, nc, tt, ct, callers)."},
     {"dump", (PyCFunction)Tracer_dump, METH_O, "dump(path)\n--\n\nWrite a pstats file."},

@@ -1,0 +1,129 @@
+"""strop.Profile: the deterministic profiler, cProfile's interface on strop's engine."""
+import functools
+import sys
+
+from . import _engine
+from ._stats import Stats
+
+__all__ = ["Profile", "profile"]
+
+
+class _StatsDict(dict):
+    """cProfile's `.stats` dict which, called, gives strop's Stats object."""
+
+    def __init__(self, data, profile):
+        super().__init__(data)
+        self._profile = profile
+
+    def __call__(self):
+        return Stats(self._profile)
+
+
+class Profile:
+    """Records every call of the program, on every thread.
+
+    builtins: count C functions too, as cProfile does; False uses the fast
+        frame-evaluation hook, which sees Python functions only.
+    timer: 'wall' (elapsed time) or 'cpu' (the thread's CPU time).
+    """
+
+    def __init__(self, builtins=True, timer="wall", *, mechanism="auto"):
+        self.builtins = builtins
+        self.timer = timer
+        self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism)
+        self._stats_dict = {}
+
+    def enable(self):
+        self._tracer.enable()
+
+    def disable(self):
+        self._tracer.disable()
+
+    def __enter__(self):
+        self.enable()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.disable()
+
+    def runcall(self, func, /, *args, **kw):
+        self.enable()
+        try:
+            return func(*args, **kw)
+        finally:
+            self.disable()
+
+    def run(self, cmd):
+        import __main__
+
+        return self.runctx(cmd, __main__.__dict__, __main__.__dict__)
+
+    def runctx(self, cmd, globals, locals):
+        self.enable()
+        try:
+            exec(cmd, globals, locals)
+        finally:
+            self.disable()
+        return self
+
+    @property
+    def stats(self):
+        """The pstats dict after create_stats(); call it, `p.stats()`, for a
+        strop.Stats of the profile so far."""
+        return _StatsDict(self._stats_dict, self)
+
+    @stats.setter
+    def stats(self, value):
+        self._stats_dict = dict(value)
+
+    def create_stats(self):
+        """Stops recording and fills .stats (what pstats.Stats(profile) reads)."""
+        self.disable()
+        self._stats_dict = self._tracer.stats()
+
+    def dump(self, path):
+        """Stops recording and writes a pstats file (the engine writes it)."""
+        self.disable()
+        self._tracer.dump(path)
+        return path
+
+    dump_stats = dump
+
+    def print_stats(self, sort=-1):
+        Stats(self).strip_dirs().sort_stats(sort).print_stats()
+
+    def clear(self):
+        self._tracer.clear()
+        self._stats_dict = {}
+
+    @property
+    def info(self):
+        """Mechanism, clock, counters, and warnings about what was not seen."""
+        return self._tracer.info()
+
+    @property
+    def warnings(self):
+        return list(self._tracer.info()["warnings"])
+
+
+def profile(func=None, *, sort="time", limit=6, builtins=True, timer="wall", stream=None):
+    """Decorator: profiles each call of the function and prints the top of the
+    table (to stderr unless `stream` says otherwise).  Usable bare
+    (`@strop.profile`) or with arguments (`@strop.profile(sort='cumulative')`)."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kw):
+            p = Profile(builtins=builtins, timer=timer)
+            try:
+                return p.runcall(function, *args, **kw)
+            finally:
+                out = stream if stream is not None else sys.stderr
+                Stats(p, stream=out).sort_stats(sort).print_stats(limit)
+
+        wrapper.__wrapped__ = function
+        return wrapper
+
+    if func is not None and callable(func):
+        return decorate(func)
+    return decorate

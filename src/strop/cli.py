@@ -1,0 +1,371 @@
+"""The `strop` command line: argument parsing and wiring only.
+
+Every failure of the user's input ends in one line `strop: ...` on stderr and
+exit status 2; the program under study keeps its own output, exceptions and
+exit status.
+"""
+import argparse
+import os
+import sys
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# Formats that later versions write; refused now rather than written wrongly.
+_NOT_YET = (".folded", ".collapsed", ".pb.gz", ".pprof", ".callgrind", ".speedscope.json",
+            ".json", ".dot", ".svg", ".png", ".html")
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+def _fail(message):
+    print(f"strop: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see 'strop {self.prog.split()[-1]} --help')")
+
+
+def _sort_key(value):
+    from ._stats import SORT_KEYS
+
+    if value in SORT_KEYS or value in ("-1", "0", "1", "2"):
+        return int(value) if value.lstrip("-").isdigit() else value
+    raise argparse.ArgumentTypeError(
+        f"unknown sort key {value!r}; use one of: calls, cumulative, filename, line, name, "
+        "nfl, pcalls, stdname, time (or a unique prefix)"
+    )
+
+
+def _positive_int(value):
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}")
+    return n
+
+
+def _check_output(path):
+    """Refuses an output path that cannot be written, before anything runs."""
+    name = os.path.basename(path)
+    for ext in _NOT_YET:
+        if name.endswith(ext) or name.startswith("callgrind.out"):
+            raise UsageError(
+                f"cannot write {path}: the {ext if name.endswith(ext) else 'callgrind'} "
+                "format is not available yet; use a .prof or .pstats file"
+            )
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path}: it is a directory; name a file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: no such directory {folder}")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"cannot write {path}: permission denied")
+
+
+# ---- strop run --------------------------------------------------------------
+
+_RUN_VALUE_OPTS = {"-o", "--output", "--sort", "-s", "--limit", "-l", "--timer"}
+
+
+def _split_target(argv):
+    """Splits `strop run` arguments into (options, kind, target, args)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-m", "-c"):
+            if i + 1 >= len(argv):
+                raise UsageError(f"{arg} needs a {'module' if arg == '-m' else 'command'}")
+            return argv[:i], arg, argv[i + 1], argv[i + 2:]
+        if arg == "--":
+            if i + 1 >= len(argv):
+                break
+            return argv[:i], "script", argv[i + 1], argv[i + 2:]
+        if arg.startswith("-"):
+            if arg in _RUN_VALUE_OPTS:
+                i += 1
+            i += 1
+            continue
+        return argv[:i], "script", arg, argv[i + 1:]
+    return argv, None, None, []
+
+
+def _run_parser():
+    p = _Parser(
+        prog="strop run",
+        description="Run a Python program under strop's deterministic profiler, then print "
+        "the function table (to stderr) and, with -o, write the profile.",
+        usage="strop run [options] (script.py | -m module | -c code) [args ...]",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the profile (.prof/.pstats)")
+    p.add_argument("-s", "--sort", type=_sort_key, default="cumulative", metavar="KEY",
+                   help="sort key of the table, as pstats takes them (default: cumulative)")
+    p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
+                   help="rows of the table (default 25; 0 for all)")
+    p.add_argument("--timer", choices=("wall", "cpu"), default="wall",
+                   help="wall-clock time (default) or the threads' CPU time")
+    p.add_argument("--no-builtins", action="store_true",
+                   help="Python functions only, on the fast frame-evaluation hook")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no table")
+    return p
+
+
+def _prepare_script(path, args):
+    """Code and globals to run `path` as `python path args` would."""
+    if not os.path.exists(path):
+        raise UsageError(f"can't open file {path!r}: no such file")
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a directory; give a script, or -m for a package")
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        raise UsageError(f"can't open file {path!r}: {e.strerror}") from None
+    filename = os.path.abspath(path)
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        raise _TargetCompileError(e) from None
+    sys.argv[:] = [path] + args
+    sys.path[0] = os.path.dirname(filename)
+    return code, _fresh_main(filename)
+
+
+def _fresh_main(filename):
+    import builtins
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__file__": filename, "__builtins__": builtins,
+                          "__spec__": None, "__loader__": None, "__package__": None})
+    if filename is None:
+        del main.__file__
+    sys.modules["__main__"] = main
+    return main.__dict__
+
+
+class _TargetCompileError(Exception):
+    """The program does not compile: Python's own message, exit status 1."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _run_target(profile, kind, target, args):
+    """Runs the target under `profile`; returns the exit status it asks for."""
+    import runpy
+    import traceback
+
+    if kind == "module":
+        import importlib.util
+
+        sys.argv[:] = [target] + args
+        sys.path[0] = os.getcwd()
+        try:
+            spec = importlib.util.find_spec(target)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            raise UsageError(f"no module named {target!r}")
+        runner, run_args = runpy._run_module_as_main, (target, True)
+    elif kind == "code":
+        sys.argv[:] = ["-c"] + args
+        sys.path[0] = ""
+        try:
+            code = compile(target, "<string>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as e:
+            raise _TargetCompileError(e) from None
+        runner, run_args = exec, (code, _fresh_main(None))
+    else:
+        code, main_globals = _prepare_script(target, args)
+        runner, run_args = exec, (code, main_globals)
+
+    status = 0
+    tracer = profile._tracer
+    try:
+        tracer.enable()
+        try:
+            runner(*run_args)
+            # The program's other threads are still recorded while the
+            # interpreter would wait for them; this one's work is done.
+            tracer.disable(this_thread_only=True)
+            _join_threads()
+        finally:
+            tracer.disable()
+    except SystemExit as e:
+        status = _exit_status(e)
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        status = EXIT_INTERRUPTED
+    except BaseException as e:  # the program's own error: print it as Python would
+        tb = e.__traceback__
+        # Drop strop's own frames from the top of the traceback.
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+            tb = tb.tb_next
+        traceback.print_exception(type(e), e, tb)
+        status = 1
+    return status
+
+
+def _join_threads():
+    """Waits for the program's threads as the interpreter would at exit, so
+    that their calls are in the profile."""
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None and threading.current_thread() is threading.main_thread():
+        shutdown()
+
+
+def _exit_status(e):
+    code = e.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def cmd_run(argv):
+    from ._profile import Profile
+    from ._stats import Stats
+
+    options, kind, target, args = _split_target(argv)
+    parser = _run_parser()
+    opts = parser.parse_args(options)
+    if kind is None:
+        raise UsageError("nothing to run: give a script, -m module or -c code "
+                         "(see 'strop run --help')")
+    kind = {"-m": "module", "-c": "code"}.get(kind, kind)
+    if opts.output:
+        _check_output(opts.output)
+    profile = Profile(builtins=not opts.no_builtins, timer=opts.timer)
+    try:
+        status = _run_target(profile, kind, target, args)
+    except _TargetCompileError as e:
+        import traceback
+
+        traceback.print_exception(type(e.error), e.error, None)
+        return 1
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    _report(profile, opts, Stats)
+    return status
+
+
+def _report(profile, opts, Stats):
+    """Writes the file and prints the table; never raises past here."""
+    try:
+        profile.create_stats()
+        if opts.output:
+            try:
+                profile.dump(opts.output)
+            except OSError as e:
+                print(f"strop: cannot write {opts.output}: {e.strerror or e}", file=sys.stderr)
+        if not opts.quiet:
+            stats = Stats(profile, stream=sys.stderr)
+            stats.sort_stats(opts.sort)
+            stats.print_stats(*([opts.limit] if opts.limit else []))
+        for warning in profile.warnings:
+            print(f"strop: warning: {warning}", file=sys.stderr)
+        info = profile.info
+        if info["folded_calls"]:
+            print(f"strop: warning: the call tree reached its cap; {info['folded_calls']} calls "
+                  "are counted under '<strop: functions beyond the cap>'", file=sys.stderr)
+        if opts.output and not opts.quiet:
+            print(f"strop: profile written to {opts.output}", file=sys.stderr)
+    except BrokenPipeError:
+        pass
+
+
+# ---- strop view -------------------------------------------------------------
+
+def _view_parser():
+    p = _Parser(prog="strop view",
+                description="Print a pstats profile (strop's or cProfile's) as pstats does.")
+    p.add_argument("file", help="a .prof/.pstats file")
+    p.add_argument("-s", "--sort", type=_sort_key, action="append", metavar="KEY",
+                   help="sort key (repeat for ties; default: cumulative)")
+    p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
+                   help="rows (default 25; 0 for all)")
+    p.add_argument("--callers", metavar="PATTERN",
+                   help="who called the functions matching PATTERN (a regular expression)")
+    p.add_argument("--callees", metavar="PATTERN",
+                   help="what the functions matching PATTERN called")
+    p.add_argument("--strip-dirs", action="store_true", help="drop directories from file names")
+    return p
+
+
+def cmd_view(argv):
+    from ._stats import FormatError, Stats
+
+    opts = _view_parser().parse_args(argv)
+    try:
+        stats = Stats(opts.file)
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {opts.file}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"cannot read {opts.file}: it is a directory") from None
+    except PermissionError:
+        raise UsageError(f"cannot read {opts.file}: permission denied") from None
+    except FormatError as e:
+        raise UsageError(str(e)) from None
+    if opts.strip_dirs:
+        stats.strip_dirs()
+    stats.sort_stats(*(opts.sort or ["cumulative"]))
+    restrict = [opts.limit] if opts.limit else []
+    if opts.callers is None and opts.callees is None:
+        stats.print_stats(*restrict)
+    if opts.callers is not None:
+        stats.print_callers(opts.callers, *restrict)
+    if opts.callees is not None:
+        stats.print_callees(opts.callees, *restrict)
+    return 0
+
+
+# ---- entry point ------------------------------------------------------------
+
+COMMANDS = {
+    "run": (cmd_run, "run a program under the deterministic profiler"),
+    "view": (cmd_view, "print a pstats profile file"),
+}
+
+
+def _usage():
+    lines = ["usage: strop COMMAND [options] ...", "", "commands:"]
+    lines += [f"  {name:<8}{help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "'strop COMMAND --help' tells more."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if argv else EXIT_USAGE
+    if argv[0] in ("-V", "--version"):
+        from . import __version__
+
+        print(f"strop {__version__}")
+        return 0
+    command = COMMANDS.get(argv[0])
+    if command is None:
+        return _fail(f"unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}")
+    try:
+        return command[0](argv[1:])
+    except UsageError as e:
+        return _fail(str(e))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
