@@ -43,6 +43,7 @@ typedef struct StropThread {
     StropFrame *stack;
     uint32_t depth, cap;
     uint32_t generation; /* bumped when the stack is flushed */
+    uint64_t events;     /* events seen on this thread */
     uint64_t last_ticks; /* raw ticks at the thread's last event */
     uint64_t virt;       /* the thread's virtual clock, in ticks */
     uint64_t cpu_sync_ns, virt_at_sync;
@@ -62,9 +63,8 @@ typedef struct Tracer {
     int enabled;
     int stopped;      /* a fault stopped the recording: hooks do nothing */
     StropThread *threads, *last_thread;
-    double event_cost; /* ticks of one event of our own work */
-    double sync_ticks; /* CPU mode: gaps above this are checked */
-    uint64_t events;
+    uint64_t event_cost; /* ticks of one event of our own work */
+    uint64_t sync_ticks; /* CPU mode: gaps above this are checked */
     PyObject *labels;      /* list, index = function: (file, line, name) or None */
     PyObject *label_index; /* dict: label -> function index */
     PyObject *keep;        /* list of keys' objects kept alive (code objects) */
@@ -157,10 +157,10 @@ thread_now(Tracer *self, StropThread *th)
 {
     uint64_t t = strop_clock_ticks();
     uint64_t raw = t > th->last_ticks ? t - th->last_ticks : 0;
-    uint64_t d = raw > self->event_cost ? raw - (uint64_t)self->event_cost : 0;
+    uint64_t d = raw > self->event_cost ? raw - self->event_cost : 0;
     th->last_ticks = t;
-    self->events++;
-    if (self->cpu && (double)raw > self->sync_ticks) {
+    th->events++;
+    if (self->cpu && raw > self->sync_ticks) {
         uint64_t cpu = strop_clock_thread_cpu_ns();
         double used = (double)(cpu - th->cpu_sync_ns) / strop_clock_ns_per_tick;
         double given = (double)(th->virt - th->virt_at_sync);
@@ -309,7 +309,7 @@ fail:
 
 /* A call of function `key` on thread `th`.  `obj`, `ml`, `c_self`, `c_module`
  * serve only to name a function seen for the first time. */
-static inline void
+static inline __attribute__((always_inline)) void
 enter(Tracer *self, StropThread *th, uintptr_t key, int kind, PyObject *obj, PyMethodDef *ml,
       PyObject *c_self, PyObject *c_module)
 {
@@ -350,7 +350,7 @@ enter(Tracer *self, StropThread *th, uintptr_t key, int kind, PyObject *obj, PyM
 }
 
 /* Closes the top frame at virtual time `now`. */
-static inline void
+static inline __attribute__((always_inline)) void
 pop_frame(Tracer *self, StropThread *th, uint64_t now)
 {
     StropFrame *frame = &th->stack[--th->depth];
@@ -883,15 +883,16 @@ measure_event_cost(void)
         return 0;
     th.stack = stack;
     th.cap = 4;
-    for (uintptr_t k = 1; k <= 2; k++) {
-        uint32_t f = strop_tree_func_add(&scratch.tree, k, STROP_NONE);
-        strop_tree_child_add(&scratch.tree, STROP_ROOT, k, f);
+    {
+        /* The common case: the child found in one compare. */
+        uint32_t f = strop_tree_func_add(&scratch.tree, 1, STROP_NONE);
+        strop_tree_child_add(&scratch.tree, STROP_ROOT, 1, f);
     }
     for (int round = 0; round < 7; round++) {
         uint64_t t0 = strop_clock_ticks();
         for (int i = 0; i < N; i++) {
-            enter(&scratch, &th, (uintptr_t)(1 + (i & 1)), KIND_PY, NULL, NULL, NULL, NULL);
-            leave(&scratch, &th, (uintptr_t)(1 + (i & 1)));
+            enter(&scratch, &th, 1, KIND_PY, NULL, NULL, NULL, NULL);
+            leave(&scratch, &th, 1);
         }
         double per = (double)(strop_clock_ticks() - t0) / (2.0 * N);
         if (per < best)
@@ -969,8 +970,8 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
     self->cpu = strcmp(timer, "cpu") == 0;
     self->tool_id = -1;
     strop_clock_init();
-    self->event_cost = measure_event_cost();
-    self->sync_ticks = CPU_SYNC_NS / strop_clock_ns_per_tick;
+    self->event_cost = (uint64_t)measure_event_cost();
+    self->sync_ticks = (uint64_t)(CPU_SYNC_NS / strop_clock_ns_per_tick);
     if (strop_tree_init(&self->tree, (uint32_t)max_nodes, (uint32_t)max_funcs) < 0) {
         PyErr_NoMemory();
         return -1;
@@ -1288,12 +1289,15 @@ static PyObject *
 Tracer_info(Tracer *self, PyObject *Py_UNUSED(ignored))
 {
     static const char *names[] = {"none", "setprofile", "monitoring", "evalframe"};
+    uint64_t events = 0;
+    for (StropThread *th = self->threads; th != NULL; th = th->next)
+        events += th->events;
     Mechanism mech = self->mech == MECH_NONE ? self->want : self->mech;
     return Py_BuildValue(
         "{s:s,s:s,s:s,s:O,s:d,s:K,s:I,s:I,s:K,s:d,s:i}", "mechanism", names[mech], "timer",
         self->cpu ? "cpu" : "wall", "clock", strop_clock_use_tsc ? "tsc" : "monotonic",
-        "warnings", self->warnings, "event_cost_ns", self->event_cost * strop_clock_ns_per_tick,
-        "events", (unsigned long long)self->events, "nodes", self->tree.n_nodes, "functions",
+        "warnings", self->warnings, "event_cost_ns",
+        (double)self->event_cost * strop_clock_ns_per_tick, "events", (unsigned long long)events, "nodes", self->tree.n_nodes, "functions",
         self->tree.n_funcs, "folded_calls", (unsigned long long)self->tree.folded, "seconds",
         (double)(self->recorded_ticks + (self->enabled ? strop_clock_ticks() - self->enable_ticks
                                                        : 0)) *
@@ -1318,7 +1322,6 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
         PyList_SetSlice(self->warnings, 0, PyList_GET_SIZE(self->warnings), NULL) < 0)
         return NULL;
     PyDict_Clear(self->label_index);
-    self->events = 0;
     self->recorded_ticks = 0;
     Py_RETURN_NONE;
 }
