@@ -32,6 +32,7 @@ class Profile:
         self.timer = timer
         self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism)
         self._stats_dict = {}
+        self._created = False
 
     def enable(self):
         self._tracer.enable()
@@ -68,18 +69,24 @@ class Profile:
 
     @property
     def stats(self):
-        """The pstats dict after create_stats(); call it, `p.stats()`, for a
-        strop.Stats of the profile so far."""
+        """Call it, `p.stats()`, for a strop.Stats of the profile so far.
+
+        After create_stats() it is cProfile's plain dict instead, which is
+        what pstats.Stats(profile) and marshal read, until it is reassigned."""
+        if self._created:
+            return self._stats_dict
         return _StatsDict(self._stats_dict, self)
 
     @stats.setter
     def stats(self, value):
         self._stats_dict = dict(value)
+        self._created = False
 
     def create_stats(self):
         """Stops recording and fills .stats (what pstats.Stats(profile) reads)."""
         self.disable()
         self._stats_dict = self._tracer.stats()
+        self._created = True
 
     def dump(self, path):
         """Stops recording and writes a pstats file (the engine writes it)."""
@@ -95,6 +102,7 @@ class Profile:
     def clear(self):
         self._tracer.clear()
         self._stats_dict = {}
+        self._created = False
 
     @property
     def info(self):

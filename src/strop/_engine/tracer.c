@@ -70,6 +70,7 @@ typedef struct Tracer {
     PyObject *keep;        /* list of keys' objects kept alive (code objects) */
     PyObject *warnings;    /* list of str: what strop could not see */
     PyObject *saved_threading_profile;
+    PyObject *bootstrap;   /* what we gave threading.setprofile() */
     struct Tracer *paused; /* the tracer this one paused at enable() */
     int tool_id;
     uint64_t enable_ticks, recorded_ticks;
@@ -479,8 +480,8 @@ setprofile_enable(Tracer *self)
     boot = PyObject_GetAttrString((PyObject *)self, "_thread_bootstrap");
     if (boot == NULL)
         return -1;
+    Py_XSETREF(self->bootstrap, boot);
     r = threading_module_call("setprofile", boot);
-    Py_DECREF(boot);
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -504,13 +505,31 @@ setprofile_disable(Tracer *self)
     if (lost)
         warn_once(self, "another profiler (cProfile, sys.setprofile) replaced strop's hook on "
                         "a thread: calls made after that on it are missing");
-    r = threading_module_call("setprofile", self->saved_threading_profile
-                                                ? self->saved_threading_profile
-                                                : Py_None);
-    if (r == NULL)
-        PyErr_WriteUnraisable((PyObject *)self);
-    Py_XDECREF(r);
+    {
+        /* Give threading back its hook, unless the program set one of its own. */
+        PyObject *threading = PyImport_ImportModule("threading"), *current = NULL;
+        if (threading != NULL)
+            current = PyObject_GetAttrString(threading, "_profile_hook");
+        Py_XDECREF(threading);
+        if (current == NULL) {
+            PyErr_Clear();
+        }
+        else if (current == self->bootstrap) {
+            r = threading_module_call("setprofile", self->saved_threading_profile
+                                                        ? self->saved_threading_profile
+                                                        : Py_None);
+            if (r == NULL)
+                PyErr_WriteUnraisable((PyObject *)self);
+            Py_XDECREF(r);
+        }
+        else {
+            warn_once(self, "the program replaced threading.setprofile(): threads it started "
+                            "after that are not profiled");
+        }
+        Py_XDECREF(current);
+    }
     Py_CLEAR(self->saved_threading_profile);
+    Py_CLEAR(self->bootstrap);
 }
 
 /* ---- mechanism 2: sys.monitoring (3.12+) ------------------------------ */
@@ -1335,6 +1354,7 @@ Tracer_traverse(Tracer *self, visitproc visit, void *arg)
     Py_VISIT(self->keep);
     Py_VISIT(self->warnings);
     Py_VISIT(self->saved_threading_profile);
+    Py_VISIT(self->bootstrap);
     Py_VISIT((PyObject *)self->paused);
     return 0;
 }
@@ -1347,6 +1367,7 @@ Tracer_clear_refs(Tracer *self)
     Py_CLEAR(self->keep);
     Py_CLEAR(self->warnings);
     Py_CLEAR(self->saved_threading_profile);
+    Py_CLEAR(self->bootstrap);
     Py_CLEAR(self->paused);
     return 0;
 }
