@@ -129,13 +129,14 @@ def _prepare_script(path, args):
             source = f.read()
     except OSError as e:
         raise UsageError(f"can't open file {path!r}: {e.strerror}") from None
-    filename = os.path.abspath(path)
+    # Python 3.9+ names the main script by its absolute path, 3.8 as given.
+    filename = os.path.abspath(path) if sys.version_info >= (3, 9) else path
     try:
         code = compile(source, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as e:
         raise _TargetCompileError(e) from None
     sys.argv[:] = [path] + args
-    sys.path[0] = os.path.dirname(filename)
+    sys.path[0] = os.path.dirname(os.path.abspath(path))
     return code, _fresh_main(filename)
 
 

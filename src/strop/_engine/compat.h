@@ -181,9 +181,19 @@ strop_get_evalframe(PyInterpreterState *interp)
     return (StropEvalFunc)_PyInterpreterState_GetEvalFrameFunc(interp);
 }
 
+/* Installs `func`; NULL restores the default evaluator. */
 static inline void
 strop_set_evalframe(PyInterpreterState *interp, StropEvalFunc func)
 {
+#if PY_VERSION_HEX < 0x030B0000
+    /* 3.9 and 3.10 call interp->eval_frame unconditionally: never NULL. */
+    if (func == NULL)
+        func = (StropEvalFunc)_PyEval_EvalFrameDefault;
+#else
+    /* 3.11+ inlines Python-to-Python calls only while eval_frame is NULL. */
+    if (func == (StropEvalFunc)_PyEval_EvalFrameDefault)
+        func = NULL;
+#endif
     _PyInterpreterState_SetEvalFrameFunc(interp, (_PyFrameEvalFunction)func);
 }
 #endif /* STROP_HAVE_EVALFRAME */

@@ -6,6 +6,7 @@
  */
 #include "compat.h"
 
+#include "baseline.h"
 #include "clock.h"
 #include "mem.h"
 #include "tracer.h"
@@ -38,6 +39,9 @@ static PyMethodDef engine_methods[] = {
     {"_fail_alloc_after", engine_fail_alloc_after, METH_VARARGS,
      "_fail_alloc_after(n, sticky=False)\n--\n\nTests only: make the engine's n-th "
      "allocation from now fail (0 switches it off)."},
+    {"_baseline_hook", strop_baseline_hook, METH_VARARGS,
+     "_baseline_hook(mechanism, on, builtins=True)\n--\n\nBenchmarks only: install or "
+     "remove an empty hook of a mechanism ('setprofile', 'monitoring', 'evalframe')."},
     {NULL, NULL, 0, NULL},
 };
 
