@@ -5,6 +5,10 @@ import sys
 from . import _engine
 from ._stats import Stats
 
+if not hasattr(_engine, "Tracer"):  # the sources' folder, seen as a namespace package
+    raise ImportError("strop's C engine is not built for this Python: install strop with "
+                      "'pip install .' from its source tree")
+
 __all__ = ["Profile", "profile"]
 
 

@@ -281,10 +281,6 @@ def _report(profile, opts, Stats):
             stats.print_stats(*([opts.limit] if opts.limit else []))
         for warning in profile.warnings:
             print(f"strop: warning: {warning}", file=sys.stderr)
-        info = profile.info
-        if info["folded_calls"]:
-            print(f"strop: warning: the call tree reached its cap; {info['folded_calls']} calls "
-                  "are counted under '<strop: functions beyond the cap>'", file=sys.stderr)
         if opts.output and not opts.quiet:
             print(f"strop: profile written to {opts.output}", file=sys.stderr)
     except BrokenPipeError:

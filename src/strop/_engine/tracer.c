@@ -62,6 +62,7 @@ typedef struct Tracer {
     Mechanism mech;   /* while enabled */
     int enabled;
     int stopped;      /* a fault stopped the recording: hooks do nothing */
+    int warned_cap;   /* the node cap was reported */
     StropThread *threads, *last_thread;
     uint64_t event_cost; /* ticks of one event of our own work */
     uint64_t sync_ticks; /* CPU mode: gaps above this are checked */
@@ -257,8 +258,11 @@ new_function(Tracer *self, uintptr_t key, int kind, PyObject *obj, PyMethodDef *
     PyObject *label = NULL, *found;
     uint32_t canon = STROP_NONE, f;
 
-    if (self->tree.n_funcs >= self->tree.max_funcs)
+    if (self->tree.n_funcs >= self->tree.max_funcs) {
+        warn_once(self, "the program ran more distinct functions than strop keeps apart: the "
+                        "rest are counted as '<strop: functions beyond the cap>'");
         return strop_tree_func_add(&self->tree, key, STROP_NONE);
+    }
     strop_err_save(&err);
     label = make_label(kind, obj, ml, c_self, c_module);
     if (label == NULL)
@@ -331,6 +335,11 @@ enter(Tracer *self, StropThread *th, uintptr_t key, int kind, PyObject *obj, PyM
             self->stopped = 1;
             warn_once(self, "out of memory for the call tree: recording stopped");
             return;
+        }
+        if (child == STROP_OVERFLOW_NODE && !self->warned_cap) {
+            self->warned_cap = 1;
+            warn_once(self, "the call tree reached its size cap: further new call paths are "
+                            "counted as '<strop: functions beyond the cap>'");
         }
     }
     if (th->depth == th->cap) {
@@ -1342,6 +1351,7 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     PyDict_Clear(self->label_index);
     self->recorded_ticks = 0;
+    self->warned_cap = 0;
     Py_RETURN_NONE;
 }
 
