@@ -33,13 +33,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _sort_key(value):
-    from ._stats import SORT_KEYS
+    """A pstats sort key from a name or a prefix.  Unlike pstats, a prefix
+    shared by keys that sort alike ('cum': cumulative, cumtime) is accepted."""
+    import pstats
 
-    if value in SORT_KEYS or value in ("-1", "0", "1", "2"):
-        return int(value) if value.lstrip("-").isdigit() else value
+    if value in ("-1", "0", "1", "2"):
+        return int(value)
+    keys = pstats.Stats.sort_arg_dict_default
+    matches = [k for k in keys if k.startswith(value)]
+    if value in keys:
+        return value
+    if matches and all(keys[k][0] == keys[matches[0]][0] for k in matches):
+        return matches[0]
+    if matches:
+        raise argparse.ArgumentTypeError(
+            f"ambiguous sort key {value!r}: it may mean {', '.join(sorted(matches))}")
     raise argparse.ArgumentTypeError(
         f"unknown sort key {value!r}; use one of: calls, cumulative, filename, line, name, "
-        "nfl, pcalls, stdname, time (or a unique prefix)"
+        "nfl, pcalls, stdname, time (or a prefix)"
     )
 
 
