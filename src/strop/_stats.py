@@ -3,10 +3,12 @@
 Reading, sorting and printing are pstats' own, so the tables look exactly as
 Python's; what strop adds is a clear error for a file that is not a profile.
 """
+import gc
 import marshal
 import os
 import pstats
 import sys
+import time
 
 __all__ = ["Stats", "FormatError", "SORT_KEYS"]
 
@@ -18,12 +20,16 @@ class FormatError(ValueError):
     """A file that is not a profile strop can read."""
 
 
-def _check_pstats_file(path):
-    """Raises FormatError (or OSError) unless `path` holds a pstats dict."""
+def _read_pstats_file(path):
+    """The pstats dict in `path`; FormatError (or OSError) when it holds none."""
     with open(path, "rb") as f:
         data = f.read()
     if not data:
         raise FormatError(f"{path}: the file is empty; expected a pstats profile")
+    # Building a large profile's million objects would set off the cyclic
+    # garbage collector again and again, for nothing: none of them is garbage.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         stats = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
@@ -31,14 +37,18 @@ def _check_pstats_file(path):
             f"{path}: not a pstats profile (expected marshal data as written by "
             "cProfile or strop)"
         ) from None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if not isinstance(stats, dict) or not all(
-        isinstance(k, tuple) and len(k) == 3 and isinstance(v, tuple) and len(v) == 5
+        type(k) is tuple and len(k) == 3 and type(v) is tuple and len(v) == 5
         for k, v in stats.items()
     ):
         raise FormatError(
             f"{path}: marshal data, but not a pstats profile (expected a dict of "
             "(file, line, name) -> (cc, nc, tt, ct, callers))"
         )
+    return stats
 
 
 class Stats(pstats.Stats):
@@ -46,9 +56,18 @@ class Stats(pstats.Stats):
     cProfile.Profile objects.  Output goes to `stream` (default stdout)."""
 
     def load_stats(self, arg):
-        if isinstance(arg, (str, os.PathLike)):
-            _check_pstats_file(arg)
-        super().load_stats(arg)
+        if not isinstance(arg, (str, os.PathLike)):
+            return super().load_stats(arg)
+        # As pstats does, reading the file once and refusing foreign ones.
+        path = os.fspath(arg)
+        self.stats = _read_pstats_file(path)
+        try:
+            path = time.ctime(os.stat(path).st_mtime) + "    " + path
+        except OSError:
+            pass
+        self.files = [path]
+        if not self.stats:
+            raise TypeError(f"Cannot create or construct a {self.__class__!r} object from {arg!r}")
 
     def dump(self, path, format=None):
         """Writes the profile to `path` (pstats format)."""

@@ -59,12 +59,58 @@ put_str(FILE *out, const char *s, size_t len)
     fwrite(s, 1, len, out);
 }
 
+/* marshal's references (a flag on an object's type byte, then 'r' + index)
+ * let a key tuple and a file name be written once and read as one object:
+ * smaller files, and half the objects for the reader to build.  Indices are
+ * given in the order flagged objects start, as marshal's reader counts them. */
+#define FLAG_REF 0x80
+
+typedef struct Refs {
+    int32_t next;          /* index of the next flagged object */
+    int32_t *key_ref;      /* per function: its key tuple's index, or -1 */
+    const char **file_ptr; /* open addressing: file name pointer -> index */
+    int32_t *file_ref;
+    size_t file_mask;
+} Refs;
+
 static void
-put_key(FILE *out, const StropLabel *label)
+put_ref(FILE *out, int32_t index)
 {
-    fputc('(', out);
+    fputc('r', out);
+    put_int32(out, index);
+}
+
+/* A file name: the same pointer is the same string (the labels' UTF-8 is
+ * cached per str object), so one compare finds a repeat. */
+static void
+put_file(FILE *out, Refs *refs, const char *s, size_t len)
+{
+    size_t i = ((uintptr_t)s >> 4) * 0x9e3779b97f4a7c15ull & refs->file_mask;
+    while (refs->file_ptr[i] != NULL && refs->file_ptr[i] != s)
+        i = (i + 1) & refs->file_mask;
+    if (refs->file_ptr[i] == s) {
+        put_ref(out, refs->file_ref[i]);
+        return;
+    }
+    refs->file_ptr[i] = s;
+    refs->file_ref[i] = refs->next++;
+    fputc('u' | FLAG_REF, out);
+    put_int32(out, (int32_t)len);
+    fwrite(s, 1, len, out);
+}
+
+static void
+put_key(FILE *out, Refs *refs, const StropLabel *labels, uint32_t f)
+{
+    const StropLabel *label = &labels[f];
+    if (refs->key_ref[f] >= 0) {
+        put_ref(out, refs->key_ref[f]);
+        return;
+    }
+    refs->key_ref[f] = refs->next++;
+    fputc('(' | FLAG_REF, out);
     put_int32(out, 3);
-    put_str(out, label->file, label->file_len);
+    put_file(out, refs, label->file, label->file_len);
     put_uint(out, label->line > 0 ? (uint64_t)label->line : 0);
     put_str(out, label->name, label->name_len);
 }
@@ -83,9 +129,19 @@ strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats *fu
     /* Edges grouped by callee: first[f] .. first[f+1] in `order`. */
     size_t *first = strop_calloc((size_t)n_funcs + 1, sizeof *first);
     size_t *order = strop_malloc((n_edges ? n_edges : 1) * sizeof *order);
+    Refs refs = {0};
+    size_t slots = 64;
     int status = -1;
-    if (first == NULL || order == NULL)
+    while (slots < 2 * (size_t)n_funcs)
+        slots *= 2;
+    refs.key_ref = strop_malloc(((size_t)n_funcs + 1) * sizeof *refs.key_ref);
+    refs.file_ptr = strop_calloc(slots, sizeof *refs.file_ptr);
+    refs.file_ref = strop_malloc(slots * sizeof *refs.file_ref);
+    refs.file_mask = slots - 1;
+    if (first == NULL || order == NULL || !refs.key_ref || !refs.file_ptr || !refs.file_ref)
         goto done;
+    for (uint32_t f = 0; f < n_funcs; f++)
+        refs.key_ref[f] = -1;
     for (size_t e = 0; e < n_edges; e++)
         first[edges[e].callee + 1]++;
     for (uint32_t f = 0; f < n_funcs; f++)
@@ -104,7 +160,7 @@ strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats *fu
     for (uint32_t f = 0; f < n_funcs; f++) {
         if (!is_written(labels, funcs, f))
             continue;
-        put_key(out, &labels[f]);
+        put_key(out, &refs, labels, f);
         fputc('(', out);
         put_int32(out, 5);
         put_uint(out, funcs[f].cc);
@@ -116,7 +172,7 @@ strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats *fu
             const StropEdgeStats *edge = &edges[order[i]];
             if (!is_written(labels, funcs, edge->caller) || edge->nc == 0)
                 continue;
-            put_key(out, &labels[edge->caller]);
+            put_key(out, &refs, labels, edge->caller);
             fputc('(', out);
             put_int32(out, 4);
             put_uint(out, edge->nc);
@@ -131,5 +187,8 @@ strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats *fu
 done:
     strop_free(first);
     strop_free(order);
+    strop_free(refs.key_ref);
+    strop_free((void *)refs.file_ptr);
+    strop_free(refs.file_ref);
     return status;
 }

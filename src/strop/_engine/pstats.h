@@ -2,7 +2,8 @@
  *
  * The file is marshal data of one dict:
  *   (file, line, name) -> (cc, nc, tt, ct, {caller (file, line, name): (nc, cc, tt, ct)})
- * written with marshal's version-2 opcodes, which every Python 3 reads.  Pure
+ * written with marshal's opcodes and references (format version 3, which
+ * every Python 3.4+ reads).  Pure
  * C, no Python.h; see ../shared/FORMATS.md for the format's facts.
  */
 #ifndef STROP_PSTATS_H
