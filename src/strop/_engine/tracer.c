@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "mem.h"
 #include "pstats.h"
+#include "writers.h"
 
 #define CPU_SYNC_NS 20000.0
 #define KIND_PY 0
@@ -75,6 +76,7 @@ typedef struct Tracer {
     struct Tracer *paused; /* the tracer this one paused at enable() */
     int tool_id;
     uint64_t enable_ticks, recorded_ticks;
+    uint64_t start_unix_ns; /* wall-clock time of the first enable() */
 } Tracer;
 
 /* The tracer that records now, or NULL.  Protected by the GIL. */
@@ -1100,6 +1102,11 @@ Tracer_enable(Tracer *self, PyObject *Py_UNUSED(ignored))
     epoch++;
     active = self;
     self->enable_ticks = strop_clock_ticks();
+    if (self->start_unix_ns == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        self->start_unix_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    }
     self->stopped = 0;
     self->mech = self->want;
     switch (self->want) {
@@ -1248,24 +1255,57 @@ done:
     return result;
 }
 
+static const struct {
+    const char *name;
+    StropFormat format;
+} formats[] = {
+    {"pstats", STROP_FORMAT_PSTATS},         {"folded", STROP_FORMAT_FOLDED},
+    {"callgrind", STROP_FORMAT_CALLGRIND},   {"pprof", STROP_FORMAT_PPROF},
+    {"speedscope", STROP_FORMAT_SPEEDSCOPE}, {"dot", STROP_FORMAT_DOT},
+};
+
+/* Tracer.dump(path, format='pstats', command=None, node_thres=0.005,
+ * edge_thres=0.001): writes the profile in one of the engine's formats. */
 static PyObject *
-Tracer_dump(Tracer *self, PyObject *path_arg)
+Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
 {
+    static char *kwlist[] = {"path", "format", "command", "node_thres", "edge_thres", NULL};
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     StropLabel *labels = NULL;
     size_t n_edges = 0;
-    PyObject *path = NULL, *result = NULL;
+    PyObject *path_arg, *path = NULL, *result = NULL;
+    const char *format_name = "pstats", *command = NULL;
+    StropFormat format = STROP_FORMAT_PSTATS;
+    StropWriteInfo info;
     FILE *out = NULL;
+    int found = 0, rc;
 
+    memset(&info, 0, sizeof info);
+    info.node_thres = 0.005;
+    info.edge_thres = 0.001;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szdd", kwlist, &path_arg, &format_name,
+                                     &command, &info.node_thres, &info.edge_thres))
+        return NULL;
     if (self->labels == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Tracer.__init__ was not called");
         return NULL;
     }
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        if (strcmp(formats[i].name, format_name) == 0) {
+            format = formats[i].format;
+            found = 1;
+        }
+    }
+    if (!found) {
+        PyErr_Format(PyExc_ValueError,
+                     "unknown format '%s': choose pstats, folded, callgrind, pprof, "
+                     "speedscope or dot",
+                     format_name);
+        return NULL;
+    }
     if (!PyUnicode_FSConverter(path_arg, &path))
         return NULL;
-    if (aggregate(self, &funcs, &edges, &n_edges) < 0)
-        goto done;
     labels = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *labels);
     if (labels == NULL) {
         PyErr_NoMemory();
@@ -1286,13 +1326,26 @@ Tracer_dump(Tracer *self, PyObject *path_arg)
             goto done;
         labels[f].name_len = (size_t)len;
     }
+    if (format == STROP_FORMAT_PSTATS && aggregate(self, &funcs, &edges, &n_edges) < 0)
+        goto done;
     out = fopen(PyBytes_AS_STRING(path), "wb");
     if (out == NULL) {
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
         goto done;
     }
-    if (strop_pstats_write(out, labels, funcs, self->tree.n_funcs, edges, n_edges,
-                           seconds_per_tick()) < 0) {
+    if (format == STROP_FORMAT_PSTATS) {
+        rc = strop_pstats_write(out, labels, funcs, self->tree.n_funcs, edges, n_edges,
+                                seconds_per_tick());
+    }
+    else {
+        info.command = command;
+        info.time_kind = self->cpu ? "cpu" : "wall";
+        info.seconds_per_tick = seconds_per_tick();
+        info.duration_ns = (uint64_t)((double)self->recorded_ticks * strop_clock_ns_per_tick);
+        info.start_unix_ns = self->start_unix_ns;
+        rc = strop_write_format(out, format, &self->tree, labels, &info);
+    }
+    if (rc < 0) {
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
         goto done;
     }
@@ -1351,6 +1404,7 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     PyDict_Clear(self->label_index);
     self->recorded_ticks = 0;
+    self->start_unix_ns = 0;
     self->warned_cap = 0;
     Py_RETURN_NONE;
 }
@@ -1410,7 +1464,9 @@ static PyMethodDef Tracer_methods[] = {
      "now.  With this_thread_only, only the calling thread stops."},
     {"stats", (PyCFunction)Tracer_stats, METH_NOARGS,
      "stats()\n--\n\nThe pstats dict: (file, line, name) -> (cc, nc, tt, ct, callers)."},
-    {"dump", (PyCFunction)Tracer_dump, METH_O, "dump(path)\n--\n\nWrite a pstats file."},
+    {"dump", (PyCFunction)(void (*)(void))Tracer_dump, METH_VARARGS | METH_KEYWORDS,
+     "dump(path, format='pstats', command=None, node_thres=0.005, edge_thres=0.001)\n--\n\n"
+     "Write the profile: pstats, folded, callgrind, pprof, speedscope or dot."},
     {"info", (PyCFunction)Tracer_info, METH_NOARGS,
      "info()\n--\n\nMechanism, clock, counters and warnings of this recording."},
     {"clear", (PyCFunction)Tracer_clear, METH_NOARGS,

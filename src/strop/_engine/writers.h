@@ -1,0 +1,45 @@
+/* writers.h: the profile file writers other than pstats, straight from the
+ * calling-context tree.
+ *
+ * Every writer takes the tree, one label per function (pstats.h's
+ * StropLabel, indexed like tree->funcs; a NULL file means "not named": skip),
+ * and a StropWriteInfo saying what the numbers mean.  Pure C, no Python.h.
+ * Each returns 0, or -1 with errno set (ENOMEM when out of memory, the
+ * stream's errno on a write error).  The facts of each format are in
+ * ../shared/FORMATS.md.
+ */
+#ifndef STROP_WRITERS_H
+#define STROP_WRITERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cct.h"
+#include "pstats.h"
+
+typedef enum StropFormat {
+    STROP_FORMAT_PSTATS = 0,
+    STROP_FORMAT_FOLDED,     /* .folded / .collapsed */
+    STROP_FORMAT_CALLGRIND,  /* callgrind.out.* / .callgrind */
+    STROP_FORMAT_PPROF,      /* .pb.gz / .pprof */
+    STROP_FORMAT_SPEEDSCOPE, /* .speedscope.json */
+    STROP_FORMAT_DOT,        /* .dot */
+} StropFormat;
+
+typedef struct StropWriteInfo {
+    const char *command;     /* the profiled command line (UTF-8), or NULL */
+    const char *time_kind;   /* "wall" or "cpu" */
+    double seconds_per_tick; /* ticks -> seconds */
+    int sampled;             /* 1: node->calls counts samples, not calls */
+    uint64_t period_ns;      /* sampling period (pprof period), 0 when traced */
+    uint64_t start_unix_ns;  /* when recording started (pprof time_nanos), or 0 */
+    uint64_t duration_ns;    /* how long it recorded, or 0 */
+    double node_thres;       /* dot: prune nodes below this share of total (0.005) */
+    double edge_thres;       /* dot: prune edges below this share of total (0.001) */
+} StropWriteInfo;
+
+/* Writes `tree` in `format` (not STROP_FORMAT_PSTATS: see pstats.h). */
+int strop_write_format(FILE *out, StropFormat format, const StropTree *tree,
+                       const StropLabel *labels, const StropWriteInfo *info);
+
+#endif /* STROP_WRITERS_H */
