@@ -38,6 +38,7 @@ setup(
             "strop._engine",
             sources=sources,
             include_dirs=[os.path.join("src", "strop", "_engine")],
+            libraries=["z"],  # zlib, for pprof's gzip
             extra_compile_args=cflags,
             extra_link_args=ldflags,
         )
