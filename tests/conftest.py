@@ -1,0 +1,157 @@
+"""Shared helpers of strop's test suite.
+
+Most tests run the profiler in a fresh child process (``sys.executable``), so
+that a crash of the engine fails one test instead of killing pytest, and so
+that cProfile and strop never see each other. The helpers here start those
+children, read what they wrote, and decide what an optional outside tool's
+absence means: a skip on a developer's machine, a failure when CI=true.
+
+Import them in a test module with ``from conftest import ...`` (pytest puts
+this folder on sys.path, as it has no __init__.py).
+"""
+import functools
+import importlib
+import importlib.util
+import json
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+TARGETS = TESTS / "targets"
+HELPERS = TESTS / "helpers"
+IN_CI = os.environ.get("CI") == "true"
+
+# Generous: a child that takes this long has hung.
+CHILD_TIMEOUT = 120
+
+
+def require_module(name, why=""):
+    """Import and return module `name`; skip the test when it is missing, fail under CI=true."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        message = "%s is not importable (%s)%s" % (name, exc, ": " + why if why else "")
+        if IN_CI:
+            pytest.fail("CI=true and " + message + "; .ci/run must install it")
+        pytest.skip(message)
+
+
+@functools.lru_cache(maxsize=None)
+def strop_package_dir():
+    """The folder of the strop package that the children import, or None if there is none."""
+    spec = importlib.util.find_spec("strop")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.realpath(list(spec.submodule_search_locations)[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _extra_pythonpath():
+    """A sys.path entry the children need to import strop, or None when they find it already.
+
+    Only added when needed: a PYTHONPATH entry goes before the standard library
+    and would change what the children import.
+    """
+    package = strop_package_dir()
+    if package is None:
+        return None
+    probe = subprocess.run([sys.executable, "-c", "import strop"], capture_output=True,
+                           env=_base_env(), timeout=CHILD_TIMEOUT)
+    if probe.returncode == 0:
+        return None
+    return os.path.dirname(package)
+
+
+def _base_env():
+    env = dict(os.environ)
+    env["PYTHONHASHSEED"] = "0"  # same set/dict orders in the runs being compared
+    env.pop("PYTHONSTARTUP", None)
+    env.pop("PYTHONINSPECT", None)
+    env.pop("PYTHONUNBUFFERED", None)
+    return env
+
+
+def child_env(**extra):
+    """Environment for a child process: ours, a fixed hash seed, strop importable."""
+    env = _base_env()
+    path = _extra_pythonpath()
+    if path:
+        env["PYTHONPATH"] = path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
+
+
+def run(args, *, cwd=None, timeout=CHILD_TIMEOUT, env=None, text=True, input=None):
+    """Run a child to completion; returns the CompletedProcess with stdout/stderr captured.
+
+    Its stdin is `input` if given, else empty (never the terminal's)."""
+    return subprocess.run([str(a) for a in args], cwd=None if cwd is None else str(cwd),
+                          capture_output=True, text=text, timeout=timeout,
+                          input=input if input is not None else ("" if text else b""),
+                          env=child_env() if env is None else env)
+
+
+def run_python(*args, **kw):
+    """`python ARGS...` with sys.executable."""
+    return run([sys.executable, *args], **kw)
+
+
+def run_strop(*args, **kw):
+    """`python -m strop ARGS...` with sys.executable."""
+    return run([sys.executable, "-m", "strop", *args], **kw)
+
+
+def describe(proc):
+    """Text for an assertion message: a child's exit status, stdout and stderr (cut)."""
+    def cut(s):
+        if isinstance(s, bytes):
+            s = s.decode("utf-8", "replace")
+        s = s or ""
+        return s if len(s) < 3000 else s[:1500] + "\n[...]\n" + s[-1500:]
+    return "exit status %s\nargs: %s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
+        proc.returncode, proc.args, cut(proc.stdout), cut(proc.stderr))
+
+
+def load_marshal(path):
+    with open(path, "rb") as f:
+        return marshal.load(f)
+
+
+def profile_target(tmp_path, profiler, target, builtins=True, timer="wall"):
+    """Profile TARGETS/target.main() in a fresh child with `profiler` ('cprofile' or 'strop').
+
+    Returns (stats, info): the pstats dict from create_stats() and
+    {"report": module.REPORT, "result": repr(main())}.
+    """
+    target_path = TARGETS / target
+    out = tmp_path / ("%s-%s-%d-%s.marshal" % (target, profiler, builtins, timer))
+    proc = run_python(HELPERS / "profile_target.py", profiler, "1" if builtins else "0", timer,
+                      target_path, out)
+    assert proc.returncode == 0, describe(proc)
+    with open(str(out) + ".json") as f:
+        info = json.load(f)
+    return load_marshal(out), info
+
+
+def find_key(stats, funcname, filename_end=None):
+    """The one key of `stats` named `funcname` (whose file ends with `filename_end`, if given)."""
+    found = [k for k in stats
+             if k[2] == funcname and (filename_end is None or k[0].endswith(filename_end))]
+    assert len(found) == 1, "expected one key for %r, found %r among %d keys" % (
+        funcname, found, len(stats))
+    return found[0]
+
+
+def builtin_key(stats, name):
+    """The key of a built-in such as 'time.sleep' ('{built-in method time.sleep}')."""
+    wanted = "<built-in method %s>" % name
+    found = [k for k in stats if k[0] == "~" and k[2] == wanted]
+    assert len(found) == 1, "no key %r among %s" % (
+        wanted, sorted(k[2] for k in stats if k[0] == "~"))
+    return found[0]
