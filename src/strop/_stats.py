@@ -10,10 +10,7 @@ import pstats
 import sys
 import time
 
-__all__ = ["Stats", "FormatError", "SORT_KEYS"]
-
-# Every sort key pstats accepts, with its unique prefixes.
-SORT_KEYS = sorted(pstats.Stats().get_sort_arg_defs())
+__all__ = ["Stats", "FormatError"]
 
 
 class FormatError(ValueError):
