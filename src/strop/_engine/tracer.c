@@ -584,13 +584,18 @@ mon_py_return(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
 static inline PyMethodDef *
 called_c_function(PyObject *callable, PyObject *arg0, PyObject **c_self, PyObject **c_module)
 {
+    /* CALL fires for every call: dismiss Python functions and methods, the
+     * common case, before PyCFunction_Check's walk of the type's MRO. */
+    PyTypeObject *type = Py_TYPE(callable);
+    if (type == &PyFunction_Type || type == &PyMethod_Type)
+        return NULL;
     if (PyCFunction_Check(callable)) {
         PyCFunctionObject *fn = (PyCFunctionObject *)callable;
         *c_self = fn->m_self;
         *c_module = fn->m_module;
         return fn->m_ml;
     }
-    if (Py_TYPE(callable) == &PyMethodDescr_Type && arg0 != monitoring_missing) {
+    if (type == &PyMethodDescr_Type && arg0 != monitoring_missing) {
         PyMethodDescrObject *descr = (PyMethodDescrObject *)callable;
         if (!PyObject_TypeCheck(arg0, descr->d_common.d_type))
             return NULL;
