@@ -1,0 +1,60 @@
+/* writers_int.h: what the tree-based writers share, internal to them.
+ *
+ * writers.h is the one entry point (strop_write_format); each format lives in
+ * its own file (folded.c, callgrind.c, pprof.c, speedscope.c, dot.c) behind a
+ * function declared here, and writers.c holds the dispatch and the helpers
+ * below: the tree walk, the unit conversions and a sampling-aware
+ * aggregation.  Pure C, no Python.h, no global state.
+ */
+#ifndef STROP_WRITERS_INT_H
+#define STROP_WRITERS_INT_H
+
+#include "writers.h"
+
+/* The format writers: same contract as strop_write_format(). */
+int strop_folded_write(FILE *out, const StropTree *tree, const StropLabel *labels,
+                       const StropWriteInfo *info);
+int strop_callgrind_write(FILE *out, const StropTree *tree, const StropLabel *labels,
+                          const StropWriteInfo *info);
+int strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
+                      const StropWriteInfo *info);
+int strop_speedscope_write(FILE *out, const StropTree *tree, const StropLabel *labels,
+                           const StropWriteInfo *info);
+int strop_dot_write(FILE *out, const StropTree *tree, const StropLabel *labels,
+                    const StropWriteInfo *info);
+
+/* The node after `n` in depth-first pre-order (parents before children), or
+ * STROP_NONE after the last.  Start from STROP_ROOT; the root itself is never
+ * returned.  A node's `depth` tells how far the walk went back up. */
+uint32_t strop_tree_next(const StropTree *tree, uint32_t n);
+
+/* The greatest node depth in the tree (0 for an empty tree). */
+uint32_t strop_tree_max_depth(const StropTree *tree);
+
+/* 1 when function `f` has a name to write (its label's file is not NULL). */
+static inline int
+strop_func_named(const StropTree *tree, const StropLabel *labels, uint32_t f)
+{
+    return f < tree->n_funcs && labels[f].file != NULL;
+}
+
+/* Ticks as whole nanoseconds, rounded. */
+uint64_t strop_ticks_to_ns(uint64_t ticks, const StropWriteInfo *info);
+
+/* Per-function and per-edge totals (cct.h's strop_tree_aggregate, with
+ * cProfile's recursion rules) in the cost unit of the graph formats: for a
+ * traced profile ticks (convert with strop_cost()), for a sampled one
+ * samples: tt is the function's own samples, ct the samples with it on the
+ * stack (recursion once), nc/cc the samples that passed through the call.
+ * *funcs_out (tree->n_funcs entries) and *edges_out are allocated here:
+ * strop_free() both.  Returns 0, or -1 with errno = ENOMEM (nothing left
+ * allocated). */
+int strop_writers_aggregate(const StropTree *tree, const StropWriteInfo *info,
+                            StropFuncStats **funcs_out, StropEdgeStats **edges_out,
+                            size_t *n_edges);
+
+/* An aggregated figure as the graph formats' cost: ns when traced, samples
+ * when sampled. */
+uint64_t strop_cost(uint64_t value, const StropWriteInfo *info);
+
+#endif /* STROP_WRITERS_INT_H */
