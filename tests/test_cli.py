@@ -4,6 +4,8 @@ Functional tests: each runs `python -m strop ...` on a program of tests/targets/
 in a child process and compares with what plain `python` does with it.
 """
 import json
+import marshal
+import re
 import os
 import pstats
 import shutil
@@ -324,3 +326,57 @@ def test_view_bad_files(tmp_path):
     proc = run_strop("view", empty)
     assert proc.returncode == 2, describe(proc)
     one_strop_line(proc)
+
+
+# -- output formats chosen by name -------------------------------------------------------------
+
+def _is_folded(data):
+    lines = data.decode().splitlines()
+    return bool(lines) and all(re.match(r"^(.*) (\d+)$", line) for line in lines)
+
+
+OUTPUTS = [
+    ("x.prof", lambda d: isinstance(marshal.loads(d), dict)),
+    ("x.folded", _is_folded),
+    ("x.collapsed", _is_folded),
+    ("x.pb.gz", lambda d: d[:2] == b"\x1f\x8b"),
+    ("callgrind.out.42", lambda d: d.startswith(b"# callgrind format")),
+    ("x.speedscope.json", lambda d: "speedscope" in json.loads(d)["$schema"]),
+    ("x.dot", lambda d: d.lstrip().startswith(b"digraph")),
+]
+
+
+@pytest.mark.parametrize("name,check", OUTPUTS, ids=[n for n, _ in OUTPUTS])
+def test_output_format_follows_the_file_name(tmp_path, name, check):
+    out = tmp_path / name
+    proc = run_strop("run", "-q", "-o", out, TARGETS / "rec_known.py")
+    assert proc.returncode == 0, describe(proc)
+    assert check(out.read_bytes()), name
+
+
+def test_format_option_overrides_the_name(tmp_path):
+    out = tmp_path / "profile.out"
+    proc = run_strop("run", "-q", "--format", "folded", "-o", out, TARGETS / "rec_known.py")
+    assert proc.returncode == 0, describe(proc)
+    assert _is_folded(out.read_bytes())
+
+
+def test_call_graph_drawn_by_graphviz(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("graphviz's dot is missing in CI")
+        pytest.skip("graphviz's dot is not installed")
+    out = tmp_path / "graph.svg"
+    proc = run_strop("run", "-q", "-o", out, TARGETS / "rec_known.py")
+    assert proc.returncode == 0, describe(proc)
+    assert b"<svg" in out.read_bytes()[:500] and b"fact" in out.read_bytes()
+
+
+def test_format_not_available_yet_is_refused_before_running(tmp_path):
+    marker = tmp_path / "ran"
+    proc = run_strop("run", "-o", tmp_path / "report.html", TARGETS / "cli_marker.py", marker)
+    assert proc.returncode == 2, describe(proc)
+    one_strop_line(proc)
+    assert not marker.exists()

@@ -1,5 +1,6 @@
 """strop.Profile: the deterministic profiler, cProfile's interface on strop's engine."""
 import functools
+import os
 import sys
 
 from . import _engine
@@ -92,13 +93,24 @@ class Profile:
         self._stats_dict = self._tracer.stats()
         self._created = True
 
-    def dump(self, path):
-        """Stops recording and writes a pstats file (the engine writes it)."""
+    def dump(self, path, format=None, *, command=None, node_thres=0.005, edge_thres=0.001):
+        """Stops recording and writes the profile.  `format`: pstats (the
+        default for unknown names), folded, callgrind, pprof, speedscope, dot,
+        svg or png; None chooses by the file name (.prof, .folded, .pb.gz,
+        callgrind.out.*, .speedscope.json, .dot, .svg, .png)."""
+        from .cli import format_of
+
         self.disable()
-        self._tracer.dump(path)
+        format = format_of(os.fspath(path), format)
+        if format in ("svg", "png"):
+            _draw_call_graph(self._tracer, path, format, command, node_thres, edge_thres)
+        else:
+            self._tracer.dump(path, format, command, node_thres, edge_thres)
         return path
 
-    dump_stats = dump
+    def dump_stats(self, path):
+        """cProfile's name: writes a pstats file."""
+        return self.dump(path, "pstats")
 
     def print_stats(self, sort=-1):
         Stats(self).strip_dirs().sort_stats(sort).print_stats()
@@ -116,6 +128,25 @@ class Profile:
     @property
     def warnings(self):
         return list(self._tracer.info()["warnings"])
+
+
+def _draw_call_graph(tracer, path, format, command, node_thres, edge_thres):
+    """Writes the call graph through graphviz's dot; RuntimeError without it."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError("drawing the call graph needs graphviz's 'dot' "
+                           "(apt-get install graphviz); or write a .dot file")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = os.path.join(tmp, "callgraph.dot")
+        tracer.dump(source, "dot", command, node_thres, edge_thres)
+        done = subprocess.run([dot, "-T" + format, "-o", os.fspath(path), source],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"graphviz's dot failed: {done.stderr.strip()}")
 
 
 def profile(func=None, *, sort="time", limit=6, builtins=True, timer="wall", stream=None):

@@ -6,6 +6,7 @@ exit status.
 """
 import argparse
 import os
+import shutil
 import sys
 
 __all__ = ["main"]
@@ -13,9 +14,23 @@ __all__ = ["main"]
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+# Output formats by file name; the first match wins.
+_FORMATS_BY_NAME = (
+    (".speedscope.json", "speedscope"),
+    (".pb.gz", "pprof"),
+    (".pprof", "pprof"),
+    (".folded", "folded"),
+    (".collapsed", "folded"),
+    (".callgrind", "callgrind"),
+    (".dot", "dot"),
+    (".svg", "svg"),
+    (".png", "png"),
+    (".prof", "pstats"),
+    (".pstats", "pstats"),
+)
+FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot", "svg", "png")
 # Formats that later versions write; refused now rather than written wrongly.
-_NOT_YET = (".folded", ".collapsed", ".pb.gz", ".pprof", ".callgrind", ".speedscope.json",
-            ".json", ".dot", ".svg", ".png", ".html")
+_NOT_YET = {".html": "the HTML report", ".json": "the Chrome trace timeline"}
 
 
 class UsageError(Exception):
@@ -54,6 +69,16 @@ def _sort_key(value):
     )
 
 
+def _share(value):
+    try:
+        pct = float(value)
+    except ValueError:
+        pct = -1
+    if not 0 <= pct <= 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, not {value!r}")
+    return pct
+
+
 def _positive_int(value):
     try:
         n = int(value)
@@ -64,15 +89,31 @@ def _positive_int(value):
     return n
 
 
-def _check_output(path):
-    """Refuses an output path that cannot be written, before anything runs."""
+def format_of(path, format=None):
+    """The output format for `path`: `format` if given, else by its name
+    (callgrind.out.*, .folded, .pb.gz, ...); pstats for any other name."""
+    if format:
+        return format
     name = os.path.basename(path)
-    for ext in _NOT_YET:
-        if name.endswith(ext) or name.startswith("callgrind.out"):
-            raise UsageError(
-                f"cannot write {path}: the {ext if name.endswith(ext) else 'callgrind'} "
-                "format is not available yet; use a .prof or .pstats file"
-            )
+    if name.startswith("callgrind.out"):
+        return "callgrind"
+    for ending, fmt in _FORMATS_BY_NAME:
+        if name.endswith(ending):
+            return fmt
+    return "pstats"
+
+
+def _check_output(path, format):
+    """Refuses an output that cannot be written, before anything runs."""
+    name = os.path.basename(path)
+    if format is None and format_of(path) == "pstats":
+        for ending, what in _NOT_YET.items():
+            if name.endswith(ending):
+                raise UsageError(f"cannot write {path}: {what} is not available yet; use .prof, "
+                                 ".folded, .pb.gz, .callgrind, .speedscope.json or .dot")
+    if format_of(path, format) in ("svg", "png") and shutil.which("dot") is None:
+        raise UsageError(f"cannot write {path}: drawing the call graph needs graphviz's 'dot' "
+                         "(apt-get install graphviz), or write a .dot file")
     if os.path.isdir(path):
         raise UsageError(f"cannot write {path}: it is a directory; name a file")
     folder = os.path.dirname(os.path.abspath(path))
@@ -84,7 +125,8 @@ def _check_output(path):
 
 # ---- strop run --------------------------------------------------------------
 
-_RUN_VALUE_OPTS = {"-o", "--output", "--sort", "-s", "--limit", "-l", "--timer"}
+_RUN_VALUE_OPTS = {"-o", "--output", "--sort", "-s", "--limit", "-l", "--timer", "--format",
+                   "--node-thres", "--edge-thres"}
 
 
 def _split_target(argv):
@@ -116,7 +158,15 @@ def _run_parser():
         "the function table (to stderr) and, with -o, write the profile.",
         usage="strop run [options] (script.py | -m module | -c code) [args ...]",
     )
-    p.add_argument("-o", "--output", metavar="FILE", help="write the profile (.prof/.pstats)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the profile; the name chooses the format: .prof/.pstats "
+                   "(pstats), .folded/.collapsed, .pb.gz/.pprof, callgrind.out.*/.callgrind, "
+                   ".speedscope.json, .dot, .svg/.png (call graph drawn by graphviz)")
+    p.add_argument("--format", choices=FORMATS, help="the output format, whatever the name")
+    p.add_argument("--node-thres", type=_share, default=0.5, metavar="PCT",
+                   help="call graph: leave out functions below PCT%% of the total (0.5)")
+    p.add_argument("--edge-thres", type=_share, default=0.1, metavar="PCT",
+                   help="call graph: leave out calls below PCT%% of the total (0.1)")
     p.add_argument("-s", "--sort", type=_sort_key, default="cumulative", metavar="KEY",
                    help="sort key of the table, as pstats takes them (default: cumulative)")
     p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
@@ -260,7 +310,7 @@ def cmd_run(argv):
                          "(see 'strop run --help')")
     kind = {"-m": "module", "-c": "code"}.get(kind, kind)
     if opts.output:
-        _check_output(opts.output)
+        _check_output(opts.output, opts.format)
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer)
     try:
         status = _run_target(profile, kind, target, args)
@@ -283,9 +333,12 @@ def _report(profile, opts, Stats):
         profile.create_stats()
         if opts.output:
             try:
-                profile.dump(opts.output)
-            except OSError as e:
-                print(f"strop: cannot write {opts.output}: {e.strerror or e}", file=sys.stderr)
+                profile.dump(opts.output, format=format_of(opts.output, opts.format),
+                             command=" ".join(sys.argv), node_thres=opts.node_thres / 100,
+                             edge_thres=opts.edge_thres / 100)
+            except (OSError, RuntimeError) as e:
+                print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",
+                      file=sys.stderr)
         if not opts.quiet:
             stats = Stats(profile, stream=sys.stderr)
             stats.sort_stats(opts.sort)
