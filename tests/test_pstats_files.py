@@ -3,7 +3,7 @@
 The check of FORMATS.md: the stdlib's pstats.Stats loads strop's file (on every
 Python present), marshal.load gives the dict of the right shape and values,
 `strop view` prints what the stdlib's pstats prints for the same file, and
-gprof2dot accepts it.
+gprof2dot and snakeviz's loader accept it.
 """
 import glob
 import io
@@ -167,6 +167,23 @@ def test_gprof2dot_accepts_strop_file(strop_file):
     assert proc.returncode == 0, describe(proc)
     assert proc.stdout.lstrip().startswith("digraph"), describe(proc)
     assert "describe" in proc.stdout and "fact" in proc.stdout, describe(proc)
+
+
+def test_snakeviz_loader_accepts_strop_file(strop_file):
+    """snakeviz builds its table and its sunburst data from pstats.Stats."""
+    require_module("snakeviz", "pip install snakeviz")
+    code = ("import json, sys, pstats\n"
+            "from snakeviz.stats import json_stats, table_rows\n"
+            "st = pstats.Stats(sys.argv[1])\n"
+            "rows = table_rows(st)\n"
+            "data = json_stats(st)\n"
+            "data = json.loads(data) if isinstance(data, str) else data\n"
+            "print(len(rows), len(data))\n"
+            "print(any('fact' in str(r) for r in rows))\n")
+    proc = run_python("-c", code, strop_file)
+    assert proc.returncode == 0, describe(proc)
+    count, _functions = proc.stdout.split()[:2]
+    assert int(count) > 0 and proc.stdout.split()[2] == "True", describe(proc)
 
 
 # -- strop view -------------------------------------------------------------------------------
