@@ -1,4 +1,7 @@
 /* clock.c: choice and calibration of the tick source (see clock.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* clock_gettime and its clocks under -std=c11 */
+#endif
 #include "clock.h"
 
 #include <stdio.h>
