@@ -376,7 +376,7 @@ def test_call_graph_drawn_by_graphviz(tmp_path):
 
 def test_format_not_available_yet_is_refused_before_running(tmp_path):
     marker = tmp_path / "ran"
-    proc = run_strop("run", "-o", tmp_path / "report.html", TARGETS / "cli_marker.py", marker)
+    proc = run_strop("run", "-o", tmp_path / "trace.json", TARGETS / "cli_marker.py", marker)
     assert proc.returncode == 2, describe(proc)
     one_strop_line(proc)
     assert not marker.exists()

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
 PROTO_DIR = os.path.join(ROOT, "tests", "data")
 SOURCES = ["cct.c", "mem.c", "textbuf.c", "writers.c", "folded.c", "callgrind.c", "pprof.c",
-           "speedscope.c", "dot.c"]
+           "speedscope.c", "dot.c", "html.c"]
 FORMATS = ["folded", "callgrind", "pprof", "speedscope", "dot"]
 FOLDED_LINE = re.compile(r"^(.*) (\d+)$")
 

@@ -96,14 +96,16 @@ class Profile:
     def dump(self, path, format=None, *, command=None, node_thres=0.005, edge_thres=0.001):
         """Stops recording and writes the profile.  `format`: pstats (the
         default for unknown names), folded, callgrind, pprof, speedscope, dot,
-        svg or png; None chooses by the file name (.prof, .folded, .pb.gz,
-        callgrind.out.*, .speedscope.json, .dot, .svg, .png)."""
+        svg, png or html; None chooses by the file name (.prof, .folded,
+        .pb.gz, callgrind.out.*, .speedscope.json, .dot, .svg, .png, .html)."""
         from .cli import format_of
 
         self.disable()
         format = format_of(os.fspath(path), format)
         if format in ("svg", "png"):
             _draw_call_graph(self._tracer, path, format, command, node_thres, edge_thres)
+        elif format == "html":
+            _write_report(self._tracer, path, command, node_thres, edge_thres)
         else:
             self._tracer.dump(path, format, command, node_thres, edge_thres)
         return path
@@ -147,6 +149,50 @@ def _draw_call_graph(tracer, path, format, command, node_thres, edge_thres):
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"graphviz's dot failed: {done.stderr.strip()}")
+
+
+# How long the report waits for graphviz to lay out the call graph.
+_DOT_TIMEOUT = 30
+
+
+def _call_graph_svg(tracer, command, node_thres, edge_thres):
+    """The call graph drawn by graphviz as SVG text, and None; or None and one
+    line saying why there is none."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    dot = shutil.which("dot")
+    if dot is None:
+        return None, ("No call graph: graphviz's 'dot' was not installed when this report "
+                      "was written (apt-get install graphviz).")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = os.path.join(tmp, "callgraph.dot")
+        tracer.dump(source, "dot", command, node_thres, edge_thres)
+        try:
+            done = subprocess.run([dot, "-Tsvg", source], capture_output=True,
+                                  timeout=_DOT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None, ("No call graph: graphviz's dot took over %d s to lay it out; raise "
+                          "--node-thres, or write a .dot file" % _DOT_TIMEOUT)
+    if done.returncode != 0:
+        error = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return None, "No call graph: graphviz's dot failed: " + (error[0] if error else "?")
+    return done.stdout.decode("utf-8", "replace"), None
+
+
+def _write_report(tracer, path, command, node_thres, edge_thres):
+    """Writes the HTML report: the page's template (report.html, beside this
+    file), the call graph from graphviz when it is there, the profile (C)."""
+    import platform
+
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.html"),
+              encoding="utf-8") as f:
+        template = f.read()
+    svg, note = _call_graph_svg(tracer, command, node_thres, edge_thres)
+    python = "%s %s" % (platform.python_implementation(), platform.python_version())
+    tracer.dump(path, "html", command, node_thres, edge_thres,
+                template=template, svg=svg, note=note, python=python)
 
 
 def profile(func=None, *, sort="time", limit=6, builtins=True, timer="wall", stream=None):

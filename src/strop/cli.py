@@ -25,12 +25,13 @@ _FORMATS_BY_NAME = (
     (".dot", "dot"),
     (".svg", "svg"),
     (".png", "png"),
+    (".html", "html"),
     (".prof", "pstats"),
     (".pstats", "pstats"),
 )
-FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot", "svg", "png")
+FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot", "svg", "png", "html")
 # Formats that later versions write; refused now rather than written wrongly.
-_NOT_YET = {".html": "the HTML report", ".json": "the Chrome trace timeline"}
+_NOT_YET = {".json": "the Chrome trace timeline"}
 
 
 class UsageError(Exception):
@@ -110,7 +111,7 @@ def _check_output(path, format):
         for ending, what in _NOT_YET.items():
             if name.endswith(ending):
                 raise UsageError(f"cannot write {path}: {what} is not available yet; use .prof, "
-                                 ".folded, .pb.gz, .callgrind, .speedscope.json or .dot")
+                                 ".folded, .pb.gz, .callgrind, .speedscope.json, .dot or .html")
     if format_of(path, format) in ("svg", "png") and shutil.which("dot") is None:
         raise UsageError(f"cannot write {path}: drawing the call graph needs graphviz's 'dot' "
                          "(apt-get install graphviz), or write a .dot file")
@@ -161,7 +162,8 @@ def _run_parser():
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the profile; the name chooses the format: .prof/.pstats "
                    "(pstats), .folded/.collapsed, .pb.gz/.pprof, callgrind.out.*/.callgrind, "
-                   ".speedscope.json, .dot, .svg/.png (call graph drawn by graphviz)")
+                   ".speedscope.json, .dot, .svg/.png (call graph drawn by graphviz), "
+                   ".html (a report to open in a browser)")
     p.add_argument("--format", choices=FORMATS, help="the output format, whatever the name")
     p.add_argument("--node-thres", type=_share, default=0.5, metavar="PCT",
                    help="call graph: leave out functions below PCT%% of the total (0.5)")

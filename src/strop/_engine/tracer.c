@@ -18,6 +18,7 @@
 #include "tracer.h"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@
 #include "clock.h"
 #include "mem.h"
 #include "pstats.h"
+#include "timeline.h"
 #include "writers.h"
 
 #define CPU_SYNC_NS 20000.0
@@ -34,8 +36,9 @@
 typedef struct StropFrame {
     uintptr_t key;
     uint32_t node;
-    uint64_t start; /* virtual ticks at the call */
-    uint64_t child; /* virtual ticks spent in finished callees */
+    uint64_t start;     /* virtual ticks at the call */
+    uint64_t child;     /* virtual ticks spent in finished callees */
+    uint64_t raw_start; /* real ticks at the call, for the timeline */
 } StropFrame;
 
 typedef struct StropThread {
@@ -50,6 +53,7 @@ typedef struct StropThread {
     uint64_t cpu_sync_ns, virt_at_sync;
     uintptr_t stack_floor; /* evalframe: lowest C stack address we go to */
     int ignored;           /* this thread is no longer recorded */
+    uint32_t index;        /* order of first sight: the timeline's thread */
     struct StropThread *next;
 } StropThread;
 
@@ -65,6 +69,10 @@ typedef struct Tracer {
     int stopped;      /* a fault stopped the recording: hooks do nothing */
     int warned_cap;   /* the node cap was reported */
     StropThread *threads, *last_thread;
+    uint32_t n_threads;
+    StropSpan *spans;     /* timeline: one per completed call, or NULL */
+    size_t n_spans, max_spans;
+    uint64_t dropped_spans;
     uint64_t event_cost; /* ticks of one event of our own work */
     uint64_t sync_ticks; /* CPU mode: gaps above this are checked */
     PyObject *labels;      /* list, index = function: (file, line, name) or None */
@@ -77,6 +85,7 @@ typedef struct Tracer {
     int tool_id;
     uint64_t enable_ticks, recorded_ticks;
     uint64_t start_unix_ns; /* wall-clock time of the first enable() */
+    uint64_t origin_ticks;  /* raw ticks at the first enable(): the timeline's 0 */
 } Tracer;
 
 /* The tracer that records now, or NULL.  Protected by the GIL. */
@@ -126,6 +135,7 @@ thread_new(Tracer *self, PyThreadState *tstate)
             pthread_attr_destroy(&attr);
         }
     }
+    th->index = self->n_threads++;
     th->next = self->threads;
     self->threads = th;
     return th;
@@ -359,6 +369,7 @@ enter(Tracer *self, StropThread *th, uintptr_t key, int kind, PyObject *obj, PyM
     frame->node = child;
     frame->start = now;
     frame->child = 0;
+    frame->raw_start = th->last_ticks;
 }
 
 /* Closes the top frame at virtual time `now`. */
@@ -373,6 +384,18 @@ pop_frame(Tracer *self, StropThread *th, uint64_t now)
     node->self_ticks += elapsed > frame->child ? elapsed - frame->child : 0;
     if (th->depth)
         th->stack[th->depth - 1].child += elapsed;
+    if (self->spans != NULL) {
+        if (self->n_spans < self->max_spans) {
+            StropSpan *span = &self->spans[self->n_spans++];
+            span->func = node->func;
+            span->thread = th->index;
+            span->start = frame->raw_start;
+            span->end = th->last_ticks;
+        }
+        else {
+            self->dropped_spans++;
+        }
+    }
 }
 
 /* A return from function `key`.  Events the tracer missed (a hook that was
@@ -960,12 +983,12 @@ static int
 Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "timer", "mechanism", "max_nodes", "max_functions",
-                             NULL};
+                             "timeline", NULL};
     int builtins = 1;
     const char *timer = "wall", *mechanism = "auto";
-    unsigned long long max_nodes = 0, max_funcs = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKK", kwlist, &builtins, &timer,
-                                     &mechanism, &max_nodes, &max_funcs))
+    unsigned long long max_nodes = 0, max_funcs = 0, timeline = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKK", kwlist, &builtins, &timer,
+                                     &mechanism, &max_nodes, &max_funcs, &timeline))
         return -1;
     if (strcmp(timer, "wall") != 0 && strcmp(timer, "cpu") != 0) {
         PyErr_Format(PyExc_ValueError, "timer must be 'wall' or 'cpu', not '%s'", timer);
@@ -1010,6 +1033,16 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
     if (strop_tree_init(&self->tree, (uint32_t)max_nodes, (uint32_t)max_funcs) < 0) {
         PyErr_NoMemory();
         return -1;
+    }
+    if (timeline > 0) {
+        /* A bounded buffer, taken whole now so that no call allocates. */
+        self->max_spans = (size_t)timeline;
+        self->spans = strop_malloc(self->max_spans * sizeof *self->spans);
+        if (self->spans == NULL) {
+            PyErr_Format(PyExc_MemoryError, "no memory for a timeline of %llu calls",
+                         timeline);
+            return -1;
+        }
     }
     self->labels = PyList_New(0);
     self->label_index = PyDict_New();
@@ -1109,6 +1142,7 @@ Tracer_enable(Tracer *self, PyObject *Py_UNUSED(ignored))
     self->enable_ticks = strop_clock_ticks();
     if (self->start_unix_ns == 0) {
         struct timespec ts;
+        self->origin_ticks = self->enable_ticks;
         clock_gettime(CLOCK_REALTIME, &ts);
         self->start_unix_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     }
@@ -1260,6 +1294,30 @@ done:
     return result;
 }
 
+/* Points labels[f] at the UTF-8 of each named function's label (borrowed:
+ * valid while self->labels is unchanged).  Returns 0, or -1 with an
+ * exception set. */
+static int
+fill_labels(Tracer *self, StropLabel *labels)
+{
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
+        PyObject *label = label_of(self, f);
+        Py_ssize_t len;
+        if (label == NULL)
+            continue;
+        labels[f].file = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(label, 0), &len);
+        if (labels[f].file == NULL)
+            return -1;
+        labels[f].file_len = (size_t)len;
+        labels[f].line = PyLong_AsLong(PyTuple_GET_ITEM(label, 1));
+        labels[f].name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(label, 2), &len);
+        if (labels[f].name == NULL)
+            return -1;
+        labels[f].name_len = (size_t)len;
+    }
+    return 0;
+}
+
 static const struct {
     const char *name;
     StropFormat format;
@@ -1267,14 +1325,20 @@ static const struct {
     {"pstats", STROP_FORMAT_PSTATS},         {"folded", STROP_FORMAT_FOLDED},
     {"callgrind", STROP_FORMAT_CALLGRIND},   {"pprof", STROP_FORMAT_PPROF},
     {"speedscope", STROP_FORMAT_SPEEDSCOPE}, {"dot", STROP_FORMAT_DOT},
+    {"html", STROP_FORMAT_HTML},
 };
 
 /* Tracer.dump(path, format='pstats', command=None, node_thres=0.005,
- * edge_thres=0.001): writes the profile in one of the engine's formats. */
+ * edge_thres=0.001, template=None, svg=None, note=None, python=None): writes
+ * the profile in one of the engine's formats.  The last four are the HTML
+ * report's: the page's template, the call graph as SVG, why there is none,
+ * and the Python version for its header. */
 static PyObject *
 Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"path", "format", "command", "node_thres", "edge_thres", NULL};
+    static char *kwlist[] = {"path",     "format", "command", "node_thres", "edge_thres",
+                             "template", "svg",    "note",    "python",     NULL};
+    Py_ssize_t template_len = 0, svg_len = 0;
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     StropLabel *labels = NULL;
@@ -1289,9 +1353,17 @@ Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
     memset(&info, 0, sizeof info);
     info.node_thres = 0.005;
     info.edge_thres = 0.001;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szdd", kwlist, &path_arg, &format_name,
-                                     &command, &info.node_thres, &info.edge_thres))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zz", kwlist, &path_arg,
+                                     &format_name, &command, &info.node_thres, &info.edge_thres,
+                                     &info.html_template, &template_len, &info.html_svg,
+                                     &svg_len, &info.html_note, &info.python_version))
         return NULL;
+    info.html_template_len = (size_t)template_len;
+    info.html_svg_len = (size_t)svg_len;
+    if (strcmp(format_name, "html") == 0 && info.html_template == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the html format needs the page's template");
+        return NULL;
+    }
     if (self->labels == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Tracer.__init__ was not called");
         return NULL;
@@ -1305,7 +1377,7 @@ Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
     if (!found) {
         PyErr_Format(PyExc_ValueError,
                      "unknown format '%s': choose pstats, folded, callgrind, pprof, "
-                     "speedscope or dot",
+                     "speedscope, dot or html",
                      format_name);
         return NULL;
     }
@@ -1316,21 +1388,8 @@ Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
         PyErr_NoMemory();
         goto done;
     }
-    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
-        PyObject *label = label_of(self, f);
-        Py_ssize_t len;
-        if (label == NULL)
-            continue;
-        labels[f].file = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(label, 0), &len);
-        if (labels[f].file == NULL)
-            goto done;
-        labels[f].file_len = (size_t)len;
-        labels[f].line = PyLong_AsLong(PyTuple_GET_ITEM(label, 1));
-        labels[f].name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(label, 2), &len);
-        if (labels[f].name == NULL)
-            goto done;
-        labels[f].name_len = (size_t)len;
-    }
+    if (fill_labels(self, labels) < 0)
+        goto done;
     if (format == STROP_FORMAT_PSTATS && aggregate(self, &funcs, &edges, &n_edges) < 0)
         goto done;
     out = fopen(PyBytes_AS_STRING(path), "wb");
@@ -1371,6 +1430,89 @@ done:
     return result;
 }
 
+/* Tracer.dump_timeline(path, thread_names=None, command=None): the timeline as
+ * a Chrome trace; thread_names maps thread ids to names. */
+static PyObject *
+Tracer_dump_timeline(Tracer *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"path", "thread_names", "command", NULL};
+    PyObject *path_arg, *names = Py_None, *path = NULL, *result = NULL;
+    const char *command = NULL;
+    StropLabel *labels = NULL;
+    StropTimelineThread *threads = NULL;
+    StropTimelineInfo info;
+    FILE *out = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Oz", kwlist, &path_arg, &names, &command))
+        return NULL;
+    if (self->labels == NULL || self->spans == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "this profile records no timeline: create it with "
+                                            "timeline=N (the number of calls to keep)");
+        return NULL;
+    }
+    if (names != Py_None && !PyDict_Check(names)) {
+        PyErr_SetString(PyExc_TypeError, "thread_names must be a dict of id -> name");
+        return NULL;
+    }
+    if (!PyUnicode_FSConverter(path_arg, &path))
+        return NULL;
+    labels = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *labels);
+    threads = PyMem_Calloc(self->n_threads ? self->n_threads : 1, sizeof *threads);
+    if (labels == NULL || threads == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (fill_labels(self, labels) < 0)
+        goto done;
+    for (StropThread *th = self->threads; th != NULL; th = th->next) {
+        threads[th->index].ident = th->ident;
+        if (names != Py_None) {
+            PyObject *key = PyLong_FromUnsignedLong(th->ident), *name;
+            if (key == NULL)
+                goto done;
+            name = PyDict_GetItemWithError(names, key); /* borrowed */
+            Py_DECREF(key);
+            if (name == NULL && PyErr_Occurred())
+                goto done;
+            if (name != NULL && PyUnicode_Check(name)) {
+                threads[th->index].name = PyUnicode_AsUTF8(name);
+                if (threads[th->index].name == NULL)
+                    goto done;
+            }
+        }
+    }
+    memset(&info, 0, sizeof info);
+    info.pid = (long)getpid();
+    info.origin = self->origin_ticks;
+    info.ns_per_tick = strop_clock_ns_per_tick;
+    info.dropped = self->dropped_spans;
+    info.command = command;
+    out = fopen(PyBytes_AS_STRING(path), "wb");
+    if (out == NULL) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    if (strop_timeline_write(out, self->spans, self->n_spans, labels, self->tree.n_funcs,
+                             threads, self->n_threads, &info) < 0) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    if (fclose(out) != 0) {
+        out = NULL;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    out = NULL;
+    result = Py_NewRef(Py_None);
+done:
+    if (out != NULL)
+        fclose(out);
+    PyMem_Free(labels);
+    PyMem_Free(threads);
+    Py_XDECREF(path);
+    return result;
+}
+
 static PyObject *
 Tracer_info(Tracer *self, PyObject *Py_UNUSED(ignored))
 {
@@ -1380,7 +1522,7 @@ Tracer_info(Tracer *self, PyObject *Py_UNUSED(ignored))
         events += th->events;
     Mechanism mech = self->mech == MECH_NONE ? self->want : self->mech;
     return Py_BuildValue(
-        "{s:s,s:s,s:s,s:O,s:d,s:K,s:I,s:I,s:K,s:d,s:i}", "mechanism", names[mech], "timer",
+        "{s:s,s:s,s:s,s:O,s:d,s:K,s:I,s:I,s:K,s:d,s:i,s:K,s:K}", "mechanism", names[mech], "timer",
         self->cpu ? "cpu" : "wall", "clock", strop_clock_use_tsc ? "tsc" : "monotonic",
         "warnings", self->warnings, "event_cost_ns",
         (double)self->event_cost * strop_clock_ns_per_tick, "events", (unsigned long long)events, "nodes", self->tree.n_nodes, "functions",
@@ -1388,7 +1530,8 @@ Tracer_info(Tracer *self, PyObject *Py_UNUSED(ignored))
         (double)(self->recorded_ticks + (self->enabled ? strop_clock_ticks() - self->enable_ticks
                                                        : 0)) *
             seconds_per_tick(),
-        "tool_id", self->tool_id);
+        "tool_id", self->tool_id, "timeline_calls", (unsigned long long)self->n_spans,
+        "timeline_dropped", (unsigned long long)self->dropped_spans);
 }
 
 static PyObject *
@@ -1410,6 +1553,9 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
     PyDict_Clear(self->label_index);
     self->recorded_ticks = 0;
     self->start_unix_ns = 0;
+    self->n_spans = 0;
+    self->dropped_spans = 0;
+    self->n_threads = 0;
     self->warned_cap = 0;
     Py_RETURN_NONE;
 }
@@ -1457,6 +1603,7 @@ Tracer_dealloc(Tracer *self)
     Tracer_clear_refs(self);
     free_threads(self);
     strop_tree_free(&self->tree);
+    strop_free(self->spans);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
@@ -1469,6 +1616,10 @@ static PyMethodDef Tracer_methods[] = {
      "now.  With this_thread_only, only the calling thread stops."},
     {"stats", (PyCFunction)Tracer_stats, METH_NOARGS,
      "stats()\n--\n\nThe pstats dict: (file, line, name) -> (cc, nc, tt, ct, callers)."},
+    {"dump_timeline", (PyCFunction)(void (*)(void))Tracer_dump_timeline,
+     METH_VARARGS | METH_KEYWORDS,
+     "dump_timeline(path, thread_names=None, command=None)\n--\n\nWrite the timeline (every "
+     "call as a span, per thread) as a Chrome trace for Perfetto."},
     {"dump", (PyCFunction)(void (*)(void))Tracer_dump, METH_VARARGS | METH_KEYWORDS,
      "dump(path, format='pstats', command=None, node_thres=0.005, edge_thres=0.001)\n--\n\n"
      "Write the profile: pstats, folded, callgrind, pprof, speedscope or dot."},

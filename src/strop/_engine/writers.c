@@ -23,6 +23,8 @@ strop_write_format(FILE *out, StropFormat format, const StropTree *tree,
         return strop_speedscope_write(out, tree, labels, info);
     case STROP_FORMAT_DOT:
         return strop_dot_write(out, tree, labels, info);
+    case STROP_FORMAT_HTML:
+        return strop_html_write(out, tree, labels, info);
     case STROP_FORMAT_PSTATS: /* needs the aggregate: strop_pstats_write() */
     default:
         errno = EINVAL;

@@ -11,6 +11,7 @@
 #ifndef STROP_WRITERS_H
 #define STROP_WRITERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,7 +25,12 @@ typedef enum StropFormat {
     STROP_FORMAT_PPROF,      /* .pb.gz / .pprof */
     STROP_FORMAT_SPEEDSCOPE, /* .speedscope.json */
     STROP_FORMAT_DOT,        /* .dot */
+    STROP_FORMAT_HTML,       /* .html: the report page (needs html_template) */
 } StropFormat;
+
+/* Where the profile's JSON goes in the HTML report's template. */
+#define STROP_HTML_MARK "/*STROP_PROFILE_JSON*/"
+
 
 typedef struct StropWriteInfo {
     const char *command;     /* the profiled command line (UTF-8), or NULL */
@@ -36,6 +42,14 @@ typedef struct StropWriteInfo {
     uint64_t duration_ns;    /* how long it recorded, or 0 */
     double node_thres;       /* dot: prune nodes below this share of total (0.005) */
     double edge_thres;       /* dot: prune edges below this share of total (0.001) */
+    /* html: the page (UTF-8) with STROP_HTML_MARK where the profile goes;
+     * without it the html writer fails with EINVAL. */
+    const char *html_template;
+    size_t html_template_len;
+    const char *html_svg; /* html: the call graph drawn by graphviz (SVG), or NULL */
+    size_t html_svg_len;
+    const char *html_note;      /* html: one line on why there is no call graph, or NULL */
+    const char *python_version; /* html: the Python that ran the program, or NULL */
 } StropWriteInfo;
 
 /* Writes `tree` in `format` (not STROP_FORMAT_PSTATS: see pstats.h). */

@@ -1,9 +1,9 @@
 /* writers_int.h: what the tree-based writers share, internal to them.
  *
  * writers.h is the one entry point (strop_write_format); each format lives in
- * its own file (folded.c, callgrind.c, pprof.c, speedscope.c, dot.c) behind a
- * function declared here, and writers.c holds the dispatch and the helpers
- * below: the tree walk, the unit conversions and a sampling-aware
+ * its own file (folded.c, callgrind.c, pprof.c, speedscope.c, dot.c, html.c)
+ * behind a function declared here, and writers.c holds the dispatch and the
+ * helpers below: the tree walk, the unit conversions and a sampling-aware
  * aggregation.  Pure C, no Python.h, no global state.
  */
 #ifndef STROP_WRITERS_INT_H
@@ -22,6 +22,8 @@ int strop_speedscope_write(FILE *out, const StropTree *tree, const StropLabel *l
                            const StropWriteInfo *info);
 int strop_dot_write(FILE *out, const StropTree *tree, const StropLabel *labels,
                     const StropWriteInfo *info);
+int strop_html_write(FILE *out, const StropTree *tree, const StropLabel *labels,
+                     const StropWriteInfo *info);
 
 /* The node after `n` in depth-first pre-order (parents before children), or
  * STROP_NONE after the last.  Start from STROP_ROOT; the root itself is never
