@@ -86,3 +86,19 @@ def test_no_timeline_without_asking():
     tracer.disable()
     with pytest.raises(RuntimeError, match="timeline"):
         tracer.dump_timeline("/tmp/never-written.json")
+
+
+def test_strop_run_writes_a_timeline(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import TARGETS, child_env
+
+    out = tmp_path / "trace.json"
+    proc = subprocess.run([sys.executable, "-m", "strop", "run", "-q", "--timeline", "-o",
+                           str(out), str(TARGETS / "rec_known.py")], capture_output=True,
+                          text=True, env=child_env())
+    assert proc.returncode == 0, proc.stderr
+    events = json.loads(out.read_text())["traceEvents"]
+    assert any(e["ph"] == "X" and e["name"].startswith("fact (") for e in events)
+    assert spans_nest([e for e in events if e["ph"] == "X"])

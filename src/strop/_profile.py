@@ -5,6 +5,7 @@ import sys
 
 from . import _engine
 from ._stats import Stats
+from .cli import TIMELINE_CALLS
 
 if not hasattr(_engine, "Tracer"):  # the sources' folder, seen as a namespace package
     raise ImportError("strop's C engine is not built for this Python: install strop with "
@@ -32,10 +33,13 @@ class Profile:
     timer: 'wall' (elapsed time) or 'cpu' (the thread's CPU time).
     """
 
-    def __init__(self, builtins=True, timer="wall", *, mechanism="auto"):
+    def __init__(self, builtins=True, timer="wall", *, timeline=False, mechanism="auto"):
         self.builtins = builtins
         self.timer = timer
-        self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism)
+        if timeline is True:
+            timeline = TIMELINE_CALLS
+        self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism,
+                                      timeline=int(timeline or 0))
         self._stats_dict = {}
         self._created = False
 
@@ -96,8 +100,9 @@ class Profile:
     def dump(self, path, format=None, *, command=None, node_thres=0.005, edge_thres=0.001):
         """Stops recording and writes the profile.  `format`: pstats (the
         default for unknown names), folded, callgrind, pprof, speedscope, dot,
-        svg, png or html; None chooses by the file name (.prof, .folded,
-        .pb.gz, callgrind.out.*, .speedscope.json, .dot, .svg, .png, .html)."""
+        svg, png, html, or timeline (a Chrome trace, for a Profile made with
+        timeline=True); None chooses by the file name (.prof, .folded, .pb.gz,
+        callgrind.out.*, .speedscope.json, .dot, .svg, .png, .html, .json)."""
         from .cli import format_of
 
         self.disable()
@@ -106,6 +111,8 @@ class Profile:
             _draw_call_graph(self._tracer, path, format, command, node_thres, edge_thres)
         elif format == "html":
             _write_report(self._tracer, path, command, node_thres, edge_thres)
+        elif format == "timeline":
+            self._tracer.dump_timeline(path, _thread_names(), command)
         else:
             self._tracer.dump(path, format, command, node_thres, edge_thres)
         return path
@@ -130,6 +137,13 @@ class Profile:
     @property
     def warnings(self):
         return list(self._tracer.info()["warnings"])
+
+
+def _thread_names():
+    """{thread id: name} of the threads threading knows now."""
+    import threading
+
+    return {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
 
 
 def _draw_call_graph(tracer, path, format, command, node_thres, edge_thres):

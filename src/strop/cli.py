@@ -26,12 +26,12 @@ _FORMATS_BY_NAME = (
     (".svg", "svg"),
     (".png", "png"),
     (".html", "html"),
+    (".json", "timeline"),
     (".prof", "pstats"),
     (".pstats", "pstats"),
 )
-FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot", "svg", "png", "html")
-# Formats that later versions write; refused now rather than written wrongly.
-_NOT_YET = {".json": "the Chrome trace timeline"}
+FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot", "svg", "png", "html",
+           "timeline")
 
 
 class UsageError(Exception):
@@ -104,14 +104,12 @@ def format_of(path, format=None):
     return "pstats"
 
 
-def _check_output(path, format):
+def _check_output(path, format, timeline=False):
     """Refuses an output that cannot be written, before anything runs."""
     name = os.path.basename(path)
-    if format is None and format_of(path) == "pstats":
-        for ending, what in _NOT_YET.items():
-            if name.endswith(ending):
-                raise UsageError(f"cannot write {path}: {what} is not available yet; use .prof, "
-                                 ".folded, .pb.gz, .callgrind, .speedscope.json, .dot or .html")
+    if format_of(path, format) == "timeline" and not timeline:
+        raise UsageError(f"cannot write {path}: a .json file is the Chrome trace timeline, which "
+                         "needs --timeline (or name a .speedscope.json file)")
     if format_of(path, format) in ("svg", "png") and shutil.which("dot") is None:
         raise UsageError(f"cannot write {path}: drawing the call graph needs graphviz's 'dot' "
                          "(apt-get install graphviz), or write a .dot file")
@@ -152,6 +150,10 @@ def _split_target(argv):
     return argv, None, None, []
 
 
+# Calls a timeline keeps by default (24 bytes each); the rest are counted.
+TIMELINE_CALLS = 1000000
+
+
 def _run_parser():
     p = _Parser(
         prog="strop run",
@@ -163,8 +165,12 @@ def _run_parser():
                    help="write the profile; the name chooses the format: .prof/.pstats "
                    "(pstats), .folded/.collapsed, .pb.gz/.pprof, callgrind.out.*/.callgrind, "
                    ".speedscope.json, .dot, .svg/.png (call graph drawn by graphviz), "
-                   ".html (a report to open in a browser)")
+                   ".html (a report to open in a browser), .json (with --timeline)")
     p.add_argument("--format", choices=FORMATS, help="the output format, whatever the name")
+    p.add_argument("--timeline", nargs="?", type=_positive_int, const=TIMELINE_CALLS,
+                   default=0, metavar="N",
+                   help="also record every call as a span, for -o trace.json (a Chrome trace "
+                   "for Perfetto); keeps the first N calls (--timeline=N, default 1000000)")
     p.add_argument("--node-thres", type=_share, default=0.5, metavar="PCT",
                    help="call graph: leave out functions below PCT%% of the total (0.5)")
     p.add_argument("--edge-thres", type=_share, default=0.1, metavar="PCT",
@@ -304,6 +310,7 @@ def cmd_run(argv):
     from ._profile import Profile
     from ._stats import Stats
 
+    command = " ".join(["strop", "run"] + list(argv))
     options, kind, target, args = _split_target(argv)
     parser = _run_parser()
     opts = parser.parse_args(options)
@@ -312,8 +319,8 @@ def cmd_run(argv):
                          "(see 'strop run --help')")
     kind = {"-m": "module", "-c": "code"}.get(kind, kind)
     if opts.output:
-        _check_output(opts.output, opts.format)
-    profile = Profile(builtins=not opts.no_builtins, timer=opts.timer)
+        _check_output(opts.output, opts.format, opts.timeline)
+    profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline)
     try:
         status = _run_target(profile, kind, target, args)
     except _TargetCompileError as e:
@@ -325,6 +332,7 @@ def cmd_run(argv):
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
+    opts.command = command
     _report(profile, opts, Stats)
     return status
 
@@ -336,7 +344,7 @@ def _report(profile, opts, Stats):
         if opts.output:
             try:
                 profile.dump(opts.output, format=format_of(opts.output, opts.format),
-                             command=" ".join(sys.argv), node_thres=opts.node_thres / 100,
+                             command=opts.command, node_thres=opts.node_thres / 100,
                              edge_thres=opts.edge_thres / 100)
             except (OSError, RuntimeError) as e:
                 print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",

@@ -392,8 +392,9 @@ pop_frame(Tracer *self, StropThread *th, uint64_t now)
             span->start = frame->raw_start;
             span->end = th->last_ticks;
         }
-        else {
-            self->dropped_spans++;
+        else if (self->dropped_spans++ == 0) {
+            warn_once(self, "the timeline is full: later calls are counted in the profile "
+                            "but not drawn in the timeline (keep more with timeline=N)");
         }
     }
 }
