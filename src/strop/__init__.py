@@ -10,7 +10,10 @@ The deterministic profiler::
 or ``strop run script.py`` from the command line.
 """
 from ._profile import Profile, profile
+from ._speed import (BudgetExceeded, BudgetWarning, budget, duration, durations, pystones,
+                     timeit, to_kstones)
 from ._stats import FormatError, Stats
 
 __version__ = "0.1.0"
-__all__ = ["Profile", "profile", "Stats", "FormatError"]
+__all__ = ["Profile", "profile", "Stats", "FormatError", "timeit", "pystones", "to_kstones",
+           "duration", "durations", "budget", "BudgetExceeded", "BudgetWarning"]

@@ -408,9 +408,21 @@ def cmd_view(argv):
 
 # ---- entry point ------------------------------------------------------------
 
+def _speed_command(name):
+    def command(argv):
+        from . import _speed_cli
+
+        return getattr(_speed_cli, name)(argv)
+
+    return command
+
+
 COMMANDS = {
     "run": (cmd_run, "run a program under the deterministic profiler"),
     "view": (cmd_view, "print a pstats profile file"),
+    "bench": (_speed_command("cmd_bench"), "time a statement, with the spread of the result"),
+    "compare": (_speed_command("cmd_compare"), "compare two benchmark files"),
+    "stones": (_speed_command("cmd_stones"), "measure this machine in stones per second"),
 }
 
 

@@ -6,9 +6,11 @@
  */
 #include "compat.h"
 
+#include "alloc.h"
 #include "baseline.h"
 #include "clock.h"
 #include "mem.h"
+#include "timing.h"
 #include "tracer.h"
 
 static PyObject *
@@ -42,6 +44,31 @@ static PyMethodDef engine_methods[] = {
     {"_baseline_hook", strop_baseline_hook, METH_VARARGS,
      "_baseline_hook(mechanism, on, builtins=True)\n--\n\nBenchmarks only: install or "
      "remove an empty hook of a mechanism ('setprofile', 'monitoring', 'evalframe')."},
+    {"time_loop", (PyCFunction)(void (*)(void))strop_timing_time_loop,
+     METH_VARARGS | METH_KEYWORDS,
+     "time_loop(func, number, exclude_waits=True)\n--\n\nSeconds taken by `number` calls of "
+     "func() (None: the bare loop), less the time spent waiting for a CPU."},
+    {"run_delay", strop_timing_run_delay, METH_NOARGS,
+     "run_delay()\n--\n\nSeconds this thread has waited for a CPU, or None."},
+    {"summarize", (PyCFunction)(void (*)(void))strop_timing_summarize,
+     METH_VARARGS | METH_KEYWORDS,
+     "summarize(values, level=0.95, resamples=2000, seed=0)\n--\n\nMedian, mean, stdev, "
+     "quartiles, MAD and a bootstrap interval of the median, as a dict."},
+    {"ratio_ci", (PyCFunction)(void (*)(void))strop_timing_ratio_ci, METH_VARARGS | METH_KEYWORDS,
+     "ratio_ci(old, new, level=0.95, resamples=2000, seed=0)\n--\n\n(ratio, low, high) of "
+     "median(new) / median(old)."},
+    {"mann_whitney", strop_timing_mann_whitney, METH_VARARGS,
+     "mann_whitney(x, y)\n--\n\n(U of x, two-sided p), normal approximation."},
+    {"geometric_mean", strop_timing_geometric_mean, METH_O,
+     "geometric_mean(values)\n--\n\nThe geometric mean of positive numbers."},
+    {"format_seconds", strop_timing_format_seconds, METH_O,
+     "format_seconds(seconds)\n--\n\nA duration with three digits and its unit."},
+    {"alloc_start", strop_alloc_start, METH_NOARGS,
+     "alloc_start()\n--\n\nBegin (or nest) counting the bytes allocated."},
+    {"alloc_stop", strop_alloc_stop, METH_NOARGS,
+     "alloc_stop()\n--\n\nEnd one alloc_start()."},
+    {"alloc_net", strop_alloc_net, METH_NOARGS,
+     "alloc_net()\n--\n\nBytes allocated and not freed since counting began, or None."},
     {NULL, NULL, 0, NULL},
 };
 
