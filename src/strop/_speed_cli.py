@@ -97,7 +97,7 @@ def write(path, doc):
 def _bench_parser():
     p = _Parser(prog="strop bench",
                 description="Time a Python statement as timeit does, with the spread of the "
-                "result: its median, the median's 95%% confidence interval and the best.")
+                "result: its median, the median's 95% confidence interval and the best.")
     p.add_argument("stmt", nargs="*", default=["pass"],
                    help="statement(s) to time; several are lines of one body (default: pass)")
     p.add_argument("-s", "--setup", action="append", default=[], metavar="SETUP",
@@ -220,7 +220,7 @@ THRESHOLD = 0.03
 def _compare_parser():
     p = _Parser(prog="strop compare",
                 description="Compare two benchmark files: per benchmark the ratio new/old of "
-                "the medians with its 95%% confidence interval, a Mann-Whitney U test, and a "
+                "the medians with its 95% confidence interval, a Mann-Whitney U test, and a "
                 "verdict; the geometric mean of the ratios over all.")
     p.add_argument("old", help="baseline file (strop bench --json, pytest --strop-save)")
     p.add_argument("new", help="file to compare with the baseline")
