@@ -34,7 +34,7 @@ import strop
 
 out, numbers = sys.argv[1], sys.argv[2]
 code = compile("def f(n):\n    return sum(range(n))\n", "/srv/app/evil.py", "exec").co_consts[0]
-evil = types.FunctionType(code.replace(co_name=%(scary)r), {})
+evil = types.FunctionType(code.replace(co_name=%(scary)r), globals())
 
 def leaf(n):
     s = 0
