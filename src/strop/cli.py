@@ -423,7 +423,17 @@ COMMANDS = {
     "bench": (_speed_command("cmd_bench"), "time a statement, with the spread of the result"),
     "compare": (_speed_command("cmd_compare"), "compare two benchmark files"),
     "stones": (_speed_command("cmd_stones"), "measure this machine in stones per second"),
+    "sample": (lambda argv: _sample_command("cmd_sample")(argv),
+               "sample a program's stacks from outside (a child, or --pid)"),
+    "dump": (lambda argv: _sample_command("cmd_dump")(argv),
+             "print every thread's Python stack of a running process"),
 }
+
+
+def _sample_command(name):
+    from . import _sample_cli
+
+    return getattr(_sample_cli, name)
 
 
 def _usage():

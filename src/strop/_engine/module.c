@@ -10,6 +10,7 @@
 #include "baseline.h"
 #include "clock.h"
 #include "mem.h"
+#include "sampler.h"
 #include "timing.h"
 #include "tracer.h"
 
@@ -80,6 +81,13 @@ engine_exec(PyObject *module)
         return -1;
     if (PyModule_AddObject(module, "Tracer", tracer) < 0) {
         Py_DECREF(tracer);
+        return -1;
+    }
+    PyObject *sampler = strop_sampler_type_new(module);
+    if (sampler == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "Sampler", sampler) < 0) {
+        Py_DECREF(sampler);
         return -1;
     }
     if (PyModule_AddIntConstant(module, "HAVE_MONITORING", STROP_HAVE_MONITORING) < 0 ||

@@ -1,0 +1,187 @@
+/* pyoffsets.h: where CPython keeps what the remote reader reads, per version.
+ *
+ * One row per CPython minor version 3.8 to 3.13: the offsets of the fields
+ * remote.c follows from _PyRuntime to a frame's code object, and the layout
+ * of the str and bytes objects it reads names and line tables from.  -1 marks
+ * a field the version does not have.  Nothing else in strop knows a CPython
+ * struct layout.  On 3.13+ the target's own _Py_DebugOffsets (the first field
+ * of _PyRuntime) overrides the row, through StropDebugLayout: where each
+ * offset sits inside that struct.
+ *
+ * The numbers come from tests/c/probe_offsets.c compiled against each
+ * version's own headers (with Py_BUILD_CORE); tests/test_remote.py checks
+ * that this file still says the same (x86-64 Linux, the only platform the
+ * reader supports).  Pure C, no Python.h.
+ */
+#ifndef STROP_PYOFFSETS_H
+#define STROP_PYOFFSETS_H
+
+#include <stddef.h>
+
+typedef struct StropPyOffsets {
+    int version; /* 0x0308 ... 0x030D */
+    int runtime_interpreters_head; /* _PyRuntimeState.interpreters.head */
+    int interp_next; /* PyInterpreterState.next */
+    int interp_threads_head; /* tstate_head (3.8-3.10), threads.head (3.11+) */
+    int tstate_next; /* PyThreadState.next */
+    int tstate_thread_id; /* thread_id: the pthread_t, threading's ident */
+    int tstate_native_thread_id; /* native_thread_id: the kernel's TID (3.11+) */
+    int tstate_frame; /* frame (3.8-3.10), cframe (3.11, 3.12), current_frame (3.13+) */
+    int cframe_current_frame; /* _PyCFrame.current_frame (3.11, 3.12) */
+    int frame_size; /* sizeof PyFrameObject (3.8-3.10) or _PyInterpreterFrame */
+    int frame_back; /* f_back, previous */
+    int frame_code; /* f_code, f_executable (3.13) */
+    int frame_instr; /* prev_instr (3.11, 3.12), instr_ptr (3.13+): the instruction running */
+    int frame_lasti; /* f_lasti: byte offset (3.8, 3.9), code units (3.10) */
+    int frame_owner; /* owner (3.11+); 3 is a C-stack shim frame (3.12+) */
+    int code_size; /* sizeof PyCodeObject */
+    int code_filename; /* co_filename */
+    int code_name; /* co_name */
+    int code_qualname; /* co_qualname (3.11+) */
+    int code_adaptive; /* co_code_adaptive: the instructions (3.11+) */
+    int code_firstlineno; /* co_firstlineno (int) */
+    int code_linetable; /* co_lnotab (3.8, 3.9), co_linetable (3.10+) */
+    int object_type; /* PyObject.ob_type */
+    int type_name; /* PyTypeObject.tp_name */
+    int var_size; /* PyVarObject.ob_size */
+    int bytes_data; /* PyBytesObject.ob_sval */
+    int unicode_length; /* PyASCIIObject.length */
+    int unicode_state; /* PyASCIIObject.state */
+    int unicode_ascii_size; /* sizeof PyASCIIObject: where compact ASCII data starts */
+    int unicode_compact_size; /* sizeof PyCompactUnicodeObject: where other compact data starts */
+    int unicode_state_ascii; /* state's first byte for a compact ASCII str of kind 1 */
+    int unicode_state_kind2; /* state's first byte for a compact str of kind 2 */
+} StropPyOffsets;
+
+/* Rows in version order; strop_pyoffsets_find() picks one. */
+static const StropPyOffsets strop_pyoffsets_table[] = {
+    {
+        .version = 0x0308, .runtime_interpreters_head = 32, .interp_next = 0,
+        .interp_threads_head = 8, .tstate_next = 8, .tstate_thread_id = 176,
+        .tstate_native_thread_id = -1, .tstate_frame = 24, .cframe_current_frame = -1,
+        .frame_size = 368, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
+        .frame_lasti = 104, .frame_owner = -1, .code_size = 176, .code_filename = 104,
+        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
+        .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
+        .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
+        .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+    },
+    {
+        .version = 0x0309, .runtime_interpreters_head = 32, .interp_next = 0,
+        .interp_threads_head = 8, .tstate_next = 8, .tstate_thread_id = 176,
+        .tstate_native_thread_id = -1, .tstate_frame = 24, .cframe_current_frame = -1,
+        .frame_size = 368, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
+        .frame_lasti = 104, .frame_owner = -1, .code_size = 176, .code_filename = 104,
+        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
+        .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
+        .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
+        .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+    },
+    {
+        .version = 0x030A, .runtime_interpreters_head = 32, .interp_next = 0,
+        .interp_threads_head = 8, .tstate_next = 8, .tstate_thread_id = 176,
+        .tstate_native_thread_id = -1, .tstate_frame = 24, .cframe_current_frame = -1,
+        .frame_size = 360, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
+        .frame_lasti = 96, .frame_owner = -1, .code_size = 176, .code_filename = 104,
+        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
+        .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
+        .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
+        .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+    },
+    {
+        .version = 0x030B, .runtime_interpreters_head = 40, .interp_next = 0,
+        .interp_threads_head = 16, .tstate_next = 8, .tstate_thread_id = 152,
+        .tstate_native_thread_id = 160, .tstate_frame = 56, .cframe_current_frame = 8,
+        .frame_size = 80, .frame_back = 48, .frame_code = 32, .frame_instr = 56,
+        .frame_lasti = -1, .frame_owner = 69, .code_size = 192, .code_filename = 112,
+        .code_name = 120, .code_qualname = 128, .code_adaptive = 184, .code_firstlineno = 72,
+        .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
+        .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
+        .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+    },
+    {
+        .version = 0x030C, .runtime_interpreters_head = 40, .interp_next = 0,
+        .interp_threads_head = 72, .tstate_next = 8, .tstate_thread_id = 136,
+        .tstate_native_thread_id = 144, .tstate_frame = 56, .cframe_current_frame = 0,
+        .frame_size = 80, .frame_back = 8, .frame_code = 0, .frame_instr = 56,
+        .frame_lasti = -1, .frame_owner = 70, .code_size = 200, .code_filename = 112,
+        .code_name = 120, .code_qualname = 128, .code_adaptive = 192, .code_firstlineno = 68,
+        .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
+        .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 40,
+        .unicode_compact_size = 56, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+    },
+    {
+        .version = 0x030D, .runtime_interpreters_head = 632, .interp_next = 7264,
+        .interp_threads_head = 7344, .tstate_next = 8, .tstate_thread_id = 152,
+        .tstate_native_thread_id = 160, .tstate_frame = 72, .cframe_current_frame = -1,
+        .frame_size = 80, .frame_back = 8, .frame_code = 0, .frame_instr = 56,
+        .frame_lasti = -1, .frame_owner = 70, .code_size = 208, .code_filename = 112,
+        .code_name = 120, .code_qualname = 128, .code_adaptive = 200, .code_firstlineno = 68,
+        .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
+        .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 40,
+        .unicode_compact_size = 56, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+    },
+};
+
+#define STROP_PYOFFSETS_COUNT (sizeof strop_pyoffsets_table / sizeof strop_pyoffsets_table[0])
+
+/* The row of version 0xMMmm, or NULL when unsupported. */
+static inline const StropPyOffsets *
+strop_pyoffsets_find(int version)
+{
+    for (size_t i = 0; i < STROP_PYOFFSETS_COUNT; i++) {
+        if (strop_pyoffsets_table[i].version == version)
+            return &strop_pyoffsets_table[i];
+    }
+    return NULL;
+}
+
+/* Where each offset the reader takes from the target sits inside 3.13's
+ * _Py_DebugOffsets (every field of it is a uint64_t), and the struct's size. */
+typedef struct StropDebugLayout {
+    int cookie;
+    int version;
+    int runtime_interpreters_head;
+    int interp_next;
+    int interp_threads_head;
+    int tstate_next;
+    int tstate_current_frame;
+    int tstate_thread_id;
+    int tstate_native_thread_id;
+    int frame_size;
+    int frame_previous;
+    int frame_executable;
+    int frame_instr_ptr;
+    int frame_owner;
+    int code_size;
+    int code_filename;
+    int code_name;
+    int code_qualname;
+    int code_linetable;
+    int code_firstlineno;
+    int code_adaptive;
+    int object_type;
+    int type_name;
+    int bytes_size;
+    int bytes_data;
+    int unicode_state;
+    int unicode_length;
+    int unicode_ascii_size;
+    int struct_size;
+} StropDebugLayout;
+
+static const StropDebugLayout strop_debug_layout_313 = {
+    .cookie = 0, .version = 8, .runtime_interpreters_head = 40, .interp_next = 64,
+    .interp_threads_head = 72, .tstate_next = 168, .tstate_current_frame = 184,
+    .tstate_thread_id = 192, .tstate_native_thread_id = 200, .frame_size = 224,
+    .frame_previous = 232, .frame_executable = 240, .frame_instr_ptr = 248,
+    .frame_owner = 264, .code_size = 272, .code_filename = 280, .code_name = 288,
+    .code_qualname = 296, .code_linetable = 304, .code_firstlineno = 312,
+    .code_adaptive = 344, .object_type = 360, .type_name = 376, .bytes_size = 520,
+    .bytes_data = 528, .unicode_state = 544, .unicode_length = 552,
+    .unicode_ascii_size = 560, .struct_size = 584,
+};
+
+#define STROP_DEBUG_COOKIE "xdebugpy"
+
+#endif /* STROP_PYOFFSETS_H */

@@ -1,0 +1,1046 @@
+/* remote.c: reading the Python stacks of another process (see remote.h).
+ *
+ * Layout: the ELF symbol lookup and /proc parsing that find _PyRuntime; the
+ * code-object cache (open addressing by remote address, entries allocated one
+ * by one so pointers to them stay valid); the checked readers of str and bytes
+ * objects; the walk; the line-table decoders of each version.
+ */
+#include "remote.h"
+
+#include <ctype.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "mem.h"
+
+#define MAX_STR 4096          /* longest name or file name we read */
+#define MAX_LINETABLE (1 << 20)
+#define MAX_INTERPS 64
+#define FRAME_READ 128 /* bytes of a frame we read: every field we use is below */
+#define CODE_READ 256  /* bytes of a code object we read */
+#define TSTATE_READ 256
+
+struct StropRemote {
+    pid_t pid;
+    StropReadFn read;
+    void *ctx;
+    uintptr_t runtime;
+    StropPyOffsets off; /* the version's row, or 3.13+'s from the target */
+    uintptr_t code_type, str_type, bytes_type; /* learnt from tp_name, then compared */
+    StropCode **slots; /* cache: open addressing by address */
+    size_t mask, n_codes;
+    StropCode *retired; /* entries replaced because their address was reused */
+    int check_lo, check_len; /* the span of a code object compared on a cache hit */
+    uint64_t reads;
+};
+
+/* ---- memory ------------------------------------------------------------- */
+
+static int
+read_process(void *ctx, uintptr_t addr, void *buf, size_t len)
+{
+    pid_t pid = (pid_t)(intptr_t)ctx;
+    struct iovec local = {buf, len}, remote = {(void *)addr, len};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n == (ssize_t)len)
+        return 0;
+    if (n >= 0)
+        errno = EFAULT;
+    return -1;
+}
+
+static int
+rd(StropRemote *r, uintptr_t addr, void *buf, size_t len)
+{
+    r->reads++;
+    if (addr < 4096 || addr + len < addr)
+        return -1;
+    return r->read(r->ctx, addr, buf, len);
+}
+
+static int
+rd_ptr(StropRemote *r, uintptr_t addr, uintptr_t *out)
+{
+    return rd(r, addr, out, sizeof *out);
+}
+
+static inline uintptr_t
+ptr_at(const unsigned char *buf, int off)
+{
+    uintptr_t v;
+    memcpy(&v, buf + off, sizeof v);
+    return v;
+}
+
+static inline int
+aligned(uintptr_t p)
+{
+    return p >= 4096 && (p & 7) == 0 && p < ((uintptr_t)1 << 56);
+}
+
+/* ---- checked objects ---------------------------------------------------- */
+
+/* 1 when the type at `type` is named `name`, 0 when not, -1 on a failed read. */
+static int
+type_named(StropRemote *r, uintptr_t type, const char *name)
+{
+    uintptr_t tp_name;
+    char buf[16];
+    size_t n = strlen(name) + 1;
+    if (!aligned(type) || rd_ptr(r, type + (uintptr_t)r->off.type_name, &tp_name) < 0)
+        return -1;
+    if (tp_name < 4096 || rd(r, tp_name, buf, n) < 0)
+        return -1;
+    return memcmp(buf, name, n) == 0;
+}
+
+/* Checks that the object at `obj` has the type cached in *slot, learning it
+ * the first time from its tp_name.  Returns 0 or -1. */
+static int
+check_type(StropRemote *r, uintptr_t type, uintptr_t *slot, const char *name)
+{
+    if (*slot != 0)
+        return type == *slot ? 0 : -1;
+    if (type_named(r, type, name) != 1)
+        return -1;
+    *slot = type;
+    return 0;
+}
+
+static void
+put_utf8(char **p, uint32_t c)
+{
+    unsigned char *q = (unsigned char *)*p;
+    if (c < 0x80) {
+        *q++ = (unsigned char)c;
+    }
+    else if (c < 0x800) {
+        *q++ = (unsigned char)(0xC0 | (c >> 6));
+        *q++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    else if (c < 0x10000) {
+        *q++ = (unsigned char)(0xE0 | (c >> 12));
+        *q++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *q++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    else {
+        if (c > 0x10FFFF)
+            c = 0xFFFD;
+        *q++ = (unsigned char)(0xF0 | (c >> 18));
+        *q++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+        *q++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *q++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    *p = (char *)q;
+}
+
+/* Reads the str at `obj` as a new UTF-8 string (strop_free it).  Returns NULL
+ * when it does not look like a compact str or a read fails. */
+static char *
+read_str(StropRemote *r, uintptr_t obj)
+{
+    unsigned char head[128];
+    const StropPyOffsets *o = &r->off;
+    int64_t length;
+    unsigned state, kind;
+    size_t data_off, n;
+    unsigned char *raw;
+    char *out, *p;
+
+    if (!aligned(obj) || rd(r, obj, head, (size_t)o->unicode_compact_size) < 0)
+        return NULL;
+    if (check_type(r, ptr_at(head, o->object_type), &r->str_type, "str") < 0)
+        return NULL;
+    memcpy(&length, head + o->unicode_length, sizeof length);
+    state = head[o->unicode_state];
+    if (length < 0 || length > MAX_STR)
+        return NULL;
+    /* kind: bits 2-4; compact: bit 5; ascii: bit 6 (the probe test checks). */
+    kind = (state >> 2) & 7;
+    if (!(state & 0x20) || (kind != 1 && kind != 2 && kind != 4))
+        return NULL;
+    data_off = (state & 0x40) ? (size_t)o->unicode_ascii_size : (size_t)o->unicode_compact_size;
+    if ((state & 0x40) && kind != 1)
+        return NULL;
+    n = (size_t)length * kind;
+    raw = strop_malloc(n + 1);
+    out = strop_malloc((size_t)length * 4 + 1);
+    if (raw == NULL || out == NULL || (n && rd(r, obj + data_off, raw, n) < 0)) {
+        strop_free(raw);
+        strop_free(out);
+        return NULL;
+    }
+    p = out;
+    for (int64_t i = 0; i < length; i++) {
+        uint32_t c;
+        if (kind == 1) {
+            c = raw[i];
+        }
+        else if (kind == 2) {
+            uint16_t c2;
+            memcpy(&c2, raw + 2 * i, 2);
+            c = c2;
+        }
+        else {
+            memcpy(&c, raw + 4 * i, 4);
+        }
+        if (c == 0)
+            c = 0xFFFD;
+        put_utf8(&p, c);
+    }
+    *p = '\0';
+    strop_free(raw);
+    return out;
+}
+
+/* Reads the bytes object at `obj` into a new buffer.  Returns 0 or -1. */
+static int
+read_bytes(StropRemote *r, uintptr_t obj, unsigned char **data, size_t *len)
+{
+    unsigned char head[64];
+    int64_t size;
+    const StropPyOffsets *o = &r->off;
+    if (!aligned(obj) || rd(r, obj, head, (size_t)o->bytes_data) < 0)
+        return -1;
+    if (check_type(r, ptr_at(head, o->object_type), &r->bytes_type, "bytes") < 0)
+        return -1;
+    memcpy(&size, head + o->var_size, sizeof size);
+    if (size < 0 || size > MAX_LINETABLE)
+        return -1;
+    *data = strop_malloc((size_t)size + 1);
+    if (*data == NULL)
+        return -1;
+    if (size && rd(r, obj + (uintptr_t)o->bytes_data, *data, (size_t)size) < 0) {
+        strop_free(*data);
+        *data = NULL;
+        return -1;
+    }
+    *len = (size_t)size;
+    return 0;
+}
+
+/* ---- the code-object cache ---------------------------------------------- */
+
+static void
+code_free(StropCode *c)
+{
+
+    if (c == NULL)
+        return;
+    strop_free(c->filename);
+    strop_free(c->name);
+    strop_free(c->qualname);
+    strop_free(c->linetable);
+    strop_free(c);
+}
+
+static size_t
+slot_of(uintptr_t addr, size_t mask)
+{
+    uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & mask;
+}
+
+static int
+cache_put(StropRemote *r, StropCode *c)
+{
+    if ((r->n_codes + 1) * 2 > r->mask + 1) {
+        size_t new_mask = r->mask ? r->mask * 2 + 1 : 255;
+        StropCode **slots = strop_calloc(new_mask + 1, sizeof *slots);
+        if (slots == NULL)
+            return -1;
+        for (size_t i = 0; r->slots && i <= r->mask; i++) {
+            if (r->slots[i] != NULL) {
+                size_t j = slot_of(r->slots[i]->addr, new_mask);
+                while (slots[j] != NULL)
+                    j = (j + 1) & new_mask;
+                slots[j] = r->slots[i];
+            }
+        }
+        strop_free(r->slots);
+        r->slots = slots;
+        r->mask = new_mask;
+    }
+    size_t j = slot_of(c->addr, r->mask);
+    while (r->slots[j] != NULL)
+        j = (j + 1) & r->mask;
+    r->slots[j] = c;
+    r->n_codes++;
+    return 0;
+}
+
+static StropCode *
+cache_get(StropRemote *r, uintptr_t addr)
+{
+    if (r->slots == NULL)
+        return NULL;
+    for (size_t j = slot_of(addr, r->mask);; j = (j + 1) & r->mask) {
+        StropCode *c = r->slots[j];
+        if (c == NULL || c->addr == addr)
+            return c;
+    }
+}
+
+/* The code object at `addr`, from the cache or read now.  NULL when it does
+ * not look like a code object (torn read) or out of memory (*oom set). */
+static const StropCode *
+code_at(StropRemote *r, uintptr_t addr, int *oom)
+{
+    unsigned char buf[CODE_READ];
+    const StropPyOffsets *o = &r->off;
+    StropCode *c = cache_get(r, addr), *old = NULL;
+    int32_t first;
+    if (c != NULL) {
+        /* Code objects die (a module's, once run) and their address is
+         * reused: compare the names' pointers and the first line. */
+        unsigned char now[CODE_READ];
+        if (rd(r, addr + (uintptr_t)r->check_lo, now, (size_t)r->check_len) < 0)
+            return NULL;
+        if (memcmp(now, c->fingerprint, (size_t)r->check_len) == 0)
+            return c;
+        old = c;
+    }
+    if (!aligned(addr) || rd(r, addr, buf, (size_t)o->code_size) < 0)
+        return NULL;
+    if (check_type(r, ptr_at(buf, o->object_type), &r->code_type, "code") < 0)
+        return NULL;
+    memcpy(&first, buf + o->code_firstlineno, sizeof first);
+    if (first < 0 || first > 100000000)
+        return NULL;
+    c = strop_calloc(1, sizeof *c);
+    if (c == NULL) {
+        *oom = 1;
+        return NULL;
+    }
+    c->addr = addr;
+    c->firstlineno = first;
+    c->filename = read_str(r, ptr_at(buf, o->code_filename));
+    c->name = read_str(r, ptr_at(buf, o->code_name));
+    if (o->code_qualname >= 0)
+        c->qualname = read_str(r, ptr_at(buf, o->code_qualname));
+    if (o->code_qualname < 0 && c->name != NULL) {
+        size_t n = strlen(c->name) + 1;
+        c->qualname = strop_malloc(n);
+        if (c->qualname != NULL)
+            memcpy(c->qualname, c->name, n);
+    }
+    if (c->filename == NULL || c->name == NULL || c->qualname == NULL ||
+        read_bytes(r, ptr_at(buf, o->code_linetable), &c->linetable, &c->linetable_len) < 0) {
+        code_free(c);
+        return NULL;
+    }
+    memcpy(c->fingerprint, buf + r->check_lo, (size_t)r->check_len);
+    if (old != NULL) {
+        /* Keep the old entry: the caller's tree names functions by it. */
+        size_t j = slot_of(addr, r->mask);
+        while (r->slots[j] != old)
+            j = (j + 1) & r->mask;
+        r->slots[j] = c;
+        old->retired_next = r->retired;
+        r->retired = old;
+        return c;
+    }
+    if (cache_put(r, c) < 0) {
+        code_free(c);
+        *oom = 1;
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- line numbers ------------------------------------------------------- */
+
+/* 3.8, 3.9: co_lnotab, pairs (address increment, signed line increment). */
+static int
+lnotab_line(const StropCode *c, long offset)
+{
+    int line = c->firstlineno;
+    long addr = 0;
+    for (size_t i = 0; i + 1 < c->linetable_len; i += 2) {
+        addr += c->linetable[i];
+        if (addr > offset)
+            break;
+        line += (signed char)c->linetable[i + 1];
+    }
+    return line;
+}
+
+/* 3.10: co_linetable, pairs (bytes covered, signed line delta; -128: none). */
+static int
+linetable310_line(const StropCode *c, long offset)
+{
+    int line = c->firstlineno;
+    long end = 0;
+    for (size_t i = 0; i + 1 < c->linetable_len; i += 2) {
+        long start = end;
+        int delta = (signed char)c->linetable[i + 1];
+        end += c->linetable[i];
+        if (delta != -128)
+            line += delta;
+        if (offset >= start && offset < end)
+            return delta == -128 ? -1 : line;
+    }
+    return -1;
+}
+
+static unsigned
+varint(const unsigned char *t, size_t n, size_t *i)
+{
+    unsigned val = 0, shift = 0;
+    while (*i < n) {
+        unsigned b = t[(*i)++];
+        val |= (b & 63) << shift;
+        shift += 6;
+        if (!(b & 64) || shift > 28)
+            break;
+    }
+    return val;
+}
+
+static int
+svarint(const unsigned char *t, size_t n, size_t *i)
+{
+    unsigned u = varint(t, n, i);
+    return (u & 1) ? -(int)(u >> 1) : (int)(u >> 1);
+}
+
+/* 3.11+: the location table (Objects/locations.md): entries of 1 to 8 code
+ * units, each starting with a byte with bit 7 set. */
+static int
+locations_line(const StropCode *c, long offset)
+{
+    const unsigned char *t = c->linetable;
+    size_t n = c->linetable_len, i = 0;
+    long unit = offset / 2, addr = 0;
+    int line = c->firstlineno;
+    while (i < n) {
+        unsigned first = t[i++];
+        unsigned code = (first >> 3) & 15;
+        long length = (first & 7) + 1;
+        int this_line = line;
+        if (!(first & 0x80))
+            return -1; /* not an entry start: a torn or foreign table */
+        if (code == 15) {
+            this_line = -1;
+        }
+        else if (code == 14) {
+            line += svarint(t, n, &i);
+            this_line = line;
+            varint(t, n, &i);
+            varint(t, n, &i);
+            varint(t, n, &i);
+        }
+        else if (code == 13) {
+            line += svarint(t, n, &i);
+            this_line = line;
+        }
+        else if (code >= 10) {
+            line += (int)code - 10;
+            this_line = line;
+            i += 2;
+        }
+        else {
+            this_line = line;
+            i += 1;
+        }
+        if (unit >= addr && unit < addr + length)
+            return this_line;
+        addr += length;
+    }
+    return -1;
+}
+
+int
+strop_remote_addr2line(int version, const StropCode *code, long offset)
+{
+    if (offset < 0)
+        return code->firstlineno;
+    if (version >= 0x030B)
+        return locations_line(code, offset);
+    if (version == 0x030A)
+        return linetable310_line(code, offset);
+    return lnotab_line(code, offset);
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+static int
+grow(void **array, uint32_t *cap, uint32_t need, size_t size)
+{
+    uint32_t n = *cap ? *cap : 16;
+    void *p;
+    if (need <= *cap)
+        return 0;
+    while (n < need)
+        n *= 2;
+    p = strop_realloc(*array, (size_t)n * size);
+    if (p == NULL)
+        return -1;
+    *array = p;
+    *cap = n;
+    return 0;
+}
+
+/* Walks one thread's frames from `frame`, appending to s->frames.  Returns 0,
+ * -1 when torn, STROP_REMOTE_ENOMEM. */
+static int
+walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *count)
+{
+    const StropPyOffsets *o = &r->off;
+    unsigned char buf[FRAME_READ];
+    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    uintptr_t prev = 0;
+    *count = 0;
+    for (uint32_t depth = 0; frame != 0; depth++) {
+        uintptr_t code_addr;
+        const StropCode *code;
+        long offset;
+        int oom = 0;
+        if (depth >= STROP_REMOTE_MAX_DEPTH || !aligned(frame))
+            return -1;
+        if (frame == prev)
+            return -1;
+        prev = frame;
+        if (rd(r, frame, buf, frame_read) < 0)
+            return -1;
+        code_addr = ptr_at(buf, o->frame_code);
+        if (o->frame_owner >= 0 && buf[o->frame_owner] == 3) {
+            /* 3.12+: a shim frame of the C stack, holding no Python code. */
+            frame = ptr_at(buf, o->frame_back);
+            continue;
+        }
+        code = code_at(r, code_addr, &oom);
+        if (oom)
+            return STROP_REMOTE_ENOMEM;
+        if (code == NULL)
+            return -1;
+        if (o->frame_instr >= 0) {
+            uintptr_t instr = ptr_at(buf, o->frame_instr);
+            uintptr_t first = code_addr + (uintptr_t)o->code_adaptive;
+            offset = (long)((intptr_t)instr - (intptr_t)first);
+            if (offset < -2 || offset > (1L << 26))
+                return -1;
+        }
+        else {
+            int32_t lasti;
+            memcpy(&lasti, buf + o->frame_lasti, sizeof lasti);
+            offset = o->version == 0x030A ? (long)lasti * 2 : (long)lasti;
+        }
+        if (grow((void **)&s->frames, &s->cap_frames, s->n_frames + 1, sizeof *s->frames) < 0)
+            return STROP_REMOTE_ENOMEM;
+        s->frames[s->n_frames].code = code;
+        s->frames[s->n_frames].line = strop_remote_addr2line(o->version, code, offset);
+        s->n_frames++;
+        (*count)++;
+        frame = ptr_at(buf, o->frame_back);
+    }
+    return 0;
+}
+
+/* The native TID of a 3.8-3.10 thread: glibc keeps it in struct pthread, at
+ * the address pthread_t holds (x86-64: offset 0x2d0). */
+static long
+tid_from_pthread(StropRemote *r, uint64_t ident)
+{
+    int32_t tid;
+    if (ident == 0 || rd(r, (uintptr_t)ident + 0x2d0, &tid, sizeof tid) < 0 || tid <= 0)
+        return 0;
+    return tid;
+}
+
+int
+strop_remote_sample(StropRemote *r, StropRemoteSample *s)
+{
+    const StropPyOffsets *o = &r->off;
+    uintptr_t interp;
+    s->n_threads = 0;
+    s->n_frames = 0;
+    if (rd_ptr(r, r->runtime + (uintptr_t)o->runtime_interpreters_head, &interp) < 0)
+        return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
+    for (int ni = 0; interp != 0; ni++) {
+        uintptr_t tstate;
+        if (ni >= MAX_INTERPS || !aligned(interp))
+            return STROP_REMOTE_EREAD;
+        if (rd_ptr(r, interp + (uintptr_t)o->interp_threads_head, &tstate) < 0)
+            return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
+        for (int nt = 0; tstate != 0; nt++) {
+            unsigned char buf[TSTATE_READ];
+            size_t want = (size_t)o->tstate_thread_id + 8;
+            uintptr_t frame;
+            StropRemoteThread *th;
+            uint32_t count = 0;
+            int rc;
+            if (o->tstate_native_thread_id + 8 > (int)want)
+                want = (size_t)o->tstate_native_thread_id + 8;
+            if (o->tstate_frame + 8 > (int)want)
+                want = (size_t)o->tstate_frame + 8;
+            if (nt >= STROP_REMOTE_MAX_THREADS || !aligned(tstate) || want > sizeof buf)
+                return STROP_REMOTE_EREAD;
+            if (rd(r, tstate, buf, want) < 0)
+                return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
+            if (grow((void **)&s->threads, &s->cap_threads, s->n_threads + 1,
+                     sizeof *s->threads) < 0)
+                return STROP_REMOTE_ENOMEM;
+            th = &s->threads[s->n_threads++];
+            memset(th, 0, sizeof *th);
+            memcpy(&th->ident, buf + o->tstate_thread_id, sizeof th->ident);
+            if (o->tstate_native_thread_id >= 0) {
+                unsigned long tid;
+                memcpy(&tid, buf + o->tstate_native_thread_id, sizeof tid);
+                th->native_id = (long)tid;
+            }
+            else {
+                th->native_id = tid_from_pthread(r, th->ident);
+            }
+            th->first = s->n_frames;
+            frame = ptr_at(buf, o->tstate_frame);
+            if (o->cframe_current_frame >= 0 && frame != 0) {
+                /* 3.11, 3.12: tstate->cframe->current_frame */
+                if (!aligned(frame) ||
+                    rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0) {
+                    th->torn = 1;
+                    frame = 0;
+                }
+            }
+            rc = frame ? walk_frames(r, frame, s, &count) : 0;
+            if (rc == STROP_REMOTE_ENOMEM)
+                return rc;
+            if (rc < 0) {
+                th->torn = 1;
+                s->n_frames = th->first;
+                count = 0;
+            }
+            th->n_frames = count;
+            tstate = ptr_at(buf, o->tstate_next);
+        }
+        if (rd_ptr(r, interp + (uintptr_t)o->interp_next, &interp) < 0)
+            return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
+    }
+    return 0;
+}
+
+void
+strop_remote_sample_free(StropRemoteSample *s)
+{
+    strop_free(s->threads);
+    strop_free(s->frames);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- finding the runtime ------------------------------------------------ */
+
+typedef struct ElfFile {
+    unsigned char *map;
+    size_t size;
+} ElfFile;
+
+static int
+elf_open(const char *path, ElfFile *f)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    f->map = NULL;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+        close(fd);
+        return -1;
+    }
+    f->size = (size_t)st.st_size;
+    f->map = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (f->map == MAP_FAILED) {
+        f->map = NULL;
+        return -1;
+    }
+    if (memcmp(f->map, ELFMAG, SELFMAG) != 0 || f->map[EI_CLASS] != ELFCLASS64) {
+        munmap(f->map, f->size);
+        f->map = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void
+elf_close(ElfFile *f)
+{
+    if (f->map != NULL)
+        munmap(f->map, f->size);
+    f->map = NULL;
+}
+
+/* The value of symbol `name` in the file (its link-time address), or 0. */
+static uint64_t
+elf_symbol(const ElfFile *f, const char *name)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f->map;
+    if (eh->e_shoff == 0 || eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > f->size)
+        return 0;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(f->map + eh->e_shoff);
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t want = pass == 0 ? SHT_DYNSYM : SHT_SYMTAB;
+        for (unsigned i = 0; i < eh->e_shnum; i++) {
+            if (sh[i].sh_type != want || sh[i].sh_link >= eh->e_shnum)
+                continue;
+            const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+            if (sh[i].sh_offset + sh[i].sh_size > f->size ||
+                strs->sh_offset + strs->sh_size > f->size)
+                continue;
+            const Elf64_Sym *syms = (const Elf64_Sym *)(f->map + sh[i].sh_offset);
+            size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+            const char *names = (const char *)(f->map + strs->sh_offset);
+            for (size_t k = 0; k < n; k++) {
+                if (syms[k].st_name >= strs->sh_size || syms[k].st_value == 0 ||
+                    syms[k].st_shndx == SHN_UNDEF)
+                    continue;
+                if (strncmp(names + syms[k].st_name, name,
+                            strs->sh_size - syms[k].st_name) == 0)
+                    return syms[k].st_value;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The lowest PT_LOAD address, page-aligned: what the file's offset-0 mapping
+ * corresponds to. */
+static uint64_t
+elf_first_load(const ElfFile *f)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f->map;
+    uint64_t low = UINT64_MAX;
+    if (eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > f->size)
+        return 0;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(f->map + eh->e_phoff);
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < low)
+            low = ph[i].p_vaddr;
+    }
+    return low == UINT64_MAX ? 0 : low & ~(uint64_t)0xFFF;
+}
+
+/* 0xMMmm from a file name like libpython3.9.so.1.0 or python3.10, or 0. */
+static int
+version_from_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    const char *p;
+    int major, minor;
+    base = base ? base + 1 : path;
+    p = strstr(base, "python");
+    if (p == NULL || sscanf(p + 6, "%d.%d", &major, &minor) != 2)
+        return 0;
+    return major << 8 | minor;
+}
+
+typedef struct Candidate {
+    char path[4096];
+    uint64_t base; /* start of its offset-0 mapping */
+} Candidate;
+
+/* Reads /proc/PID/maps: the executable's and libpython's offset-0 mappings.
+ * Returns how many were found (at most 2), or -1 with errno set. */
+static int
+find_candidates(pid_t pid, Candidate *c)
+{
+    char maps[64], exe[4096], line[4600];
+    ssize_t n;
+    int found = 0, have_lib = 0;
+    FILE *f;
+    snprintf(maps, sizeof maps, "/proc/%d/exe", (int)pid);
+    n = readlink(maps, exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    snprintf(maps, sizeof maps, "/proc/%d/maps", (int)pid);
+    f = fopen(maps, "re");
+    if (f == NULL)
+        return -1;
+    c[0].path[0] = c[1].path[0] = '\0';
+    c[0].base = c[1].base = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long start, end, offset;
+        char perms[8], path[4096];
+        path[0] = '\0';
+        if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %4095[^\n]", &start, &end, perms, &offset,
+                   path) < 4 ||
+            offset != 0 || path[0] != '/')
+            continue;
+        if (exe[0] && strcmp(path, exe) == 0 && c[0].path[0] == '\0') {
+            snprintf(c[0].path, sizeof c[0].path, "%s", path);
+            c[0].base = start;
+        }
+        else if (!have_lib && strstr(strrchr(path, '/'), "libpython3") != NULL) {
+            snprintf(c[1].path, sizeof c[1].path, "%s", path);
+            c[1].base = start;
+            have_lib = 1;
+        }
+    }
+    fclose(f);
+    found = (c[0].path[0] != '\0') + have_lib;
+    return found;
+}
+
+/* Looks for _PyRuntime in `cand`; sets *runtime and *version.  Returns 0 or -1. */
+static int
+runtime_in(pid_t pid, const Candidate *cand, uintptr_t *runtime, uintptr_t *py_version)
+{
+    char path[8320];
+    ElfFile f;
+    uint64_t sym, bias;
+    if (cand->path[0] == '\0')
+        return -1;
+    /* Through the target's root, in case it lives in another mount namespace. */
+    snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, cand->path);
+    if (elf_open(path, &f) < 0 && elf_open(cand->path, &f) < 0)
+        return -1;
+    sym = elf_symbol(&f, "_PyRuntime");
+    bias = cand->base - elf_first_load(&f);
+    *py_version = 0;
+    if (sym != 0) {
+        uint64_t v = elf_symbol(&f, "Py_Version");
+        *runtime = (uintptr_t)(sym + bias);
+        if (v != 0)
+            *py_version = (uintptr_t)(v + bias);
+    }
+    elf_close(&f);
+    return sym ? 0 : -1;
+}
+
+static void
+set_err(char *err, size_t len, const char *fmt, int pid, const char *extra)
+{
+    if (err != NULL && len > 0)
+        snprintf(err, len, fmt, pid, extra);
+}
+
+/* Fills r->off from the target's _Py_DebugOffsets (3.13+).  Returns 0 or -1. */
+static int
+read_debug_offsets(StropRemote *r)
+{
+    const StropDebugLayout *d = &strop_debug_layout_313;
+    unsigned char buf[1024];
+    StropPyOffsets *o = &r->off;
+    if ((size_t)d->struct_size > sizeof buf || rd(r, r->runtime, buf, (size_t)d->struct_size) < 0)
+        return -1;
+    if (memcmp(buf + d->cookie, STROP_DEBUG_COOKIE, 8) != 0)
+        return -1;
+    {
+        uint64_t hex;
+        memcpy(&hex, buf + d->version, sizeof hex);
+        if ((int)((hex >> 16) & 0xFFFF) != o->version)
+            return -1;
+    }
+#define TAKE(field, at)                                                                            \
+    do {                                                                                           \
+        uint64_t v_;                                                                               \
+        memcpy(&v_, buf + d->at, sizeof v_);                                                       \
+        if (v_ > (1u << 20))                                                                       \
+            return -1;                                                                             \
+        o->field = (int)v_;                                                                        \
+    } while (0)
+    TAKE(runtime_interpreters_head, runtime_interpreters_head);
+    TAKE(interp_next, interp_next);
+    TAKE(interp_threads_head, interp_threads_head);
+    TAKE(tstate_next, tstate_next);
+    TAKE(tstate_frame, tstate_current_frame);
+    TAKE(tstate_thread_id, tstate_thread_id);
+    TAKE(tstate_native_thread_id, tstate_native_thread_id);
+    TAKE(frame_size, frame_size);
+    TAKE(frame_back, frame_previous);
+    TAKE(frame_code, frame_executable);
+    TAKE(frame_instr, frame_instr_ptr);
+    TAKE(frame_owner, frame_owner);
+    TAKE(code_size, code_size);
+    TAKE(code_filename, code_filename);
+    TAKE(code_name, code_name);
+    TAKE(code_qualname, code_qualname);
+    TAKE(code_linetable, code_linetable);
+    TAKE(code_firstlineno, code_firstlineno);
+    TAKE(code_adaptive, code_adaptive);
+    TAKE(object_type, object_type);
+    TAKE(type_name, type_name);
+    TAKE(var_size, bytes_size);
+    TAKE(bytes_data, bytes_data);
+    TAKE(unicode_state, unicode_state);
+    TAKE(unicode_length, unicode_length);
+    TAKE(unicode_ascii_size, unicode_ascii_size);
+#undef TAKE
+    /* What we read of objects must fit our buffers. */
+    if (o->code_size > CODE_READ || o->frame_back + 8 > FRAME_READ ||
+        o->frame_code + 8 > FRAME_READ || o->frame_instr + 8 > FRAME_READ ||
+        o->frame_owner >= FRAME_READ || o->tstate_frame + 8 > TSTATE_READ ||
+        o->tstate_thread_id + 8 > TSTATE_READ || o->tstate_native_thread_id + 8 > TSTATE_READ ||
+        o->unicode_compact_size > 128 || o->bytes_data > 64)
+        return -1;
+    return 0;
+}
+
+/* The span of a code object compared on a cache hit: from co_firstlineno to
+ * the end of the name pointers. */
+static void
+set_check_span(StropRemote *r)
+{
+    const StropPyOffsets *o = &r->off;
+    int lo = o->code_firstlineno, hi = o->code_firstlineno + 4;
+    int fields[] = {o->code_filename, o->code_name, o->code_qualname, o->code_linetable};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i] < 0)
+            continue;
+        if (fields[i] < lo)
+            lo = fields[i];
+        if (fields[i] + 8 > hi)
+            hi = fields[i] + 8;
+    }
+    r->check_lo = lo;
+    r->check_len = hi - lo > STROP_CODE_FINGERPRINT ? STROP_CODE_FINGERPRINT : hi - lo;
+}
+
+StropRemote *
+strop_remote_new(StropReadFn read, void *ctx, uintptr_t runtime, int version)
+{
+    const StropPyOffsets *row = strop_pyoffsets_find(version);
+    StropRemote *r;
+    if (row == NULL)
+        return NULL;
+    r = strop_calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->read = read;
+    r->ctx = ctx;
+    r->runtime = runtime;
+    r->off = *row;
+    set_check_span(r);
+    return r;
+}
+
+int
+strop_remote_attach(pid_t pid, StropRemote **out, char *err, size_t err_len)
+{
+    Candidate cand[2];
+    uintptr_t runtime = 0, py_version = 0;
+    int version = 0, which = -1;
+    StropRemote *r;
+    unsigned char probe;
+
+    *out = NULL;
+    if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH)) {
+        set_err(err, err_len, "no process with PID %d", (int)pid, "");
+        return STROP_REMOTE_ENOPROC;
+    }
+    if (find_candidates(pid, cand) < 0) {
+        if (errno == ENOENT || errno == ESRCH) {
+            set_err(err, err_len, "no process with PID %d", (int)pid, "");
+            return STROP_REMOTE_ENOPROC;
+        }
+        set_err(err, err_len,
+                "cannot read process %d: permission denied; run strop as the same user as "
+                "the target or as root%s",
+                (int)pid, " (in a container: --cap-add SYS_PTRACE)");
+        return STROP_REMOTE_EPERM;
+    }
+    for (int i = 0; i < 2 && which < 0; i++) {
+        if (runtime_in(pid, &cand[i], &runtime, &py_version) == 0)
+            which = i;
+    }
+    if (which < 0) {
+        set_err(err, err_len, "process %d is not a Python process (no _PyRuntime in %s)",
+                (int)pid, cand[0].path[0] ? cand[0].path : "its executable");
+        return STROP_REMOTE_ENOTPY;
+    }
+    /* Can we read it at all? */
+    if (read_process((void *)(intptr_t)pid, runtime, &probe, 1) < 0) {
+        if (errno == EPERM || errno == EACCES) {
+            set_err(err, err_len,
+                    "cannot read process %d: permission denied; run strop as the same user as "
+                    "the target or as root, set /proc/sys/kernel/yama/ptrace_scope to 0, or "
+                    "grant CAP_SYS_PTRACE%s",
+                    (int)pid, " (docker run --cap-add SYS_PTRACE)");
+            return STROP_REMOTE_EPERM;
+        }
+        set_err(err, err_len, "no process with PID %d (it exited)", (int)pid, "");
+        return STROP_REMOTE_ENOPROC;
+    }
+    if (py_version != 0) {
+        uint64_t hex = 0;
+        if (read_process((void *)(intptr_t)pid, py_version, &hex, 4) == 0)
+            version = (int)((hex >> 16) & 0xFFFF);
+    }
+    if (version == 0)
+        version = version_from_name(cand[which].path);
+    if (version == 0 && which == 0)
+        version = version_from_name(cand[1].path);
+    if (strop_pyoffsets_find(version) == NULL) {
+        char v[32];
+        if (version)
+            snprintf(v, sizeof v, "%d.%d", version >> 8, version & 0xFF);
+        else
+            snprintf(v, sizeof v, "an unknown version");
+        set_err(err, err_len,
+                "process %d runs Python %s; strop reads Python 3.8 to 3.13", (int)pid, v);
+        return STROP_REMOTE_EVERSION;
+    }
+    r = strop_remote_new(read_process, (void *)(intptr_t)pid, runtime, version);
+    if (r == NULL) {
+        set_err(err, err_len, "out of memory attaching to process %d", (int)pid, "");
+        return STROP_REMOTE_ENOMEM;
+    }
+    r->pid = pid;
+    if (version >= 0x030D && read_debug_offsets(r) < 0) {
+        strop_remote_free(r);
+        set_err(err, err_len,
+                "process %d: its _Py_DebugOffsets cannot be read or are not 3.13's%s", (int)pid,
+                "");
+        return STROP_REMOTE_EVERSION;
+    }
+    set_check_span(r);
+    *out = r;
+    return STROP_REMOTE_OK;
+}
+
+void
+strop_remote_free(StropRemote *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; r->slots && i <= r->mask; i++)
+        code_free(r->slots[i]);
+    while (r->retired != NULL) {
+        StropCode *next = r->retired->retired_next;
+        code_free(r->retired);
+        r->retired = next;
+    }
+    strop_free(r->slots);
+    strop_free(r);
+}
+
+int
+strop_remote_version(const StropRemote *r)
+{
+    return r->off.version;
+}
+
+pid_t
+strop_remote_pid(const StropRemote *r)
+{
+    return r->pid;
+}
+
+size_t
+strop_remote_cached_codes(const StropRemote *r)
+{
+    return r->n_codes;
+}
+
+uint64_t
+strop_remote_reads(const StropRemote *r)
+{
+    return r->reads;
+}

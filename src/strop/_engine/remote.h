@@ -1,0 +1,119 @@
+/* remote.h: reading the Python stacks of another process.
+ *
+ * Attaches to a process by PID (no ptrace, no stop: process_vm_readv only),
+ * finds CPython's _PyRuntime through the ELF symbol table of the executable
+ * or of libpython, picks the offsets of that version (pyoffsets.h; on 3.13+
+ * the target's own _Py_DebugOffsets), then on each strop_remote_sample()
+ * walks interpreters -> threads -> frames -> code objects.  Code objects are
+ * read once and cached by remote address with their names and line table.
+ *
+ * Reads are not atomic: the target runs while we read it.  Every pointer is
+ * checked (alignment, a readable object of the expected type), every loop is
+ * bounded, and a thread whose walk fails is reported as torn, never with an
+ * invented frame.  The memory access goes through a StropReadFn so that tests
+ * can run the walker over random memory.
+ *
+ * Pure C, no Python.h.  Not thread-safe: one StropRemote is used by one thread
+ * at a time.  Allocation through mem.h.
+ */
+#ifndef STROP_REMOTE_H
+#define STROP_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pyoffsets.h"
+
+/* Status codes: 0 is success. */
+#define STROP_REMOTE_OK 0
+#define STROP_REMOTE_ENOPROC -1   /* no such process */
+#define STROP_REMOTE_EPERM -2     /* not allowed to read it */
+#define STROP_REMOTE_ENOTPY -3    /* no CPython runtime in it */
+#define STROP_REMOTE_EVERSION -4  /* a CPython outside 3.8 to 3.13 */
+#define STROP_REMOTE_ENOMEM -5    /* out of memory */
+#define STROP_REMOTE_EREAD -6     /* a read failed: torn, or the process is going */
+#define STROP_REMOTE_NOTREADY -7  /* the runtime is not initialised (yet) */
+
+#define STROP_REMOTE_MAX_DEPTH 2048
+#define STROP_CODE_FINGERPRINT 80
+#define STROP_REMOTE_MAX_THREADS 4096
+
+/* Reads `len` bytes at remote `addr` into `buf`.  Returns 0, or -1 with errno
+ * set (EFAULT for an unmapped address, ESRCH when the process is gone, EPERM). */
+typedef int (*StropReadFn)(void *ctx, uintptr_t addr, void *buf, size_t len);
+
+/* What the reader knows of one code object.  Strings are UTF-8, NUL-ended,
+ * owned by the cache; valid until strop_remote_free(). */
+typedef struct StropCode {
+    uintptr_t addr;
+    char *filename;
+    char *name;
+    char *qualname; /* co_qualname on 3.11+, else a copy of name */
+    int firstlineno;
+    unsigned char *linetable; /* co_lnotab / co_linetable bytes */
+    size_t linetable_len;
+    /* Private to remote.c: the bytes compared on a cache hit, and the list of
+     * entries retired because their address was reused. */
+    unsigned char fingerprint[STROP_CODE_FINGERPRINT];
+    struct StropCode *retired_next;
+} StropCode;
+
+typedef struct StropRemoteFrame {
+    const StropCode *code;
+    int line; /* the line executing, or -1 when unknown */
+} StropRemoteFrame;
+
+typedef struct StropRemoteThread {
+    uint64_t ident;    /* threading's ident (pthread_t) */
+    long native_id;    /* the kernel's TID, or 0 when unknown */
+    uint32_t first;    /* index of its innermost frame in the sample's frames */
+    uint32_t n_frames; /* 0: no Python frame (skipped by users) */
+    int torn;          /* 1: the walk failed; frames are not to be used */
+} StropRemoteThread;
+
+/* One reading of every thread.  Arrays owned by the sample, reused from call
+ * to call; strop_remote_sample_free() releases them. */
+typedef struct StropRemoteSample {
+    StropRemoteThread *threads;
+    uint32_t n_threads, cap_threads;
+    StropRemoteFrame *frames; /* per thread, innermost first */
+    uint32_t n_frames, cap_frames;
+} StropRemoteSample;
+
+typedef struct StropRemote StropRemote;
+
+/* Attaches to `pid`.  On success *out is the reader (free with
+ * strop_remote_free()).  On failure returns a status code and writes one line
+ * saying why (and the fix, for permissions) into err. */
+int strop_remote_attach(pid_t pid, StropRemote **out, char *err, size_t err_len);
+
+/* A reader over memory read by `read` (tests): `runtime` is the address of
+ * _PyRuntime, `version` 0xMMmm.  Returns NULL when out of memory or the
+ * version is unknown. */
+StropRemote *strop_remote_new(StropReadFn read, void *ctx, uintptr_t runtime, int version);
+
+void strop_remote_free(StropRemote *r);
+
+/* 0xMMmm of the target, and its version as text ("3.11"). */
+int strop_remote_version(const StropRemote *r);
+pid_t strop_remote_pid(const StropRemote *r);
+
+/* Reads every thread's stack into `s`.  Returns 0 (threads may be torn one by
+ * one), STROP_REMOTE_EREAD when the thread list itself could not be read,
+ * STROP_REMOTE_ENOPROC when the process is gone, STROP_REMOTE_ENOMEM.  Never
+ * allocates when the arrays are large enough already. */
+int strop_remote_sample(StropRemote *r, StropRemoteSample *s);
+
+void strop_remote_sample_free(StropRemoteSample *s);
+
+/* The line executing at instruction offset `offset` (bytes from the first
+ * instruction) of `code`, by the line-table format of `version`; -1 when the
+ * instruction has no line.  Exposed for tests. */
+int strop_remote_addr2line(int version, const StropCode *code, long offset);
+
+/* Code objects read so far (the cache's size), and how many reads were made. */
+size_t strop_remote_cached_codes(const StropRemote *r);
+uint64_t strop_remote_reads(const StropRemote *r);
+
+#endif /* STROP_REMOTE_H */

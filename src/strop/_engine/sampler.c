@@ -1,0 +1,917 @@
+/* sampler.c: the statistical profiler's Python type (see sampler.h).
+ *
+ * Functions are named by the remote reader's code-object cache: a function's
+ * label (file, first line, name) points at the cache's C strings, so writing
+ * a profile needs no Python object at all.  Two code objects with the same
+ * label count as one function (a label table maps labels to functions).
+ * A thread stack that the reader reports torn is dropped and counted, never
+ * recorded in part.
+ */
+#include "sampler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cct.h"
+#include "mem.h"
+#include "pstats.h"
+#include "remote.h"
+#include "textbuf.h"
+#include "writers.h"
+
+typedef struct LeafLine {
+    const StropCode *code; /* NULL: an empty slot */
+    int line;
+    uint64_t count;
+} LeafLine;
+
+typedef struct Sampler {
+    PyObject_HEAD
+    StropRemote *remote;
+    StropRemoteSample sample;
+    StropTree tree;
+    int cpu;
+    double rate;
+    const StropCode **func_code; /* per function: its code (label), NULL for the catch-all */
+    uint32_t cap_func_code;
+    uint32_t *label_slots; /* open addressing: label -> function */
+    uint32_t label_mask;
+    LeafLine *lines; /* open addressing: (leaf code, line) -> samples */
+    uint32_t lines_mask, n_lines;
+    uint64_t ticks;    /* readings attempted */
+    uint64_t samples;  /* thread stacks recorded */
+    uint64_t bad;      /* thread stacks (or whole readings) dropped as torn */
+    uint64_t idle;     /* cpu mode: stacks of threads not running, left out */
+    uint64_t late;     /* readings that started later than one period after due */
+    double elapsed;    /* seconds spent sampling */
+    uint64_t start_unix_ns;
+    int fault; /* out of memory: the recording stopped */
+} Sampler;
+
+static uint64_t
+now_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+hash_str(const char *s, uint64_t h)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t
+label_hash(const StropCode *c)
+{
+    return hash_str(c->name, hash_str(c->filename, 0xcbf29ce484222325ull)) ^
+           ((uint64_t)c->firstlineno * 0x9E3779B97F4A7C15ull);
+}
+
+static int
+same_label(const StropCode *a, const StropCode *b)
+{
+    return a->firstlineno == b->firstlineno && strcmp(a->name, b->name) == 0 &&
+           strcmp(a->filename, b->filename) == 0;
+}
+
+/* Grows the label table to hold one more function.  Returns 0 or -1. */
+static int
+labels_reserve(Sampler *self)
+{
+    uint32_t n = self->tree.n_funcs;
+    if (self->label_slots != NULL && (n + 1) * 2 <= self->label_mask + 1)
+        return 0;
+    uint32_t mask = self->label_mask ? self->label_mask * 2 + 1 : 255;
+    uint32_t *slots = strop_malloc(((size_t)mask + 1) * sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    memset(slots, 0xFF, ((size_t)mask + 1) * sizeof *slots);
+    for (uint32_t f = 0; f < n && f < self->cap_func_code; f++) {
+        const StropCode *c = self->func_code[f];
+        if (c == NULL || self->tree.funcs[f].canon != f)
+            continue;
+        uint32_t j = (uint32_t)(label_hash(c) >> 17) & mask;
+        while (slots[j] != STROP_NONE)
+            j = (j + 1) & mask;
+        slots[j] = f;
+    }
+    strop_free(self->label_slots);
+    self->label_slots = slots;
+    self->label_mask = mask;
+    return 0;
+}
+
+/* The function of code `c`, added when new.  STROP_NONE when out of memory. */
+static uint32_t
+function_of(Sampler *self, const StropCode *c)
+{
+    uint32_t f = strop_tree_func_find(&self->tree, (uintptr_t)c);
+    uint32_t j, canon = STROP_NONE;
+    if (f != STROP_NONE)
+        return f;
+    if (labels_reserve(self) < 0)
+        return STROP_NONE;
+    j = (uint32_t)(label_hash(c) >> 17) & self->label_mask;
+    for (; self->label_slots[j] != STROP_NONE; j = (j + 1) & self->label_mask) {
+        uint32_t g = self->label_slots[j];
+        if (same_label(self->func_code[g], c)) {
+            canon = g;
+            break;
+        }
+    }
+    f = strop_tree_func_add(&self->tree, (uintptr_t)c, canon);
+    if (f == STROP_NONE || f == STROP_OVERFLOW_FUNC || canon != STROP_NONE)
+        return f;
+    if (f >= self->cap_func_code) {
+        uint32_t cap = self->cap_func_code ? self->cap_func_code * 2 : 256;
+        while (cap <= f)
+            cap *= 2;
+        const StropCode **p = strop_realloc(self->func_code, (size_t)cap * sizeof *p);
+        if (p == NULL)
+            return STROP_NONE;
+        memset(p + self->cap_func_code, 0, (size_t)(cap - self->cap_func_code) * sizeof *p);
+        self->func_code = p;
+        self->cap_func_code = cap;
+    }
+    self->func_code[f] = c;
+    self->label_slots[j] = f;
+    return f;
+}
+
+/* Counts one sample of the leaf (code, line).  Returns 0 or -1. */
+static int
+count_leaf_line(Sampler *self, const StropCode *code, int line)
+{
+    uint32_t j;
+    if (self->lines == NULL || (self->n_lines + 1) * 2 > self->lines_mask + 1) {
+        uint32_t mask = self->lines_mask ? self->lines_mask * 2 + 1 : 255;
+        LeafLine *lines = strop_calloc((size_t)mask + 1, sizeof *lines);
+        if (lines == NULL)
+            return -1;
+        for (uint32_t i = 0; self->lines && i <= self->lines_mask; i++) {
+            LeafLine *e = &self->lines[i];
+            if (e->code == NULL)
+                continue;
+            j = (uint32_t)((((uintptr_t)e->code >> 4) * 31 + (uint32_t)e->line) * 2654435761u) &
+                mask;
+            while (lines[j].code != NULL)
+                j = (j + 1) & mask;
+            lines[j] = *e;
+        }
+        strop_free(self->lines);
+        self->lines = lines;
+        self->lines_mask = mask;
+    }
+    j = (uint32_t)((((uintptr_t)code >> 4) * 31 + (uint32_t)line) * 2654435761u) &
+        self->lines_mask;
+    while (self->lines[j].code != NULL &&
+           (self->lines[j].code != code || self->lines[j].line != line))
+        j = (j + 1) & self->lines_mask;
+    if (self->lines[j].code == NULL) {
+        self->lines[j].code = code;
+        self->lines[j].line = line;
+        self->n_lines++;
+    }
+    self->lines[j].count++;
+    return 0;
+}
+
+/* 1 when the thread `tid` of the target is running (state R), 0 when not;
+ * a thread we cannot tell about counts as running. */
+static int
+thread_running(pid_t pid, long tid)
+{
+    char path[64], buf[512];
+    ssize_t n;
+    int fd;
+    const char *p;
+    if (tid <= 0)
+        return 1;
+    snprintf(path, sizeof path, "/proc/%d/task/%ld/stat", (int)pid, tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    if (p == NULL || p[1] != ' ')
+        return 1;
+    return p[2] == 'R';
+}
+
+/* Takes one reading and records it.  Returns 0, STROP_REMOTE_ENOPROC when the
+ * target is gone, STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+sample_once(Sampler *self)
+{
+    StropRemoteSample *s = &self->sample;
+    int rc = strop_remote_sample(self->remote, s);
+    self->ticks++;
+    if (rc == STROP_REMOTE_ENOPROC || rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    if (rc != 0) {
+        self->bad++;
+        return 0;
+    }
+    for (uint32_t t = 0; t < s->n_threads; t++) {
+        StropRemoteThread *th = &s->threads[t];
+        uint32_t node = STROP_ROOT;
+        if (th->torn) {
+            self->bad++;
+            continue;
+        }
+        if (th->n_frames == 0)
+            continue;
+        if (self->cpu && !thread_running(strop_remote_pid(self->remote), th->native_id)) {
+            self->idle++;
+            continue;
+        }
+        for (uint32_t i = th->n_frames; i-- > 0;) {
+            const StropCode *c = s->frames[th->first + i].code;
+            uint32_t child = strop_tree_child_find(&self->tree, node, (uintptr_t)c);
+            if (child == STROP_NONE) {
+                uint32_t f = function_of(self, c);
+                if (f == STROP_NONE)
+                    return STROP_REMOTE_ENOMEM;
+                child = strop_tree_child_add(&self->tree, node, (uintptr_t)c, f);
+                if (child == STROP_NONE)
+                    return STROP_REMOTE_ENOMEM;
+            }
+            node = child;
+            self->tree.nodes[node].total_ticks++;
+        }
+        self->tree.nodes[node].calls++;
+        self->tree.nodes[node].self_ticks++;
+        self->samples++;
+        if (count_leaf_line(self, s->frames[th->first].code, s->frames[th->first].line) < 0)
+            return STROP_REMOTE_ENOMEM;
+    }
+    return 0;
+}
+
+static PyObject *
+attach_error(int rc, const char *message)
+{
+    PyObject *type = PyExc_ValueError;
+    if (rc == STROP_REMOTE_ENOPROC)
+        type = PyExc_ProcessLookupError;
+    else if (rc == STROP_REMOTE_EPERM)
+        type = PyExc_PermissionError;
+    else if (rc == STROP_REMOTE_ENOMEM)
+        return PyErr_NoMemory();
+    PyErr_SetString(type, message);
+    return NULL;
+}
+
+static void
+sampler_release(Sampler *self)
+{
+    strop_remote_sample_free(&self->sample);
+    strop_remote_free(self->remote);
+    self->remote = NULL;
+    strop_tree_free(&self->tree);
+    strop_free(self->func_code);
+    self->func_code = NULL;
+    self->cap_func_code = 0;
+    strop_free(self->label_slots);
+    self->label_slots = NULL;
+    self->label_mask = 0;
+    strop_free(self->lines);
+    self->lines = NULL;
+    self->lines_mask = self->n_lines = 0;
+}
+
+static int
+Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"pid", "rate", "mode", NULL};
+    int pid, rc;
+    double rate = 100.0;
+    const char *mode = "wall";
+    char err[512];
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|ds", kwlist, &pid, &rate, &mode))
+        return -1;
+    if (!(rate > 0 && rate <= 1e6)) {
+        PyErr_SetString(PyExc_ValueError, "rate must be above 0 and at most 1,000,000 Hz");
+        return -1;
+    }
+    if (strcmp(mode, "wall") != 0 && strcmp(mode, "cpu") != 0) {
+        PyErr_Format(PyExc_ValueError, "mode must be 'wall' or 'cpu', not '%s'", mode);
+        return -1;
+    }
+    sampler_release(self);
+    memset(&self->ticks, 0, sizeof *self - offsetof(Sampler, ticks));
+    self->cpu = strcmp(mode, "cpu") == 0;
+    self->rate = rate;
+    Py_BEGIN_ALLOW_THREADS
+    rc = strop_remote_attach((pid_t)pid, &self->remote, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    if (rc != STROP_REMOTE_OK) {
+        attach_error(rc, err);
+        return -1;
+    }
+    if (strop_tree_init(&self->tree, 0, 0) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static int
+ready(Sampler *self)
+{
+    if (self->remote == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Sampler.__init__ did not attach");
+        return 0;
+    }
+    return 1;
+}
+
+/* Sampler.stacks(retries=5): one reading of every thread, as a list of
+ * (ident, native_id, [(file, line, name), ...] outermost first).  Threads
+ * without a Python frame are left out; a torn reading is retried. */
+static PyObject *
+Sampler_stacks(Sampler *self, PyObject *args)
+{
+    int retries = 5, rc = 0;
+    PyObject *result = NULL, *frames = NULL, *item = NULL;
+    StropRemoteSample *s = &self->sample;
+    if (!PyArg_ParseTuple(args, "|i", &retries) || !ready(self))
+        return NULL;
+    for (int attempt = 0; attempt <= retries; attempt++) {
+        int torn = 0;
+        Py_BEGIN_ALLOW_THREADS
+        rc = strop_remote_sample(self->remote, s);
+        Py_END_ALLOW_THREADS
+        if (rc == STROP_REMOTE_ENOPROC || rc == STROP_REMOTE_ENOMEM)
+            break;
+        for (uint32_t t = 0; rc == 0 && t < s->n_threads; t++)
+            torn |= s->threads[t].torn;
+        if (rc == 0 && !torn)
+            break;
+        if (attempt < retries) {
+            Py_BEGIN_ALLOW_THREADS
+            usleep(2000);
+            Py_END_ALLOW_THREADS
+        }
+    }
+    if (rc == STROP_REMOTE_ENOPROC) {
+        PyErr_Format(PyExc_ProcessLookupError, "process %d exited",
+                     (int)strop_remote_pid(self->remote));
+        return NULL;
+    }
+    if (rc == STROP_REMOTE_ENOMEM)
+        return PyErr_NoMemory();
+    if (rc != 0) {
+        PyErr_Format(PyExc_RuntimeError, "the thread list of process %d could not be read",
+                     (int)strop_remote_pid(self->remote));
+        return NULL;
+    }
+    result = PyList_New(0);
+    if (result == NULL)
+        return NULL;
+    for (uint32_t t = 0; t < s->n_threads; t++) {
+        StropRemoteThread *th = &s->threads[t];
+        if (th->n_frames == 0 && !th->torn)
+            continue;
+        frames = PyList_New(0);
+        if (frames == NULL)
+            goto error;
+        for (uint32_t i = th->n_frames; !th->torn && i-- > 0;) {
+            const StropRemoteFrame *f = &s->frames[th->first + i];
+            item = Py_BuildValue("(sis)", f->code->filename, f->line, f->code->name);
+            if (item == NULL || PyList_Append(frames, item) < 0)
+                goto error;
+            Py_CLEAR(item);
+        }
+        item = Py_BuildValue("(KlNO)", (unsigned long long)th->ident, th->native_id, frames,
+                             th->torn ? Py_True : Py_False);
+        frames = NULL;
+        if (item == NULL || PyList_Append(result, item) < 0)
+            goto error;
+        Py_CLEAR(item);
+    }
+    return result;
+error:
+    Py_XDECREF(item);
+    Py_XDECREF(frames);
+    Py_DECREF(result);
+    return NULL;
+}
+
+/* Sampler.run(duration=None): samples at the rate until `duration` seconds
+ * have passed, the target exits, or Ctrl-C.  Returns why it stopped:
+ * 'duration', 'exited' or 'interrupted'.  What was gathered is kept. */
+static PyObject *
+Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"duration", NULL};
+    PyObject *duration_arg = Py_None;
+    double duration = -1;
+    const char *reason = "duration";
+    uint64_t period, start, next, end, check_at;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O", kwlist, &duration_arg) || !ready(self))
+        return NULL;
+    if (duration_arg != Py_None) {
+        duration = PyFloat_AsDouble(duration_arg);
+        if (duration == -1 && PyErr_Occurred())
+            return NULL;
+        if (duration < 0) {
+            PyErr_SetString(PyExc_ValueError, "duration must not be negative");
+            return NULL;
+        }
+    }
+    if (self->fault) {
+        PyErr_SetString(PyExc_MemoryError, "the sampler ran out of memory earlier");
+        return NULL;
+    }
+    period = (uint64_t)(1e9 / self->rate);
+    if (period == 0)
+        period = 1;
+    if (self->start_unix_ns == 0)
+        self->start_unix_ns = now_ns(CLOCK_REALTIME);
+    start = now_ns(CLOCK_MONOTONIC);
+    end = duration >= 0 ? start + (uint64_t)(duration * 1e9) : UINT64_MAX;
+    next = start;
+    check_at = start + 100000000ull;
+    for (;;) {
+        int rc = 0;
+        uint64_t now;
+        Py_BEGIN_ALLOW_THREADS
+        for (;;) {
+            now = now_ns(CLOCK_MONOTONIC);
+            if (now >= end || now >= check_at)
+                break;
+            if (now < next) {
+                struct timespec ts = {(time_t)(next / 1000000000ull),
+                                      (long)(next % 1000000000ull)};
+                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+                continue;
+            }
+            rc = sample_once(self);
+            if (rc != 0)
+                break;
+            next += period;
+            if (next + period < now) { /* fell behind: skip what is past */
+                self->late++;
+                next = now + period;
+            }
+        }
+        Py_END_ALLOW_THREADS
+        if (now >= end) {
+            reason = "duration";
+            break;
+        }
+        if (now < check_at) { /* sample_once stopped us */
+            if (rc == STROP_REMOTE_ENOMEM) {
+                self->fault = 1;
+                reason = "out of memory";
+            }
+            else {
+                reason = "exited";
+            }
+            break;
+        }
+        check_at = now + 100000000ull;
+        if (PyErr_CheckSignals() < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+                self->elapsed += (double)(now_ns(CLOCK_MONOTONIC) - start) * 1e-9;
+                return NULL;
+            }
+            PyErr_Clear();
+            reason = "interrupted";
+            break;
+        }
+    }
+    self->elapsed += (double)(now_ns(CLOCK_MONOTONIC) - start) * 1e-9;
+    return PyUnicode_FromString(reason);
+}
+
+static PyObject *
+Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
+{
+    int version;
+    if (!ready(self))
+        return NULL;
+    version = strop_remote_version(self->remote);
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O}", "pid",
+                         (int)strop_remote_pid(self->remote), "mode",
+                         self->cpu ? "cpu" : "wall", "python",
+                         PyUnicode_FromFormat("%d.%d", version >> 8, version & 0xFF), "rate",
+                         self->rate, "ticks", (unsigned long long)self->ticks, "samples",
+                         (unsigned long long)self->samples, "bad",
+                         (unsigned long long)self->bad, "idle", (unsigned long long)self->idle,
+                         "late", (unsigned long long)self->late, "elapsed", self->elapsed,
+                         "achieved_rate", self->elapsed > 0 ? self->ticks / self->elapsed : 0.0,
+                         "cached_codes", (Py_ssize_t)strop_remote_cached_codes(self->remote),
+                         "reads", (unsigned long long)strop_remote_reads(self->remote),
+                         "out_of_memory", self->fault ? Py_True : Py_False);
+}
+
+/* Labels of every function, pointing into the reader's cache.  The caller
+ * frees the array with strop_free().  NULL when out of memory (exception set). */
+static StropLabel *
+make_labels(Sampler *self)
+{
+    StropLabel *labels = strop_calloc(self->tree.n_funcs ? self->tree.n_funcs : 1,
+                                      sizeof *labels);
+    if (labels == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (uint32_t f = 0; f < self->tree.n_funcs && f < self->cap_func_code; f++) {
+        const StropCode *c = self->func_code[f];
+        if (c == NULL)
+            continue;
+        labels[f].file = c->filename;
+        labels[f].file_len = strlen(c->filename);
+        labels[f].line = c->firstlineno;
+        labels[f].name = c->name;
+        labels[f].name_len = strlen(c->name);
+    }
+    return labels;
+}
+
+/* Per-function and per-edge totals in samples, with call counts set to the
+ * samples a function appears in (recursion counted once), as pstats files of
+ * samples have them.  Returns 0 or -1 with an exception set. */
+static int
+sample_totals(Sampler *self, StropFuncStats **funcs, StropEdgeStats **edges, size_t *n_edges)
+{
+    *funcs = strop_malloc((size_t)(self->tree.n_funcs ? self->tree.n_funcs : 1) * sizeof **funcs);
+    *edges = NULL;
+    if (*funcs == NULL || strop_tree_aggregate(&self->tree, *funcs, edges, n_edges) < 0) {
+        strop_free(*funcs);
+        *funcs = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++)
+        (*funcs)[f].nc = (*funcs)[f].cc = (*funcs)[f].ct;
+    for (size_t e = 0; e < *n_edges; e++)
+        (*edges)[e].nc = (*edges)[e].cc = (*edges)[e].ct;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    StropFormat format;
+} formats[] = {
+    {"pstats", STROP_FORMAT_PSTATS},         {"folded", STROP_FORMAT_FOLDED},
+    {"callgrind", STROP_FORMAT_CALLGRIND},   {"pprof", STROP_FORMAT_PPROF},
+    {"speedscope", STROP_FORMAT_SPEEDSCOPE}, {"dot", STROP_FORMAT_DOT},
+    {"html", STROP_FORMAT_HTML},
+};
+
+/* Sampler.dump(path, format='pstats', command=None, node_thres=0.005,
+ * edge_thres=0.001, template=None, svg=None, note=None, python=None). */
+static PyObject *
+Sampler_dump(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"path",     "format", "command", "node_thres", "edge_thres",
+                             "template", "svg",    "note",    "python",     NULL};
+    Py_ssize_t template_len = 0, svg_len = 0;
+    StropFuncStats *funcs = NULL;
+    StropEdgeStats *edges = NULL;
+    StropLabel *labels = NULL;
+    size_t n_edges = 0;
+    PyObject *path_arg, *path = NULL, *result = NULL;
+    const char *format_name = "pstats", *command = NULL;
+    StropFormat format = STROP_FORMAT_PSTATS;
+    StropWriteInfo info;
+    FILE *out = NULL;
+    int found = 0, rc;
+
+    memset(&info, 0, sizeof info);
+    info.node_thres = 0.005;
+    info.edge_thres = 0.001;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zz", kwlist, &path_arg,
+                                     &format_name, &command, &info.node_thres, &info.edge_thres,
+                                     &info.html_template, &template_len, &info.html_svg,
+                                     &svg_len, &info.html_note, &info.python_version))
+        return NULL;
+    if (!ready(self))
+        return NULL;
+    info.html_template_len = (size_t)template_len;
+    info.html_svg_len = (size_t)svg_len;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        if (strcmp(formats[i].name, format_name) == 0) {
+            format = formats[i].format;
+            found = 1;
+        }
+    }
+    if (!found) {
+        PyErr_Format(PyExc_ValueError,
+                     "unknown format '%s': choose pstats, folded, callgrind, pprof, "
+                     "speedscope, dot or html",
+                     format_name);
+        return NULL;
+    }
+    if (format == STROP_FORMAT_HTML && info.html_template == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the html format needs the page's template");
+        return NULL;
+    }
+    if (!PyUnicode_FSConverter(path_arg, &path))
+        return NULL;
+    labels = make_labels(self);
+    if (labels == NULL)
+        goto done;
+    if (format == STROP_FORMAT_PSTATS && sample_totals(self, &funcs, &edges, &n_edges) < 0)
+        goto done;
+    out = fopen(PyBytes_AS_STRING(path), "wb");
+    if (out == NULL) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    if (format == STROP_FORMAT_PSTATS) {
+        rc = strop_pstats_write(out, labels, funcs, self->tree.n_funcs, edges, n_edges,
+                                1.0 / self->rate);
+    }
+    else {
+        info.command = command;
+        info.time_kind = self->cpu ? "cpu" : "wall";
+        info.seconds_per_tick = 1.0 / self->rate;
+        info.sampled = 1;
+        info.period_ns = (uint64_t)(1e9 / self->rate);
+        info.duration_ns = (uint64_t)(self->elapsed * 1e9);
+        info.start_unix_ns = self->start_unix_ns;
+        rc = strop_write_format(out, format, &self->tree, labels, &info);
+    }
+    if (rc < 0) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    rc = fclose(out);
+    out = NULL;
+    if (rc != 0) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    if (out != NULL)
+        fclose(out);
+    strop_free(labels);
+    strop_free(funcs);
+    strop_free(edges);
+    Py_XDECREF(path);
+    return result;
+}
+
+static const StropFuncStats *sort_funcs; /* for by_own/by_total; the GIL protects it */
+
+static int
+by_own(const void *a, const void *b)
+{
+    const StropFuncStats *x = &sort_funcs[*(const uint32_t *)a];
+    const StropFuncStats *y = &sort_funcs[*(const uint32_t *)b];
+    if (x->tt != y->tt)
+        return x->tt < y->tt ? 1 : -1;
+    return x->ct < y->ct ? 1 : (x->ct > y->ct ? -1 : 0);
+}
+
+static int
+by_total(const void *a, const void *b)
+{
+    const StropFuncStats *x = &sort_funcs[*(const uint32_t *)a];
+    const StropFuncStats *y = &sort_funcs[*(const uint32_t *)b];
+    if (x->ct != y->ct)
+        return x->ct < y->ct ? 1 : -1;
+    return x->tt < y->tt ? 1 : (x->tt > y->tt ? -1 : 0);
+}
+
+/* Sampler.report(limit=25, sort='own'): the function table by own and total
+ * share of the samples, with the counts and the rate achieved, as text. */
+static PyObject *
+Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"limit", "sort", NULL};
+    Py_ssize_t limit = 25;
+    const char *sort = "own";
+    StropFuncStats *funcs = NULL;
+    StropEdgeStats *edges = NULL;
+    StropLabel *labels = NULL;
+    uint32_t *order = NULL, n = 0;
+    size_t n_edges = 0;
+    StropBuf text = {0};
+    PyObject *result = NULL;
+    double total, read_total;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ns", kwlist, &limit, &sort) || !ready(self))
+        return NULL;
+    if (strcmp(sort, "own") != 0 && strcmp(sort, "total") != 0) {
+        PyErr_Format(PyExc_ValueError, "sort must be 'own' or 'total', not '%s'", sort);
+        return NULL;
+    }
+    labels = make_labels(self);
+    if (labels == NULL || sample_totals(self, &funcs, &edges, &n_edges) < 0)
+        goto done;
+    order = strop_malloc((size_t)(self->tree.n_funcs ? self->tree.n_funcs : 1) * sizeof *order);
+    if (order == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
+        if (labels[f].file != NULL && funcs[f].ct > 0)
+            order[n++] = f;
+    }
+    sort_funcs = funcs;
+    qsort(order, n, sizeof *order, strcmp(sort, "own") == 0 ? by_own : by_total);
+    total = self->samples ? (double)self->samples : 1.0;
+    read_total = (double)(self->samples + self->bad + self->idle);
+    strop_buf_printf(&text,
+                     "%" PRIu64 " samples in %.2f s of process %d (Python %d.%d, %s time): "
+                     "%.1f Hz achieved of %g Hz asked; %" PRIu64
+                     " could not be read (%.2f%%)",
+                     self->samples, self->elapsed, (int)strop_remote_pid(self->remote),
+                     strop_remote_version(self->remote) >> 8,
+                     strop_remote_version(self->remote) & 0xFF, self->cpu ? "cpu" : "wall",
+                     self->elapsed > 0 ? (double)self->ticks / self->elapsed : 0.0, self->rate,
+                     self->bad, read_total > 0 ? 100.0 * (double)self->bad / read_total : 0.0);
+    if (self->cpu)
+        strop_buf_printf(&text, "; %" PRIu64 " of idle threads left out", self->idle);
+    strop_buf_puts(&text, "\n\n   own %   total %  function (file:line)\n");
+    for (uint32_t i = 0; i < n && (limit <= 0 || (Py_ssize_t)i < limit); i++) {
+        uint32_t f = order[i];
+        strop_buf_printf(&text, "%7.1f%%  %7.1f%%  ", 100.0 * (double)funcs[f].tt / total,
+                         100.0 * (double)funcs[f].ct / total);
+        strop_buf_put_frame(&text, &labels[f]);
+        strop_buf_putc(&text, '\n');
+    }
+    if (limit > 0 && n > (uint32_t)limit)
+        strop_buf_printf(&text, "   (%u more functions; --limit 0 shows all)\n",
+                         n - (uint32_t)limit);
+    if (text.failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyUnicode_DecodeUTF8(text.data ? text.data : "", (Py_ssize_t)text.len, "replace");
+done:
+    strop_buf_free(&text);
+    strop_free(order);
+    strop_free(labels);
+    strop_free(funcs);
+    strop_free(edges);
+    return result;
+}
+
+/* Sampler.leaf_lines(): {(file, name, line): samples} of the leaf frames. */
+static PyObject *
+Sampler_leaf_lines(Sampler *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *result = PyDict_New(), *key = NULL, *value = NULL;
+    if (result == NULL)
+        return NULL;
+    for (uint32_t i = 0; self->lines && i <= self->lines_mask; i++) {
+        const LeafLine *e = &self->lines[i];
+        if (e->code == NULL)
+            continue;
+        key = Py_BuildValue("(ssi)", e->code->filename, e->code->name, e->line);
+        value = PyLong_FromUnsignedLongLong(e->count);
+        if (key == NULL || value == NULL || PyDict_SetItem(result, key, value) < 0) {
+            Py_XDECREF(key);
+            Py_XDECREF(value);
+            Py_DECREF(result);
+            return NULL;
+        }
+        Py_CLEAR(key);
+        Py_CLEAR(value);
+    }
+    return result;
+}
+
+/* Sampler.stats(): the pstats dict, sample counts as call counts and
+ * samples times the period as seconds. */
+static PyObject *
+Sampler_stats(Sampler *self, PyObject *Py_UNUSED(ignored))
+{
+    StropFuncStats *funcs = NULL;
+    StropEdgeStats *edges = NULL;
+    size_t n_edges = 0;
+    PyObject *result = NULL, *value = NULL, **keys = NULL, **callers = NULL;
+    double spt;
+    if (!ready(self) || sample_totals(self, &funcs, &edges, &n_edges) < 0)
+        return NULL;
+    spt = 1.0 / self->rate;
+    keys = PyMem_Calloc(self->tree.n_funcs + 1, sizeof *keys);
+    callers = PyMem_Calloc(self->tree.n_funcs + 1, sizeof *callers);
+    result = PyDict_New();
+    if (keys == NULL || callers == NULL || result == NULL)
+        goto error;
+    for (uint32_t f = 0; f < self->tree.n_funcs && f < self->cap_func_code; f++) {
+        const StropCode *c = self->func_code[f];
+        if (c == NULL || funcs[f].ct == 0)
+            continue;
+        keys[f] = Py_BuildValue("(sis)", c->filename, c->firstlineno, c->name);
+        callers[f] = PyDict_New();
+        if (keys[f] == NULL || callers[f] == NULL)
+            goto error;
+    }
+    for (size_t e = 0; e < n_edges; e++) {
+        const StropEdgeStats *es = &edges[e];
+        if (keys[es->caller] == NULL || callers[es->callee] == NULL || es->ct == 0)
+            continue;
+        value = Py_BuildValue("(KKdd)", (unsigned long long)es->nc, (unsigned long long)es->cc,
+                              es->tt * spt, es->ct * spt);
+        if (value == NULL || PyDict_SetItem(callers[es->callee], keys[es->caller], value) < 0)
+            goto error;
+        Py_CLEAR(value);
+    }
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
+        if (keys[f] == NULL)
+            continue;
+        value = Py_BuildValue("(KKddO)", (unsigned long long)funcs[f].cc,
+                              (unsigned long long)funcs[f].nc, funcs[f].tt * spt,
+                              funcs[f].ct * spt, callers[f]);
+        if (value == NULL || PyDict_SetItem(result, keys[f], value) < 0)
+            goto error;
+        Py_CLEAR(value);
+    }
+    goto done;
+error:
+    if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    Py_CLEAR(result);
+done:
+    Py_XDECREF(value);
+    for (uint32_t f = 0; f <= self->tree.n_funcs; f++) {
+        if (keys)
+            Py_XDECREF(keys[f]);
+        if (callers)
+            Py_XDECREF(callers[f]);
+    }
+    PyMem_Free(keys);
+    PyMem_Free(callers);
+    strop_free(funcs);
+    strop_free(edges);
+    return result;
+}
+
+static void
+Sampler_dealloc(Sampler *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    sampler_release(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef Sampler_methods[] = {
+    {"stacks", (PyCFunction)Sampler_stacks, METH_VARARGS,
+     "stacks(retries=5)\n--\n\nOne reading of every thread: a list of (ident, native_id, "
+     "frames, torn), frames as (file, line, name) outermost first."},
+    {"run", (PyCFunction)(void (*)(void))Sampler_run, METH_VARARGS | METH_KEYWORDS,
+     "run(duration=None)\n--\n\nSample until duration seconds pass, the target exits or "
+     "Ctrl-C; returns 'duration', 'exited' or 'interrupted'."},
+    {"info", (PyCFunction)Sampler_info, METH_NOARGS,
+     "info()\n--\n\nCounts of readings, samples, bad reads, the rate achieved."},
+    {"dump", (PyCFunction)(void (*)(void))Sampler_dump, METH_VARARGS | METH_KEYWORDS,
+     "dump(path, format='pstats', command=None, node_thres=0.005, edge_thres=0.001)\n--\n\n"
+     "Write the profile: pstats (sample counts as call counts), folded, callgrind, pprof, "
+     "speedscope, dot or html."},
+    {"report", (PyCFunction)(void (*)(void))Sampler_report, METH_VARARGS | METH_KEYWORDS,
+     "report(limit=25, sort='own')\n--\n\nThe function table by own and total share of the "
+     "samples, as text."},
+    {"stats", (PyCFunction)Sampler_stats, METH_NOARGS,
+     "stats()\n--\n\nThe pstats dict of the samples."},
+    {"leaf_lines", (PyCFunction)Sampler_leaf_lines, METH_NOARGS,
+     "leaf_lines()\n--\n\n{(file, name, line): samples} of the innermost frames."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Sampler_slots[] = {
+    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall')\n--\n\n"
+                "The statistical profiler's engine: reads the Python stacks of process pid "
+                "from outside, without stopping it."},
+    {Py_tp_init, Sampler_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, Sampler_dealloc},
+    {Py_tp_methods, Sampler_methods},
+    {0, NULL},
+};
+
+static PyType_Spec Sampler_spec = {
+    .name = "strop._engine.Sampler",
+    .basicsize = sizeof(Sampler),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Sampler_slots,
+};
+
+PyObject *
+strop_sampler_type_new(PyObject *module)
+{
+    (void)module;
+    return PyType_FromSpec(&Sampler_spec);
+}

@@ -1,0 +1,234 @@
+"""`strop sample` and `strop dump`: argument parsing and wiring of the
+statistical profiler (strop._engine.Sampler does the reading, the counting,
+the table and the files)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from .cli import UsageError, _check_output, _Parser, _positive_int, format_of
+
+__all__ = ["cmd_sample", "cmd_dump"]
+
+
+def _engine():
+    try:
+        from . import _engine
+    except ImportError as e:
+        raise UsageError(f"the C engine is not built ({e}); pip install -e . builds it") from None
+    return _engine
+
+
+def _pid(value):
+    try:
+        pid = int(value)
+    except ValueError:
+        pid = 0
+    if pid <= 0:
+        raise UsageError(f"--pid expects a process id, not {value!r}")
+    return pid
+
+
+def _attach(pid, **kw):
+    """A Sampler on `pid`; every failure is one line for the user."""
+    try:
+        return _engine().Sampler(pid, **kw)
+    except (OSError, ValueError) as e:
+        raise UsageError(str(e)) from None
+
+
+# ---- strop dump -------------------------------------------------------------
+
+def _dump_parser():
+    p = _Parser(prog="strop dump",
+                description="Print every thread's current Python stack of a running process "
+                "(innermost call last, like a traceback).")
+    p.add_argument("--pid", required=True, help="the process to read")
+    return p
+
+
+def cmd_dump(argv):
+    opts = _dump_parser().parse_args(argv)
+    pid = _pid(opts.pid)
+    sampler = _attach(pid)
+    try:
+        threads = sampler.stacks()
+    except ProcessLookupError:
+        raise UsageError(f"process {pid} exited") from None
+    except RuntimeError as e:
+        raise UsageError(str(e)) from None
+    version = sampler.info()["python"]
+    lines = [f"Process {pid} (Python {version}), {len(threads)} threads with Python frames"]
+    for ident, native_id, frames, torn in threads:
+        lines.append("")
+        lines.append(f"Thread {ident} (native id {native_id or '?'})"
+                     + (" [could not be read consistently]" if torn else "") + ":")
+        for filename, line, name in frames:
+            lines.append(f'  File "{filename}", line {line if line >= 0 else "?"}, in {name}')
+    try:
+        print("\n".join(lines))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    return 0
+
+
+# ---- strop sample -----------------------------------------------------------
+
+_SAMPLE_FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot")
+_VALUE_OPTS = {"--rate", "--duration", "-o", "--output", "--mode", "--pid", "--limit", "-l",
+               "--sort", "-s", "--format"}
+
+
+def _split(argv):
+    """(options, kind, target, args): the program starts at the first
+    argument that is not an option (or after -m / --)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "-m":
+            if i + 1 >= len(argv):
+                raise UsageError("-m needs a module")
+            return argv[:i], "module", argv[i + 1], argv[i + 2:]
+        if arg == "--":
+            if i + 1 >= len(argv):
+                break
+            return argv[:i], "script", argv[i + 1], argv[i + 2:]
+        if arg.startswith("-"):
+            if arg in _VALUE_OPTS:
+                i += 1
+            i += 1
+            continue
+        return argv[:i], "script", arg, argv[i + 1:]
+    return argv, None, None, []
+
+
+def _rate(value):
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1
+    if not 0 < rate <= 100000:
+        raise UsageError(f"--rate expects a rate in Hz from 1 to 100000, not {value!r}")
+    return rate
+
+
+def _duration(value):
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if seconds <= 0:
+        raise UsageError(f"--duration expects seconds above 0, not {value!r}")
+    return seconds
+
+
+def _sample_parser():
+    p = _Parser(prog="strop sample",
+                description="Sample the Python stacks of a program from outside, without "
+                "stopping it, then print the function table by share of samples.",
+                usage="strop sample [options] (--pid PID | script.py args | -m module args)")
+    p.add_argument("--pid", help="attach to this running process")
+    p.add_argument("--rate", default="100", help="samples a second (default 100)")
+    p.add_argument("--duration", help="attach mode: stop after this many seconds")
+    p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
+                   help="wall: every thread (default); cpu: only threads running on a CPU")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the profile; the name chooses the format as for 'strop run'")
+    p.add_argument("--format", help="the output format, whatever the name")
+    p.add_argument("-s", "--sort", choices=("own", "total"), default="own",
+                   help="sort the table by own (default) or total share")
+    p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
+                   help="rows of the table (default 25; 0 for all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no table")
+    return p
+
+
+def _spawn(kind, target, args):
+    if kind == "script" and not os.path.exists(target):
+        raise UsageError(f"can't open file {target!r}: no such file")
+    cmd = [sys.executable] + (["-m", target] if kind == "module" else [target]) + args
+    try:
+        return subprocess.Popen(cmd)
+    except OSError as e:
+        raise UsageError(f"cannot start {target}: {e.strerror}") from None
+
+
+def _attach_child(child, mode, rate):
+    """Attaches to a child that is still starting: retries until its runtime
+    is mapped, for up to 5 seconds."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return _engine().Sampler(child.pid, rate=rate, mode=mode)
+        except (OSError, ValueError) as e:
+            if child.poll() is not None:
+                return None
+            if time.monotonic() > deadline or isinstance(e, PermissionError):
+                raise UsageError(str(e)) from None
+            time.sleep(0.002)
+
+
+def cmd_sample(argv):
+    options, kind, target, args = _split(argv)
+    opts = _sample_parser().parse_args(options)
+    rate = _rate(opts.rate)
+    duration = _duration(opts.duration) if opts.duration is not None else None
+    if opts.pid is not None and kind is not None:
+        raise UsageError("give either --pid or a program to run, not both")
+    if opts.pid is None and kind is None:
+        raise UsageError("nothing to sample: give --pid PID, a script or -m module "
+                         "(see 'strop sample --help')")
+    if opts.format is not None and opts.format not in _SAMPLE_FORMATS:
+        raise UsageError(f"unknown format {opts.format!r}: choose {', '.join(_SAMPLE_FORMATS)}")
+    if opts.output:
+        _check_output(opts.output, opts.format)
+        if format_of(opts.output, opts.format) not in _SAMPLE_FORMATS:
+            raise UsageError(f"cannot write {opts.output}: samples are written as .prof, "
+                             ".folded, .pb.gz, .callgrind, .speedscope.json or .dot")
+    status = 0
+    if opts.pid is not None:
+        sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode)
+        sampler.run(duration)
+    else:
+        child = _spawn(kind, target, args)
+        # Ctrl-C goes to the child too (same process group); we keep sampling
+        # until it exits, as the program decides what Ctrl-C means.
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            sampler = _attach_child(child, opts.mode, rate)
+            if sampler is not None:
+                sampler.run(duration)
+            status = child.wait()
+        finally:
+            signal.signal(signal.SIGINT, old)
+        if status < 0:
+            status = 128 - status
+        if sampler is None:
+            print("strop: the program exited before it could be sampled", file=sys.stderr)
+            return status
+    _report(sampler, opts)
+    return status
+
+
+def _report(sampler, opts):
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    if opts.output:
+        try:
+            sampler.dump(opts.output, format=format_of(opts.output, opts.format),
+                         command=" ".join(sys.argv))
+        except (OSError, ValueError) as e:
+            print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",
+                  file=sys.stderr)
+    if not opts.quiet:
+        try:
+            sys.stderr.write(sampler.report(limit=opts.limit, sort=opts.sort))
+        except BrokenPipeError:
+            pass
+    if opts.output and not opts.quiet:
+        print(f"strop: profile written to {opts.output}", file=sys.stderr)
+

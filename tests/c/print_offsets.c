@@ -1,0 +1,87 @@
+/* print_offsets.c: prints the committed table (src/strop/_engine/pyoffsets.h)
+ * for one version, "name value" a line, in probe_offsets.c's order, so that
+ * tests/test_remote.py can compare the two outputs.  Usage: print_offsets 3.11
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pyoffsets.h"
+
+#define P(field) printf("%s %ld\n", #field, (long)row->field)
+#define D(field) printf("debug_%s %ld\n", #field, (long)strop_debug_layout_313.field)
+
+int
+main(int argc, char **argv)
+{
+    int major, minor;
+    const StropPyOffsets *row;
+    if (argc != 2 || sscanf(argv[1], "%d.%d", &major, &minor) != 2)
+        return 2;
+    row = strop_pyoffsets_find(major << 8 | minor);
+    if (row == NULL)
+        return 1;
+    printf("version %d\n", row->version);
+    P(runtime_interpreters_head);
+    P(interp_next);
+    P(interp_threads_head);
+    P(tstate_next);
+    P(tstate_thread_id);
+    P(tstate_native_thread_id);
+    P(tstate_frame);
+    P(cframe_current_frame);
+    P(frame_size);
+    P(frame_back);
+    P(frame_code);
+    P(frame_instr);
+    P(frame_lasti);
+    P(frame_owner);
+    P(code_size);
+    P(code_filename);
+    P(code_name);
+    P(code_qualname);
+    P(code_adaptive);
+    P(code_firstlineno);
+    P(code_linetable);
+    P(object_type);
+    P(type_name);
+    P(var_size);
+    P(bytes_data);
+    P(unicode_length);
+    P(unicode_state);
+    P(unicode_ascii_size);
+    P(unicode_compact_size);
+    P(unicode_state_ascii);
+    P(unicode_state_kind2);
+    if (row->version >= 0x030D) {
+        D(cookie);
+        D(version);
+        D(runtime_interpreters_head);
+        D(interp_next);
+        D(interp_threads_head);
+        D(tstate_next);
+        D(tstate_current_frame);
+        D(tstate_thread_id);
+        D(tstate_native_thread_id);
+        D(frame_size);
+        D(frame_previous);
+        D(frame_executable);
+        D(frame_instr_ptr);
+        D(frame_owner);
+        D(code_size);
+        D(code_filename);
+        D(code_name);
+        D(code_qualname);
+        D(code_linetable);
+        D(code_firstlineno);
+        D(code_adaptive);
+        D(object_type);
+        D(type_name);
+        D(bytes_size);
+        D(bytes_data);
+        D(unicode_state);
+        D(unicode_length);
+        D(unicode_ascii_size);
+        D(struct_size);
+    }
+    return 0;
+}

@@ -1,0 +1,150 @@
+/* probe_offsets.c: prints, from a CPython's own headers, the offset of every
+ * field strop's remote reader uses (src/strop/_engine/pyoffsets.h).
+ *
+ * Built by tests/test_remote.py against each installed Python with
+ * -DPy_BUILD_CORE and its include/internal folder; its output must equal
+ * print_offsets.c's print of the committed table for that version, so a wrong
+ * offset cannot land.  Output: one "name value" line per field, -1 for a
+ * field the version does not have.
+ */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <frameobject.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#if PY_VERSION_HEX >= 0x030B0000
+#include "internal/pycore_frame.h"
+#endif
+#include "internal/pycore_pystate.h"
+#if PY_VERSION_HEX >= 0x03090000
+#include "internal/pycore_interp.h"
+#endif
+#if PY_VERSION_HEX >= 0x03090000
+#include "internal/pycore_runtime.h"
+#endif
+
+#define P(name, value) printf("%s %ld\n", name, (long)(value))
+
+/* The byte of PyASCIIObject.state holding kind, compact and ascii. */
+static unsigned
+state_byte(int kind, int compact, int ascii)
+{
+    PyASCIIObject o;
+    unsigned char b[sizeof o.state];
+    memset(&o, 0, sizeof o);
+    o.state.kind = (unsigned)kind;
+    o.state.compact = (unsigned)compact;
+    o.state.ascii = (unsigned)ascii;
+    memcpy(b, &o.state, sizeof b);
+    return b[0];
+}
+
+int
+main(void)
+{
+    P("version", PY_VERSION_HEX >> 16);
+    P("runtime_interpreters_head", offsetof(_PyRuntimeState, interpreters.head));
+    P("interp_next", offsetof(PyInterpreterState, next));
+#if PY_VERSION_HEX >= 0x030B0000
+    P("interp_threads_head", offsetof(PyInterpreterState, threads.head));
+#else
+    P("interp_threads_head", offsetof(PyInterpreterState, tstate_head));
+#endif
+    P("tstate_next", offsetof(PyThreadState, next));
+    P("tstate_thread_id", offsetof(PyThreadState, thread_id));
+#if PY_VERSION_HEX >= 0x030B0000
+    P("tstate_native_thread_id", offsetof(PyThreadState, native_thread_id));
+#else
+    P("tstate_native_thread_id", -1);
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    P("tstate_frame", offsetof(PyThreadState, current_frame));
+    P("cframe_current_frame", -1);
+#elif PY_VERSION_HEX >= 0x030B0000
+    P("tstate_frame", offsetof(PyThreadState, cframe));
+    P("cframe_current_frame", offsetof(_PyCFrame, current_frame));
+#else
+    P("tstate_frame", offsetof(PyThreadState, frame));
+    P("cframe_current_frame", -1);
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+    P("frame_size", sizeof(_PyInterpreterFrame));
+    P("frame_back", offsetof(_PyInterpreterFrame, previous));
+#if PY_VERSION_HEX >= 0x030D0000
+    P("frame_code", offsetof(_PyInterpreterFrame, f_executable));
+    P("frame_instr", offsetof(_PyInterpreterFrame, instr_ptr));
+#else
+    P("frame_code", offsetof(_PyInterpreterFrame, f_code));
+    P("frame_instr", offsetof(_PyInterpreterFrame, prev_instr));
+#endif
+    P("frame_lasti", -1);
+    P("frame_owner", offsetof(_PyInterpreterFrame, owner));
+#else
+    P("frame_size", sizeof(PyFrameObject));
+    P("frame_back", offsetof(PyFrameObject, f_back));
+    P("frame_code", offsetof(PyFrameObject, f_code));
+    P("frame_instr", -1);
+    P("frame_lasti", offsetof(PyFrameObject, f_lasti));
+    P("frame_owner", -1);
+#endif
+    P("code_size", sizeof(PyCodeObject));
+    P("code_filename", offsetof(PyCodeObject, co_filename));
+    P("code_name", offsetof(PyCodeObject, co_name));
+#if PY_VERSION_HEX >= 0x030B0000
+    P("code_qualname", offsetof(PyCodeObject, co_qualname));
+    P("code_adaptive", offsetof(PyCodeObject, co_code_adaptive));
+#else
+    P("code_qualname", -1);
+    P("code_adaptive", -1);
+#endif
+    P("code_firstlineno", offsetof(PyCodeObject, co_firstlineno));
+#if PY_VERSION_HEX >= 0x030A0000
+    P("code_linetable", offsetof(PyCodeObject, co_linetable));
+#else
+    P("code_linetable", offsetof(PyCodeObject, co_lnotab));
+#endif
+    P("object_type", offsetof(PyObject, ob_type));
+    P("type_name", offsetof(PyTypeObject, tp_name));
+    P("var_size", offsetof(PyVarObject, ob_size));
+    P("bytes_data", offsetof(PyBytesObject, ob_sval));
+    P("unicode_length", offsetof(PyASCIIObject, length));
+    P("unicode_state", offsetof(PyASCIIObject, state));
+    P("unicode_ascii_size", sizeof(PyASCIIObject));
+    P("unicode_compact_size", sizeof(PyCompactUnicodeObject));
+    P("unicode_state_ascii", state_byte(1, 1, 1));
+    P("unicode_state_kind2", state_byte(2, 1, 0));
+#if PY_VERSION_HEX >= 0x030D0000
+    P("debug_cookie", offsetof(_Py_DebugOffsets, cookie));
+    P("debug_version", offsetof(_Py_DebugOffsets, version));
+    P("debug_runtime_interpreters_head", offsetof(_Py_DebugOffsets, runtime_state.interpreters_head));
+    P("debug_interp_next", offsetof(_Py_DebugOffsets, interpreter_state.next));
+    P("debug_interp_threads_head", offsetof(_Py_DebugOffsets, interpreter_state.threads_head));
+    P("debug_tstate_next", offsetof(_Py_DebugOffsets, thread_state.next));
+    P("debug_tstate_current_frame", offsetof(_Py_DebugOffsets, thread_state.current_frame));
+    P("debug_tstate_thread_id", offsetof(_Py_DebugOffsets, thread_state.thread_id));
+    P("debug_tstate_native_thread_id", offsetof(_Py_DebugOffsets, thread_state.native_thread_id));
+    P("debug_frame_size", offsetof(_Py_DebugOffsets, interpreter_frame.size));
+    P("debug_frame_previous", offsetof(_Py_DebugOffsets, interpreter_frame.previous));
+    P("debug_frame_executable", offsetof(_Py_DebugOffsets, interpreter_frame.executable));
+    P("debug_frame_instr_ptr", offsetof(_Py_DebugOffsets, interpreter_frame.instr_ptr));
+    P("debug_frame_owner", offsetof(_Py_DebugOffsets, interpreter_frame.owner));
+    P("debug_code_size", offsetof(_Py_DebugOffsets, code_object.size));
+    P("debug_code_filename", offsetof(_Py_DebugOffsets, code_object.filename));
+    P("debug_code_name", offsetof(_Py_DebugOffsets, code_object.name));
+    P("debug_code_qualname", offsetof(_Py_DebugOffsets, code_object.qualname));
+    P("debug_code_linetable", offsetof(_Py_DebugOffsets, code_object.linetable));
+    P("debug_code_firstlineno", offsetof(_Py_DebugOffsets, code_object.firstlineno));
+    P("debug_code_adaptive", offsetof(_Py_DebugOffsets, code_object.co_code_adaptive));
+    P("debug_object_type", offsetof(_Py_DebugOffsets, pyobject.ob_type));
+    P("debug_type_name", offsetof(_Py_DebugOffsets, type_object.tp_name));
+    P("debug_bytes_size", offsetof(_Py_DebugOffsets, bytes_object.ob_size));
+    P("debug_bytes_data", offsetof(_Py_DebugOffsets, bytes_object.ob_sval));
+    P("debug_unicode_state", offsetof(_Py_DebugOffsets, unicode_object.state));
+    P("debug_unicode_length", offsetof(_Py_DebugOffsets, unicode_object.length));
+    P("debug_unicode_ascii_size", offsetof(_Py_DebugOffsets, unicode_object.asciiobject_size));
+    P("debug_struct_size", sizeof(_Py_DebugOffsets));
+#endif
+    return 0;
+}

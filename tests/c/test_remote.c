@@ -1,0 +1,92 @@
+/* test_remote.c: the remote reader's walker over random memory.
+ *
+ * A fake process whose every byte is a function of its address (so reads
+ * agree with each other), either plain noise or words that point back into a
+ * small region (so the walker follows long chains and loops).  The walker must
+ * finish, never crash, and never report a frame: nothing there is a code
+ * object.  Also: versions outside the table get no reader.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "remote.h"
+
+static int failures, checks;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                               \
+        }                                                                                          \
+    } while (0)
+
+typedef struct Fake {
+    uint64_t seed;
+    int pointers; /* 1: aligned words point into [base, base + span) */
+    uintptr_t base, span;
+} Fake;
+
+static uint64_t
+mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static int
+fake_read(void *ctx, uintptr_t addr, void *buf, size_t len)
+{
+    Fake *f = ctx;
+    unsigned char *out = buf;
+    for (size_t i = 0; i < len; i++) {
+        uintptr_t a = addr + i;
+        uint64_t word = mix((a & ~(uintptr_t)7) ^ f->seed);
+        if (f->pointers && (word & 3) != 0)
+            word = f->base + ((word >> 8) % f->span & ~(uint64_t)7);
+        else if (f->pointers)
+            word = (word >> 8) & 0xff; /* small integers and NULs */
+        out[i] = (unsigned char)(word >> (8 * (a & 7)));
+    }
+    return 0;
+}
+
+int
+main(void)
+{
+    int versions[] = {0x0308, 0x0309, 0x030A, 0x030B, 0x030C, 0x030D};
+    uint64_t threads = 0;
+    CHECK(strop_remote_new(fake_read, NULL, 0x10000, 0x0307) == NULL);
+    CHECK(strop_remote_new(fake_read, NULL, 0x10000, 0x030E) == NULL);
+    for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++) {
+        for (uint64_t seed = 1; seed <= 300; seed++) {
+            Fake fake = {seed * 7919, (int)(seed & 1), 0x7f0000000000ull, 1 << 16};
+            StropRemote *r = strop_remote_new(fake_read, &fake, fake.base + 4096, versions[v]);
+            StropRemoteSample s;
+            memset(&s, 0, sizeof s);
+            CHECK(r != NULL);
+            if (r == NULL)
+                continue;
+            for (int round = 0; round < 3; round++) {
+                int rc = strop_remote_sample(r, &s);
+                CHECK(rc == 0 || rc == STROP_REMOTE_EREAD);
+                CHECK(s.n_threads <= STROP_REMOTE_MAX_THREADS);
+                threads += s.n_threads;
+                for (uint32_t t = 0; t < s.n_threads; t++)
+                    CHECK(s.threads[t].n_frames == 0); /* no invented frame */
+                CHECK(s.n_frames == 0);
+            }
+            strop_remote_sample_free(&s);
+            strop_remote_free(r);
+        }
+    }
+    printf("walked %llu random threads\n", (unsigned long long)threads);
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures != 0;
+}

@@ -1,0 +1,185 @@
+"""The remote reader: its offset table against each CPython's own headers,
+`strop dump --pid` against the stacks the target reports itself (for every
+installed CPython 3.8 to 3.13), and the one-line errors of bad input."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
+TARGETS = os.path.join(ROOT, "tests", "targets")
+PYENV = "/root/.pyenv/versions"
+VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def _python(minor):
+    """An installed CPython of that minor version, or None."""
+    if os.path.isdir(PYENV):
+        for name in sorted(os.listdir(PYENV)):
+            exe = os.path.join(PYENV, name, "bin", "python")
+            if name.startswith(minor + ".") and os.path.exists(exe):
+                return exe
+    exe = shutil.which(f"python{minor}")
+    return exe
+
+
+def _need(minor):
+    exe = _python(minor)
+    if exe is None:
+        pytest.skip(f"no Python {minor} installed")
+    return exe
+
+
+def _strop(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "strop", *args], capture_output=True,
+                          text=True, timeout=60, **kw)
+
+
+# ---- the offset table ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def print_offsets(tmp_path_factory):
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    out = tmp_path_factory.mktemp("offsets") / "print_offsets"
+    subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-I", ENGINE,
+                    os.path.join(ROOT, "tests", "c", "print_offsets.c"), "-o", str(out)],
+                   check=True)
+    return out
+
+
+@pytest.mark.parametrize("minor", VERSIONS)
+def test_offset_table_matches_the_headers(minor, print_offsets, tmp_path):
+    exe = _need(minor)
+    include = subprocess.run([exe, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                              "['include'])"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    if not os.path.isdir(os.path.join(include, "internal")):
+        pytest.skip(f"Python {minor} has no internal headers installed")
+    probe = tmp_path / "probe"
+    subprocess.run(["gcc", "-w", "-I", include, "-I", os.path.join(include, "internal"),
+                    os.path.join(ROOT, "tests", "c", "probe_offsets.c"), "-o", str(probe)],
+                   check=True)
+    truth = subprocess.run([str(probe)], capture_output=True, text=True, check=True).stdout
+    table = subprocess.run([str(print_offsets), minor], capture_output=True, text=True,
+                           check=True).stdout
+    assert table.splitlines() == truth.splitlines()
+
+
+# ---- strop dump against the target's own view -------------------------------------
+
+def _start_blocked(exe, tmp_path):
+    ready = tmp_path / "truth.json"
+    proc = subprocess.Popen([exe, os.path.join(TARGETS, "s_block.py"), str(ready)])
+    deadline = time.time() + 20
+    while not ready.exists():
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("the target did not get ready")
+        time.sleep(0.02)
+    return proc, json.loads(ready.read_text())
+
+
+def _parse_dump(text):
+    threads, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("Thread "):
+            current = threads.setdefault(line.split()[1], [])
+        elif line.startswith('  File "'):
+            filename, rest = line[len('  File "'):].split('", line ', 1)
+            lineno, name = rest.split(", in ", 1)
+            current.append([filename, int(lineno), name])
+    return threads
+
+
+@pytest.mark.parametrize("minor", VERSIONS)
+def test_dump_matches_the_targets_own_stacks(minor, tmp_path):
+    exe = _need(minor)
+    proc, truth = _start_blocked(exe, tmp_path)
+    try:
+        r = _strop("dump", "--pid", str(proc.pid))
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    assert f"(Python {minor})" in r.stdout.splitlines()[0]
+    got = _parse_dump(r.stdout)
+    assert got == truth
+    # The stacks are deep and varied: a method, a generator, 40 recursions.
+    names = {frame[2] for stack in truth.values() for frame in stack}
+    assert {"method", "gen_blocker", "in_generator", "recursive", "level3"} <= names
+
+
+# ---- bad input ----------------------------------------------------------------
+
+def _one_line_error(r, *words):
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("strop: "), r.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_dump_no_such_pid():
+    pid = 4194304 + 1  # above any pid_max
+    _one_line_error(_strop("dump", "--pid", str(pid)), "no process")
+
+
+def test_dump_not_a_python_process():
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        _one_line_error(_strop("dump", "--pid", str(proc.pid)), "not a Python process")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_dump_bad_pid_argument():
+    _one_line_error(_strop("dump", "--pid", "abc"), "process id")
+    _one_line_error(_strop("dump"), "--pid")
+
+
+def test_dump_without_permission(tmp_path):
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run strop as another user")
+    target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        # The strop this interpreter imports (installed, or an editable install).
+        env = dict(os.environ, HOME=str(tmp_path))
+        env.pop("PYTHONPATH", None)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            sys.executable, "-m", "strop", "dump", "--pid", str(target.pid)],
+                           capture_output=True, text=True, timeout=60, env=env, cwd="/")
+    finally:
+        target.kill()
+        target.wait()
+    if ("No module named" in r.stderr or "Permission denied: '" in r.stderr
+            or "engine is not built" in r.stderr):
+        pytest.skip("strop is not readable by another user here")
+    _one_line_error(r, "permission denied")
+
+
+# ---- the walker over random memory (C) -----------------------------------------
+
+def test_walker_survives_random_memory(tmp_path):
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    exe = tmp_path / "test_remote"
+    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g", "-O1"]
+    if not os.environ.get("STROP_UNDER_SANITIZER"):
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    subprocess.run([cc, *flags, "-I", ENGINE, os.path.join(ROOT, "tests", "c", "test_remote.c"),
+                    os.path.join(ENGINE, "remote.c"), os.path.join(ENGINE, "mem.c"),
+                    "-o", str(exe)], check=True)
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith(" 0 failed"), r.stdout

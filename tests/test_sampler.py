@@ -1,0 +1,143 @@
+"""`strop sample`: shares of a CPU-bound program with known shares, the
+executing line of the leaf, wall and cpu modes, attach mode, files written,
+exit status and bad input."""
+import marshal
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGETS = os.path.join(ROOT, "tests", "targets")
+
+
+def _strop(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "strop", *args], capture_output=True,
+                          text=True, timeout=120, **kw)
+
+
+def _own_shares(prof):
+    with open(prof, "rb") as f:
+        data = marshal.load(f)
+    total = sum(v[2] for v in data.values())
+    return {key[2]: value[2] / total for key, value in data.items()}, data
+
+
+@pytest.fixture(scope="module")
+def shares_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample") / "shares.prof"
+    r = _strop("sample", "--rate", "100", "-o", str(out), os.path.join(TARGETS, "s_shares.py"),
+               "3")
+    return r, out
+
+
+def test_shares_are_close_to_the_truth(shares_run):
+    r, out = shares_run
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "done\n"  # the program's output passes through
+    shares, data = _own_shares(out)
+    for name, want in (("f60", 0.60), ("f30", 0.30), ("f10", 0.10)):
+        assert abs(shares[name] - want) <= 0.05, (name, shares[name])
+    # Sample counts stand as call counts; main is in nearly every sample.
+    main = [v for k, v in data.items() if k[2] == "main" and k[0].endswith("s_shares.py")][0]
+    f60 = [v for k, v in data.items() if k[2] == "f60"][0]
+    assert f60[1] >= 100 and main[1] >= f60[1]
+    assert ("s_shares.py" in k[0] for k in f60[4])
+
+
+def test_report_names_counts_and_rate(shares_run):
+    r, _ = shares_run
+    head = r.stderr.splitlines()[0]
+    assert "samples in" in head and "Hz achieved" in head and "could not be read" in head
+    achieved = float(head.split(" Hz achieved")[0].split()[-1])
+    assert 80 <= achieved <= 110
+    bad = float(head.rsplit("(", 1)[1].split("%")[0])
+    assert bad < 1.0
+    rows = [line for line in r.stderr.splitlines() if "f60 (" in line]
+    assert rows and rows[0].split()[0].endswith("%")
+
+
+def test_leaf_line_is_the_executing_line():
+    from strop import _engine
+
+    path = os.path.join(TARGETS, "s_shares.py")
+    hot = {}
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            if "# HOT" in line:
+                hot[line.split("# HOT")[1].strip()] = number
+    proc = subprocess.Popen([sys.executable, path, "2"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        sampler = _engine.Sampler(proc.pid, rate=200)
+        sampler.run(1.0)
+    finally:
+        proc.wait()
+    lines = sampler.leaf_lines()
+    for which in ("60", "30"):
+        counts = {line: n for (file, name, line), n in lines.items() if name == "f" + which}
+        assert counts, lines
+        assert max(counts, key=counts.get) == hot[which]
+        assert counts[hot[which]] >= 0.95 * sum(counts.values())
+
+
+def test_wall_and_cpu_modes(tmp_path):
+    target = os.path.join(TARGETS, "s_sleep.py")
+    shares = {}
+    for mode in ("wall", "cpu"):
+        out = tmp_path / f"{mode}.prof"
+        r = _strop("sample", "--mode", mode, "-o", str(out), target, "2")
+        assert r.returncode == 3, r.stderr  # the program's exit status passes through
+        shares[mode], _ = _own_shares(out)
+    assert abs(shares["wall"]["nap"] - 0.5) <= 0.1, shares["wall"]
+    assert shares["cpu"].get("nap", 0) <= 0.05, shares["cpu"]
+    assert shares["cpu"]["work"] >= 0.85
+
+
+def test_attach_by_pid_with_duration_and_folded(tmp_path):
+    proc = subprocess.Popen([sys.executable, os.path.join(TARGETS, "s_shares.py"), "5"],
+                            stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        out = tmp_path / "out.folded"
+        start = time.monotonic()
+        r = _strop("sample", "--pid", str(proc.pid), "--duration", "1", "-o", str(out))
+        took = time.monotonic() - start
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    assert took < 4
+    lines = out.read_text().splitlines()
+    assert any(line.rsplit(" ", 1)[0].endswith("s_shares.py:9)") for line in lines), lines[:5]
+    assert sum(int(line.rsplit(" ", 1)[1]) for line in lines) >= 80
+
+
+def test_target_exits_while_attached(tmp_path):
+    proc = subprocess.Popen([sys.executable, os.path.join(TARGETS, "s_shares.py"), "1"],
+                            stdout=subprocess.DEVNULL)
+    time.sleep(0.2)
+    out = tmp_path / "out.prof"
+    r = _strop("sample", "--pid", str(proc.pid), "-o", str(out))
+    proc.wait()
+    assert r.returncode == 0, r.stderr
+    shares, _ = _own_shares(out)  # what was gathered is written
+    assert "f60" in shares
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--pid", "999999999"], "no process"),
+    (["--rate", "0", "x.py"], "--rate"),
+    (["--duration", "-1", "--pid", "1"], "--duration"),
+    ([], "nothing to sample"),
+    (["--pid", "1", "x.py"], "not both"),
+    (["no_such_file.py"], "no such file"),
+    (["-o", "/no/such/dir/x.prof", "x.py"], "no such directory"),
+])
+def test_bad_input_is_one_line(args, words):
+    r = _strop("sample", *args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("strop: ") and words in lines[0], r.stderr
