@@ -131,3 +131,25 @@ def test_strop_compare_with_a_bad_file_is_a_usage_error(pytester):
     result = _run(pytester, f"--strop-compare={bad}")
     assert result.ret == 4  # pytest's usage error
     assert "is not a strop benchmark file" in result.stderr.str()
+
+
+def test_parallel_workers_measure_one_at_a_time_and_save_together(pytester):
+    """Under pytest-xdist the workers take turns to measure and the baseline
+    gets every worker's benchmarks."""
+    import os
+
+    import pytest
+
+    try:
+        import xdist  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true and pytest-xdist is not installed")
+        pytest.skip("pytest-xdist is not installed (PyPI pytest-xdist)")
+    pytester.makepyfile(test_nap_a=BENCH, test_nap_b=BENCH.replace("test_nap", "test_nap_b"))
+    out = pytester.path / "base.json"
+    result = _run(pytester, "-n", "2", f"--strop-save={out}")
+    result.assert_outcomes(passed=2)
+    keys = set(json.loads(out.read_text())["benchmarks"])
+    assert keys == {"test_nap_a.py::test_nap", "test_nap_b.py::test_nap_b"}, keys
+    assert "one worker at a time" in result.stdout.str()
