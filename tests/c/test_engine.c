@@ -16,18 +16,7 @@
 #include "mem.h"
 #include "pstats.h"
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (cond) {                                                                    \
-            passed++;                                                                  \
-        }                                                                              \
-        else {                                                                         \
-            failed++;                                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                              \
-    } while (0)
+#include "check.h"
 
 /* A tiny tracer over the tree: a stack of nodes and a fake clock. */
 typedef struct {
@@ -283,6 +272,5 @@ main(int argc, char **argv)
     test_clock();
     if (argc > 1)
         test_pstats_write(argv[1]);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_SUMMARY();
 }

@@ -12,18 +12,7 @@
 #include "mem.h"
 #include "statistics.h"
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (cond) {                                                                    \
-            passed++;                                                                  \
-        }                                                                              \
-        else {                                                                         \
-            failed++;                                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                              \
-    } while (0)
+#include "check.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -222,6 +211,5 @@ main(void)
     test_mann_whitney();
     test_format();
     test_out_of_memory();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return CHECK_SUMMARY();
 }

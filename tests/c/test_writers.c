@@ -20,18 +20,7 @@
 #include "textbuf.h"
 #include "writers.h"
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (cond) {                                                                    \
-            passed++;                                                                  \
-        }                                                                              \
-        else {                                                                         \
-            failed++;                                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                              \
-    } while (0)
+#include "check.h"
 
 /* The functions of the test program, by key. */
 enum { K_MAIN = 1, K_FACT, K_HELPER, K_WEIRD, K_HIDDEN, K_INIT_A, K_INIT_B, K_DEEP };
@@ -450,6 +439,5 @@ main(int argc, char **argv)
         test_write_all(argv[1]);
         test_write_sampled(argv[1]);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_SUMMARY();
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cct.h"
+#include "dumpfile.h"
 #include "mem.h"
 #include "pstats.h"
 #include "remote.h"
@@ -565,109 +566,40 @@ sample_totals(Sampler *self, StropFuncStats **funcs, StropEdgeStats **edges, siz
     return 0;
 }
 
-static const struct {
-    const char *name;
-    StropFormat format;
-} formats[] = {
-    {"pstats", STROP_FORMAT_PSTATS},         {"folded", STROP_FORMAT_FOLDED},
-    {"callgrind", STROP_FORMAT_CALLGRIND},   {"pprof", STROP_FORMAT_PPROF},
-    {"speedscope", STROP_FORMAT_SPEEDSCOPE}, {"dot", STROP_FORMAT_DOT},
-    {"html", STROP_FORMAT_HTML},
-};
+/* dumpfile.h's callbacks. */
+static StropLabel *
+dump_labels(void *owner)
+{
+    return make_labels((Sampler *)owner);
+}
 
-/* Sampler.dump(path, format='pstats', command=None, node_thres=0.005,
- * edge_thres=0.001, template=None, svg=None, note=None, python=None). */
+static int
+dump_totals(void *owner, StropFuncStats **funcs, StropEdgeStats **edges, size_t *n_edges)
+{
+    return sample_totals((Sampler *)owner, funcs, edges, n_edges);
+}
+
+/* Sampler.dump(path, format='pstats', ...): see dumpfile.h; sample counts
+ * stand for calls, each sample for one period of time. */
 static PyObject *
 Sampler_dump(Sampler *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"path",     "format", "command", "node_thres", "edge_thres",
-                             "template", "svg",    "note",    "python",     NULL};
-    Py_ssize_t template_len = 0, svg_len = 0;
-    StropFuncStats *funcs = NULL;
-    StropEdgeStats *edges = NULL;
-    StropLabel *labels = NULL;
-    size_t n_edges = 0;
-    PyObject *path_arg, *path = NULL, *result = NULL;
-    const char *format_name = "pstats", *command = NULL;
-    StropFormat format = STROP_FORMAT_PSTATS;
-    StropWriteInfo info;
-    FILE *out = NULL;
-    int found = 0, rc;
-
-    memset(&info, 0, sizeof info);
-    info.node_thres = 0.005;
-    info.edge_thres = 0.001;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zz", kwlist, &path_arg,
-                                     &format_name, &command, &info.node_thres, &info.edge_thres,
-                                     &info.html_template, &template_len, &info.html_svg,
-                                     &svg_len, &info.html_note, &info.python_version))
-        return NULL;
+    StropDumpSource src;
     if (!ready(self))
         return NULL;
-    info.html_template_len = (size_t)template_len;
-    info.html_svg_len = (size_t)svg_len;
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        if (strcmp(formats[i].name, format_name) == 0) {
-            format = formats[i].format;
-            found = 1;
-        }
-    }
-    if (!found) {
-        PyErr_Format(PyExc_ValueError,
-                     "unknown format '%s': choose pstats, folded, callgrind, pprof, "
-                     "speedscope, dot or html",
-                     format_name);
-        return NULL;
-    }
-    if (format == STROP_FORMAT_HTML && info.html_template == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the html format needs the page's template");
-        return NULL;
-    }
-    if (!PyUnicode_FSConverter(path_arg, &path))
-        return NULL;
-    labels = make_labels(self);
-    if (labels == NULL)
-        goto done;
-    if (format == STROP_FORMAT_PSTATS && sample_totals(self, &funcs, &edges, &n_edges) < 0)
-        goto done;
-    out = fopen(PyBytes_AS_STRING(path), "wb");
-    if (out == NULL) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-        goto done;
-    }
-    if (format == STROP_FORMAT_PSTATS) {
-        rc = strop_pstats_write(out, labels, funcs, self->tree.n_funcs, edges, n_edges,
-                                1.0 / self->rate);
-    }
-    else {
-        info.command = command;
-        info.time_kind = self->cpu ? "cpu" : "wall";
-        info.seconds_per_tick = 1.0 / self->rate;
-        info.sampled = 1;
-        info.period_ns = (uint64_t)(1e9 / self->rate);
-        info.duration_ns = (uint64_t)(self->elapsed * 1e9);
-        info.start_unix_ns = self->start_unix_ns;
-        rc = strop_write_format(out, format, &self->tree, labels, &info);
-    }
-    if (rc < 0) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-        goto done;
-    }
-    rc = fclose(out);
-    out = NULL;
-    if (rc != 0) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-        goto done;
-    }
-    result = Py_NewRef(Py_None);
-done:
-    if (out != NULL)
-        fclose(out);
-    strop_free(labels);
-    strop_free(funcs);
-    strop_free(edges);
-    Py_XDECREF(path);
-    return result;
+    memset(&src, 0, sizeof src);
+    src.tree = &self->tree;
+    src.info.time_kind = self->cpu ? "cpu" : "wall";
+    src.info.seconds_per_tick = 1.0 / self->rate;
+    src.info.sampled = 1;
+    src.info.period_ns = (uint64_t)(1e9 / self->rate);
+    src.info.duration_ns = (uint64_t)(self->elapsed * 1e9);
+    src.info.start_unix_ns = self->start_unix_ns;
+    src.pstats_seconds_per_unit = 1.0 / self->rate;
+    src.owner = self;
+    src.labels = dump_labels;
+    src.totals = dump_totals;
+    return strop_dump(&src, args, kwds);
 }
 
 static const StropFuncStats *sort_funcs; /* for by_own/by_total; the GIL protects it */

@@ -24,6 +24,7 @@
 
 #include "cct.h"
 #include "clock.h"
+#include "dumpfile.h"
 #include "mem.h"
 #include "pstats.h"
 #include "timeline.h"
@@ -1319,116 +1320,50 @@ fill_labels(Tracer *self, StropLabel *labels)
     return 0;
 }
 
-static const struct {
-    const char *name;
-    StropFormat format;
-} formats[] = {
-    {"pstats", STROP_FORMAT_PSTATS},         {"folded", STROP_FORMAT_FOLDED},
-    {"callgrind", STROP_FORMAT_CALLGRIND},   {"pprof", STROP_FORMAT_PPROF},
-    {"speedscope", STROP_FORMAT_SPEEDSCOPE}, {"dot", STROP_FORMAT_DOT},
-    {"html", STROP_FORMAT_HTML},
-};
+/* dumpfile.h's callbacks: the labels, and pstats totals from aggregate(). */
+static StropLabel *
+dump_labels(void *owner)
+{
+    Tracer *self = owner;
+    StropLabel *labels = strop_calloc(self->tree.n_funcs ? self->tree.n_funcs : 1,
+                                      sizeof *labels);
+    if (labels == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (fill_labels(self, labels) < 0) {
+        strop_free(labels);
+        return NULL;
+    }
+    return labels;
+}
 
-/* Tracer.dump(path, format='pstats', command=None, node_thres=0.005,
- * edge_thres=0.001, template=None, svg=None, note=None, python=None): writes
- * the profile in one of the engine's formats.  The last four are the HTML
- * report's: the page's template, the call graph as SVG, why there is none,
- * and the Python version for its header. */
+static int
+dump_totals(void *owner, StropFuncStats **funcs, StropEdgeStats **edges, size_t *n_edges)
+{
+    return aggregate((Tracer *)owner, funcs, edges, n_edges);
+}
+
+/* Tracer.dump(path, format='pstats', ...): see dumpfile.h. */
 static PyObject *
 Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"path",     "format", "command", "node_thres", "edge_thres",
-                             "template", "svg",    "note",    "python",     NULL};
-    Py_ssize_t template_len = 0, svg_len = 0;
-    StropFuncStats *funcs = NULL;
-    StropEdgeStats *edges = NULL;
-    StropLabel *labels = NULL;
-    size_t n_edges = 0;
-    PyObject *path_arg, *path = NULL, *result = NULL;
-    const char *format_name = "pstats", *command = NULL;
-    StropFormat format = STROP_FORMAT_PSTATS;
-    StropWriteInfo info;
-    FILE *out = NULL;
-    int found = 0, rc;
-
-    memset(&info, 0, sizeof info);
-    info.node_thres = 0.005;
-    info.edge_thres = 0.001;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zz", kwlist, &path_arg,
-                                     &format_name, &command, &info.node_thres, &info.edge_thres,
-                                     &info.html_template, &template_len, &info.html_svg,
-                                     &svg_len, &info.html_note, &info.python_version))
-        return NULL;
-    info.html_template_len = (size_t)template_len;
-    info.html_svg_len = (size_t)svg_len;
-    if (strcmp(format_name, "html") == 0 && info.html_template == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the html format needs the page's template");
-        return NULL;
-    }
+    StropDumpSource src;
     if (self->labels == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Tracer.__init__ was not called");
         return NULL;
     }
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        if (strcmp(formats[i].name, format_name) == 0) {
-            format = formats[i].format;
-            found = 1;
-        }
-    }
-    if (!found) {
-        PyErr_Format(PyExc_ValueError,
-                     "unknown format '%s': choose pstats, folded, callgrind, pprof, "
-                     "speedscope, dot or html",
-                     format_name);
-        return NULL;
-    }
-    if (!PyUnicode_FSConverter(path_arg, &path))
-        return NULL;
-    labels = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *labels);
-    if (labels == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (fill_labels(self, labels) < 0)
-        goto done;
-    if (format == STROP_FORMAT_PSTATS && aggregate(self, &funcs, &edges, &n_edges) < 0)
-        goto done;
-    out = fopen(PyBytes_AS_STRING(path), "wb");
-    if (out == NULL) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-        goto done;
-    }
-    if (format == STROP_FORMAT_PSTATS) {
-        rc = strop_pstats_write(out, labels, funcs, self->tree.n_funcs, edges, n_edges,
-                                seconds_per_tick());
-    }
-    else {
-        info.command = command;
-        info.time_kind = self->cpu ? "cpu" : "wall";
-        info.seconds_per_tick = seconds_per_tick();
-        info.duration_ns = (uint64_t)((double)self->recorded_ticks * strop_clock_ns_per_tick);
-        info.start_unix_ns = self->start_unix_ns;
-        rc = strop_write_format(out, format, &self->tree, labels, &info);
-    }
-    if (rc < 0) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-        goto done;
-    }
-    if (fclose(out) != 0) {
-        out = NULL;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-        goto done;
-    }
-    out = NULL;
-    result = Py_NewRef(Py_None);
-done:
-    if (out != NULL)
-        fclose(out);
-    PyMem_Free(labels);
-    strop_free(funcs);
-    strop_free(edges);
-    Py_XDECREF(path);
-    return result;
+    memset(&src, 0, sizeof src);
+    src.tree = &self->tree;
+    src.info.time_kind = self->cpu ? "cpu" : "wall";
+    src.info.seconds_per_tick = seconds_per_tick();
+    src.info.duration_ns = (uint64_t)((double)self->recorded_ticks * strop_clock_ns_per_tick);
+    src.info.start_unix_ns = self->start_unix_ns;
+    src.pstats_seconds_per_unit = seconds_per_tick();
+    src.owner = self;
+    src.labels = dump_labels;
+    src.totals = dump_totals;
+    return strop_dump(&src, args, kwds);
 }
 
 /* Tracer.dump_timeline(path, thread_names=None, command=None): the timeline as
@@ -1442,7 +1377,7 @@ Tracer_dump_timeline(Tracer *self, PyObject *args, PyObject *kwds)
     StropLabel *labels = NULL;
     StropTimelineThread *threads = NULL;
     StropTimelineInfo info;
-    FILE *out = NULL;
+    FILE *out;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Oz", kwlist, &path_arg, &names, &command))
         return NULL;
@@ -1455,15 +1390,13 @@ Tracer_dump_timeline(Tracer *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "thread_names must be a dict of id -> name");
         return NULL;
     }
-    if (!PyUnicode_FSConverter(path_arg, &path))
-        return NULL;
-    labels = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *labels);
     threads = PyMem_Calloc(self->n_threads ? self->n_threads : 1, sizeof *threads);
-    if (labels == NULL || threads == NULL) {
+    if (threads == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    if (fill_labels(self, labels) < 0)
+    labels = dump_labels(self);
+    if (labels == NULL)
         goto done;
     for (StropThread *th = self->threads; th != NULL; th = th->next) {
         threads[th->index].ident = th->ident;
@@ -1488,27 +1421,16 @@ Tracer_dump_timeline(Tracer *self, PyObject *args, PyObject *kwds)
     info.ns_per_tick = strop_clock_ns_per_tick;
     info.dropped = self->dropped_spans;
     info.command = command;
-    out = fopen(PyBytes_AS_STRING(path), "wb");
-    if (out == NULL) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+    if (strop_dump_open(path_arg, &out, &path) < 0)
         goto done;
-    }
-    if (strop_timeline_write(out, self->spans, self->n_spans, labels, self->tree.n_funcs,
-                             threads, self->n_threads, &info) < 0) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
+    if (strop_dump_close(path_arg, out,
+                         strop_timeline_write(out, self->spans, self->n_spans, labels,
+                                              self->tree.n_funcs, threads, self->n_threads,
+                                              &info)) < 0)
         goto done;
-    }
-    if (fclose(out) != 0) {
-        out = NULL;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-        goto done;
-    }
-    out = NULL;
     result = Py_NewRef(Py_None);
 done:
-    if (out != NULL)
-        fclose(out);
-    PyMem_Free(labels);
+    strop_free(labels);
     PyMem_Free(threads);
     Py_XDECREF(path);
     return result;

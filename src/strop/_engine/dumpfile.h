@@ -1,0 +1,47 @@
+/* dumpfile.h: the dump(path, format=..., ...) that every profile type has.
+ *
+ * Tracer.dump and Sampler.dump take the same arguments and write the same
+ * formats from a calling-context tree; they differ only in how they name
+ * functions, what their numbers mean, and how pstats totals are made.  This
+ * file parses the arguments, picks the format, opens and closes the file, and
+ * turns each failure into one Python exception.  Needs the GIL.
+ */
+#ifndef STROP_DUMPFILE_H
+#define STROP_DUMPFILE_H
+
+#include "compat.h"
+
+#include "cct.h"
+#include "pstats.h"
+#include "writers.h"
+
+typedef struct StropDumpSource {
+    const StropTree *tree;
+    /* What the numbers mean: time_kind, seconds_per_tick, sampled, period_ns,
+     * start_unix_ns, duration_ns.  The arguments fill in the rest. */
+    StropWriteInfo info;
+    /* The pstats file's seconds per tick (or per sample). */
+    double pstats_seconds_per_unit;
+    void *owner;
+    /* One label per function, strop_malloc'd (freed by strop_dump); NULL
+     * with an exception set on failure. */
+    StropLabel *(*labels)(void *owner);
+    /* pstats totals, strop_malloc'd (freed by strop_dump); 0, or -1 with an
+     * exception set. */
+    int (*totals)(void *owner, StropFuncStats **funcs, StropEdgeStats **edges, size_t *n_edges);
+} StropDumpSource;
+
+/* dump(path, format='pstats', command=None, node_thres=0.005, edge_thres=0.001,
+ * template=None, svg=None, note=None, python=None) on `src`.  Returns None (a
+ * new reference), or NULL with an exception set. */
+PyObject *strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds);
+
+/* Opens `path` (str, bytes or os.PathLike) for writing as *out, with *path_bytes
+ * its encoded name (owned: Py_DECREF it).  Returns 0, or -1 with OSError set. */
+int strop_dump_open(PyObject *path, FILE **out, PyObject **path_bytes);
+
+/* Closes *out after `write_status` (the writer's 0 or -1 with errno) and sets
+ * OSError naming `path` on any failure.  Returns 0 or -1. */
+int strop_dump_close(PyObject *path, FILE *out, int write_status);
+
+#endif /* STROP_DUMPFILE_H */
