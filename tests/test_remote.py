@@ -160,7 +160,9 @@ def test_dump_without_permission(tmp_path):
         target.kill()
         target.wait()
     if ("No module named" in r.stderr or "Permission denied: '" in r.stderr
-            or "engine is not built" in r.stderr):
+            or "engine is not built" in r.stderr or r.returncode == 127):
+        # The other user cannot run this interpreter or import strop (under
+        # /root, say): nothing here to test.
         pytest.skip("strop is not readable by another user here")
     _one_line_error(r, "permission denied")
 
