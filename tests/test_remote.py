@@ -167,6 +167,26 @@ def test_dump_without_permission(tmp_path):
     _one_line_error(r, "permission denied")
 
 
+def test_dump_without_ptrace_capability(tmp_path):
+    """Root without CAP_SYS_PTRACE may not read another user's process: the
+    target runs as nobody (on the system's Python, which any user may run)."""
+    system_python = "/usr/bin/python3"
+    if os.geteuid() != 0 or shutil.which("setpriv") is None or not os.access(system_python,
+                                                                               os.X_OK):
+        pytest.skip("needs root, setpriv and a system Python to run a target as another user")
+    target = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               system_python, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.5)
+        r = subprocess.run(["setpriv", "--bounding-set=-all", "--inh-caps=-all", sys.executable,
+                            "-m", "strop", "dump", "--pid", str(target.pid)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        target.kill()
+        target.wait()
+    _one_line_error(r, "permission denied")
+
+
 # ---- the walker over random memory (C) -----------------------------------------
 
 def test_walker_survives_random_memory(tmp_path):
