@@ -365,8 +365,8 @@ def _report(profile, opts, Stats):
 
 def _view_parser():
     p = _Parser(prog="strop view",
-                description="Print a pstats profile (strop's or cProfile's) as pstats does.")
-    p.add_argument("file", help="a .prof/.pstats file")
+                description="Print a profile (pstats, folded stacks or pprof) as pstats does.")
+    p.add_argument("file", help="a .prof/.pstats, .folded or .pb.gz file")
     p.add_argument("-s", "--sort", type=_sort_key, action="append", metavar="KEY",
                    help="sort key (repeat for ties; default: cumulative)")
     p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
@@ -379,20 +379,56 @@ def _view_parser():
     return p
 
 
-def cmd_view(argv):
+def _load_input(path, period=0.01):
+    """Reads a profile file of any kind strop reads, told apart by its content:
+    ("pstats", strop.Stats) or ("folded" or "pprof", _engine.LoadedProfile).
+    UsageError (one line) for a missing, unreadable or foreign file."""
+    from . import _engine
     from ._stats import FormatError, Stats
 
-    opts = _view_parser().parse_args(argv)
     try:
-        stats = Stats(opts.file)
+        with open(path, "rb") as f:
+            head = f.read(2)
+        if head[:2] == b"\x1f\x8b":
+            return "pprof", _engine.load_profile(path, "pprof")
+        if head[:1] in (b"{", b"\xfb"):
+            try:
+                return "pstats", Stats(path)
+            except (FormatError, TypeError):
+                raise UsageError(f"{path}: not a pstats file (found marshal data that is "
+                                 "truncated or not a pstats dict)") from None
+        if not head:
+            raise UsageError(f"{path}: not a profile file (found an empty file)")
+        return "folded", _engine.load_profile(path, "folded", period)
     except FileNotFoundError:
-        raise UsageError(f"cannot read {opts.file}: no such file") from None
+        raise UsageError(f"cannot read {path}: no such file") from None
     except IsADirectoryError:
-        raise UsageError(f"cannot read {opts.file}: it is a directory") from None
+        raise UsageError(f"cannot read {path}: it is a directory") from None
     except PermissionError:
-        raise UsageError(f"cannot read {opts.file}: permission denied") from None
-    except FormatError as e:
+        raise UsageError(f"cannot read {path}: permission denied") from None
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    except _engine.FormatError as e:
         raise UsageError(str(e)) from None
+
+
+class _Loaded:
+    """What pstats.Stats reads: an object whose create_stats() fills .stats."""
+
+    def __init__(self, loaded):
+        self.loaded = loaded
+
+    def create_stats(self):
+        self.stats = self.loaded.stats()
+
+
+def cmd_view(argv):
+    from ._stats import Stats
+
+    opts = _view_parser().parse_args(argv)
+    kind, stats = _load_input(opts.file)
+    if kind != "pstats":
+        stats = Stats(_Loaded(stats))
     if opts.strip_dirs:
         stats.strip_dirs()
     stats.sort_stats(*(opts.sort or ["cumulative"]))
@@ -403,6 +439,59 @@ def cmd_view(argv):
         stats.print_callers(opts.callers, *restrict)
     if opts.callees is not None:
         stats.print_callees(opts.callees, *restrict)
+    return 0
+
+
+# ---- strop convert ----------------------------------------------------------
+
+def _convert_parser():
+    p = _Parser(prog="strop convert",
+                description="Convert a profile (pstats, folded stacks of strop, py-spy or "
+                            "Austin, or pprof) to another format.")
+    p.add_argument("input", help="the profile to read; its kind is told from its content")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the file to write; its name chooses the format")
+    p.add_argument("--format", choices=[f for f in FORMATS if f != "timeline"],
+                   help="the output format, whatever the name")
+    p.add_argument("--period", type=float, default=0.01, metavar="SECONDS",
+                   help="folded input: the time one count stands for (default 0.01)")
+    p.add_argument("--node-thres", type=_share, default=0.5, metavar="PCT",
+                   help="call graph: leave out functions below PCT%% of the total (0.5)")
+    p.add_argument("--edge-thres", type=_share, default=0.1, metavar="PCT",
+                   help="call graph: leave out calls below PCT%% of the total (0.1)")
+    return p
+
+
+def cmd_convert(argv):
+    from . import _engine
+    from ._profile import _draw_call_graph, _write_report
+
+    opts = _convert_parser().parse_args(argv)
+    out = opts.output
+    fmt = format_of(out, opts.format)
+    if fmt == "timeline":
+        raise UsageError(f"cannot write {out}: a timeline needs the order of calls, which no "
+                         "profile file holds (name a .speedscope.json file for speedscope)")
+    _check_output(out, fmt)
+    kind, profile = _load_input(opts.input, opts.period if opts.period > 0 else 0.01)
+    command = " ".join(["strop", "convert"] + list(argv))
+    try:
+        if kind == "pstats" and fmt == "pstats":
+            profile.dump_stats(out)
+        else:
+            if kind == "pstats":
+                print(f"strop: note: {opts.input} holds no call stacks; the stacks in {out} are "
+                      "approximate, rebuilt from each function's callers", file=sys.stderr)
+                profile = _engine.load_stats(profile.stats)
+            nt, et = opts.node_thres / 100, opts.edge_thres / 100
+            if fmt in ("svg", "png"):
+                _draw_call_graph(profile, out, fmt, command, nt, et)
+            elif fmt == "html":
+                _write_report(profile, out, command, nt, et)
+            else:
+                profile.dump(out, fmt, command, nt, et)
+    except (OSError, RuntimeError) as e:
+        raise UsageError(f"cannot write {out}: {getattr(e, 'strerror', None) or e}") from None
     return 0
 
 
@@ -419,7 +508,8 @@ def _speed_command(name):
 
 COMMANDS = {
     "run": (cmd_run, "run a program under the deterministic profiler"),
-    "view": (cmd_view, "print a pstats profile file"),
+    "view": (cmd_view, "print a profile file (pstats, folded or pprof)"),
+    "convert": (cmd_convert, "convert a profile file (pstats, folded, pprof) to another format"),
     "bench": (_speed_command("cmd_bench"), "time a statement, with the spread of the result"),
     "compare": (_speed_command("cmd_compare"), "compare two benchmark files"),
     "stones": (_speed_command("cmd_stones"), "measure this machine in stones per second"),

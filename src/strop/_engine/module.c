@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "baseline.h"
 #include "clock.h"
+#include "loaded.h"
 #include "mem.h"
 #include "sampler.h"
 #include "timing.h"
@@ -70,6 +71,13 @@ static PyMethodDef engine_methods[] = {
      "alloc_stop()\n--\n\nEnd one alloc_start()."},
     {"alloc_net", strop_alloc_net, METH_NOARGS,
      "alloc_net()\n--\n\nBytes allocated and not freed since counting began, or None."},
+    {"load_profile", (PyCFunction)(void (*)(void))strop_loaded_load_profile,
+     METH_VARARGS | METH_KEYWORDS,
+     "load_profile(path, kind=None, period=0.01)\n--\n\nReads folded stacks or pprof "
+     "(kind None: by the content) into a LoadedProfile; FormatError when it is neither."},
+    {"load_stats", strop_loaded_load_stats, METH_O,
+     "load_stats(stats)\n--\n\nA LoadedProfile with an approximate call tree rebuilt "
+     "from a pstats dict."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -90,6 +98,8 @@ engine_exec(PyObject *module)
         Py_DECREF(sampler);
         return -1;
     }
+    if (strop_loaded_add_types(module) < 0)
+        return -1;
     if (PyModule_AddIntConstant(module, "HAVE_MONITORING", STROP_HAVE_MONITORING) < 0 ||
         PyModule_AddIntConstant(module, "HAVE_EVALFRAME", STROP_HAVE_EVALFRAME) < 0)
         return -1;
