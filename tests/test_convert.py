@@ -322,3 +322,42 @@ def test_fuzz_readers(workload, tmp_path):
         assert "Traceback" not in proc.stderr
         if proc.returncode == 2:
             assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+# ---- Stats.dump: any format from any Stats --------------------------------------------------
+
+def test_stats_of_one_profile_dumps_its_own_call_tree(tmp_path):
+    import strop
+
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+    p = strop.Profile()
+    p.runcall(fib, 14)
+    p.dump(str(tmp_path / "profile.folded"))
+    stats = p.stats()
+    stats.dump(str(tmp_path / "stats.folded"))
+    assert (tmp_path / "stats.folded").read_text() == (tmp_path / "profile.folded").read_text()
+
+
+def test_stats_of_a_pstats_file_dumps_approximate_stacks_with_the_same_own_times(tmp_path):
+    import cProfile
+    import strop
+
+    def leaf(n):
+        return sum(range(n))
+
+    def branch():
+        return [leaf(20000) for _ in range(30)]
+
+    c = cProfile.Profile()
+    c.runcall(branch)
+    c.dump_stats(str(tmp_path / "c.prof"))
+    stats = strop.Stats(str(tmp_path / "c.prof"))
+    stats.dump(str(tmp_path / "c.folded"))
+    lines = (tmp_path / "c.folded").read_text().splitlines()
+    folded_us = sum(int(line.rsplit(" ", 1)[1]) for line in lines)
+    total_us = sum(v[2] for v in stats.stats.values()) * 1e6
+    # Own times are kept exactly; only rounding to whole microseconds differs.
+    assert abs(folded_us - total_us) <= len(lines) + 1
+    assert any("leaf" in line for line in lines)

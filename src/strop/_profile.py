@@ -107,14 +107,10 @@ class Profile:
 
         self.disable()
         format = format_of(os.fspath(path), format)
-        if format in ("svg", "png"):
-            _draw_call_graph(self._tracer, path, format, command, node_thres, edge_thres)
-        elif format == "html":
-            _write_report(self._tracer, path, command, node_thres, edge_thres)
-        elif format == "timeline":
+        if format == "timeline":
             self._tracer.dump_timeline(path, _thread_names(), command)
         else:
-            self._tracer.dump(path, format, command, node_thres, edge_thres)
+            write_tree(self._tracer, path, format, command, node_thres, edge_thres)
         return path
 
     def dump_stats(self, path):
@@ -144,6 +140,18 @@ def _thread_names():
     import threading
 
     return {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
+
+
+def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres=0.001):
+    """Writes an engine profile (a Tracer, a Sampler, a loaded profile: any
+    object with the engine's dump()) in `format`; svg and png go through
+    graphviz, html gets its template and call graph here."""
+    if format in ("svg", "png"):
+        _draw_call_graph(profile, path, format, command, node_thres, edge_thres)
+    elif format == "html":
+        _write_report(profile, path, command, node_thres, edge_thres)
+    else:
+        profile.dump(path, format, command, node_thres, edge_thres)
 
 
 def _draw_call_graph(tracer, path, format, command, node_thres, edge_thres):

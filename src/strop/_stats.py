@@ -52,9 +52,13 @@ class Stats(pstats.Stats):
     """pstats.Stats over any mix of pstats files, strop.Profile and
     cProfile.Profile objects.  Output goes to `stream` (default stdout)."""
 
+    _tree_source = None  # the engine object behind a Stats of one strop.Profile
+
     def load_stats(self, arg):
         if not isinstance(arg, (str, os.PathLike)):
-            return super().load_stats(arg)
+            super().load_stats(arg)
+            self._tree_source = getattr(arg, "_tracer", None)
+            return None
         # As pstats does, reading the file once and refusing foreign ones.
         path = os.fspath(arg)
         self.stats = _read_pstats_file(path)
@@ -66,12 +70,32 @@ class Stats(pstats.Stats):
         if not self.stats:
             raise TypeError(f"Cannot create or construct a {self.__class__!r} object from {arg!r}")
 
-    def dump(self, path, format=None):
-        """Writes the profile to `path` (pstats format)."""
-        if format not in (None, "pstats"):
-            raise ValueError(f"unknown format {format!r}: strop writes 'pstats'")
-        self.dump_stats(path)
+    def dump(self, path, format=None, *, command=None, node_thres=0.005, edge_thres=0.001):
+        """Writes the profile in any of strop's formats (None: by the file
+        name, as Profile.dump).  A Stats made from one strop.Profile writes
+        its call tree; otherwise the stacks are rebuilt from the callers in
+        the pstats data, an approximation."""
+        from . import _engine
+        from ._profile import write_tree
+        from .cli import format_of
+
+        format = format_of(os.fspath(path), format)
+        if format == "pstats":
+            self.dump_stats(path)
+        elif format == "timeline":
+            raise ValueError("a timeline needs the order of calls: dump it from a "
+                             "strop.Profile(timeline=True)")
+        elif self._tree_source is not None:
+            write_tree(self._tree_source, path, format, command, node_thres, edge_thres)
+        else:
+            write_tree(_engine.load_stats(self.stats), path, format, command, node_thres,
+                       edge_thres)
         return path
+
+    def add(self, *arg_list):
+        if arg_list:
+            self._tree_source = None  # the tree of one profile is not the sum's
+        return super().add(*arg_list)
 
     def print_table(self, sort="cumulative", limit=25, stream=None):
         """Sorts and prints the top `limit` rows, as `strop run` does."""

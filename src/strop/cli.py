@@ -464,7 +464,7 @@ def _convert_parser():
 
 def cmd_convert(argv):
     from . import _engine
-    from ._profile import _draw_call_graph, _write_report
+    from ._profile import write_tree
 
     opts = _convert_parser().parse_args(argv)
     out = opts.output
@@ -483,13 +483,7 @@ def cmd_convert(argv):
                 print(f"strop: note: {opts.input} holds no call stacks; the stacks in {out} are "
                       "approximate, rebuilt from each function's callers", file=sys.stderr)
                 profile = _engine.load_stats(profile.stats)
-            nt, et = opts.node_thres / 100, opts.edge_thres / 100
-            if fmt in ("svg", "png"):
-                _draw_call_graph(profile, out, fmt, command, nt, et)
-            elif fmt == "html":
-                _write_report(profile, out, command, nt, et)
-            else:
-                profile.dump(out, fmt, command, nt, et)
+            write_tree(profile, out, fmt, command, opts.node_thres / 100, opts.edge_thres / 100)
     except (OSError, RuntimeError) as e:
         raise UsageError(f"cannot write {out}: {getattr(e, 'strerror', None) or e}") from None
     return 0
