@@ -10,6 +10,7 @@ The deterministic profiler::
 or ``strop run script.py`` from the command line.
 """
 from ._profile import Profile, profile
+from ._sampler_api import Sampler
 from ._speed import (BudgetExceeded, BudgetWarning, budget, duration, durations, pystones,
                      timeit, to_kstones)
 from ._stats import FormatError, Stats
@@ -17,3 +18,4 @@ from ._stats import FormatError, Stats
 __version__ = "0.1.0"
 __all__ = ["Profile", "profile", "Stats", "FormatError", "timeit", "pystones", "to_kstones",
            "duration", "durations", "budget", "BudgetExceeded", "BudgetWarning"]
+__all__ += ["Sampler"]

@@ -9,7 +9,7 @@ import time
 
 from .cli import UsageError, _check_output, _Parser, _positive_int, format_of
 
-__all__ = ["cmd_sample", "cmd_dump"]
+__all__ = ["cmd_sample", "cmd_dump", "cmd_top"]
 
 
 def _engine():
@@ -134,6 +134,12 @@ def _sample_parser():
     p.add_argument("--duration", help="attach mode: stop after this many seconds")
     p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread (default); cpu: only threads running on a CPU")
+    p.add_argument("--threads", action="store_true",
+                   help="a root frame per thread (<thread TID ...>): a per-thread breakdown")
+    p.add_argument("--subprocesses", action="store_true",
+                   help="follow child Python processes too, a root frame per process")
+    p.add_argument("--no-waits", dest="waits", action="store_false",
+                   help="wall mode: no leaf frame naming the system call a thread waits in")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the profile; the name chooses the format as for 'strop run'")
     p.add_argument("--format", help="the output format, whatever the name")
@@ -155,13 +161,13 @@ def _spawn(kind, target, args):
         raise UsageError(f"cannot start {target}: {e.strerror}") from None
 
 
-def _attach_child(child, mode, rate):
+def _attach_child(child, mode, rate, **kw):
     """Attaches to a child that is still starting: retries until its runtime
     is mapped, for up to 5 seconds."""
     deadline = time.monotonic() + 5
     while True:
         try:
-            return _engine().Sampler(child.pid, rate=rate, mode=mode)
+            return _engine().Sampler(child.pid, rate=rate, mode=mode, **kw)
         except (OSError, ValueError) as e:
             if child.poll() is not None:
                 return None
@@ -189,7 +195,9 @@ def cmd_sample(argv):
                              ".folded, .pb.gz, .callgrind, .speedscope.json or .dot")
     status = 0
     if opts.pid is not None:
-        sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode)
+        sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode, threads=opts.threads,
+                          waits=opts.waits and opts.mode == "wall",
+                          subprocesses=opts.subprocesses)
         sampler.run(duration)
     else:
         child = _spawn(kind, target, args)
@@ -197,7 +205,9 @@ def cmd_sample(argv):
         # until it exits, as the program decides what Ctrl-C means.
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            sampler = _attach_child(child, opts.mode, rate)
+            sampler = _attach_child(child, opts.mode, rate, threads=opts.threads,
+                                    waits=opts.waits and opts.mode == "wall",
+                                    subprocesses=opts.subprocesses)
             if sampler is not None:
                 sampler.run(duration)
             status = child.wait()
@@ -232,3 +242,78 @@ def _report(sampler, opts):
     if opts.output and not opts.quiet:
         print(f"strop: profile written to {opts.output}", file=sys.stderr)
 
+
+
+# ---- strop top --------------------------------------------------------------
+
+def _top_parser():
+    p = _Parser(prog="strop top",
+                description="A live view of a running process's functions by share of "
+                "samples, refreshed every second.  Keys: o sort by own, t by total, q quit.")
+    p.add_argument("--pid", required=True, help="the process to watch")
+    p.add_argument("--rate", default="100", help="samples a second (default 100)")
+    p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
+                   help="wall: every thread (default); cpu: only threads running on a CPU")
+    return p
+
+
+def _top_screen(screen, sampler, pid):
+    import curses
+
+    screen.nodelay(True)
+    try:
+        curses.curs_set(0)
+    except curses.error:
+        pass
+    sort, shown_at, reason = "own", 0.0, None
+    while True:
+        key = screen.getch()
+        if key in (ord("q"), ord("Q")):
+            return "quit"
+        if key in (ord("o"), ord("t")):
+            sort, shown_at = ("own" if key == ord("o") else "total"), 0.0
+        if reason is None:
+            reason = sampler.run(0.05)
+            if reason != "exited":
+                reason = None
+        else:
+            time.sleep(0.05)
+        if time.monotonic() - shown_at < 1.0:
+            continue
+        shown_at = time.monotonic()
+        height, width = screen.getmaxyx()
+        samples, rows = sampler.table(limit=max(height - 4, 1), sort=sort)
+        info = sampler.info()
+        screen.erase()
+        head = (f"strop top: process {pid} (Python {info['python']}, {info['mode']} time), "
+                f"{samples} samples, {info['achieved_rate']:.0f} Hz"
+                + ("  [process exited]" if reason == "exited" else ""))
+        lines = [head, "keys: o own  t total  q quit   (sorted by " + sort + ")",
+                 f"{'own %':>7}  {'total %':>7}  function (file:line)"]
+        total = samples or 1
+        for own, inclusive, filename, line, name in rows:
+            where = f" ({filename}:{line})" if filename != "~" else ""
+            lines.append(f"{100 * own / total:6.1f}%  {100 * inclusive / total:6.1f}%  "
+                         f"{name}{where}")
+        for y, text in enumerate(lines[:height]):
+            try:
+                screen.addstr(y, 0, text[:max(width - 1, 0)])
+            except curses.error:
+                pass
+        screen.refresh()
+
+
+def cmd_top(argv):
+    opts = _top_parser().parse_args(argv)
+    pid = _pid(opts.pid)
+    rate = _rate(opts.rate)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("strop top needs a terminal; 'strop sample --pid PID' prints a table")
+    sampler = _attach(pid, rate=rate, mode=opts.mode)
+    import curses
+
+    try:
+        curses.wrapper(_top_screen, sampler, pid)
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -511,6 +511,8 @@ COMMANDS = {
                "sample a program's stacks from outside (a child, or --pid)"),
     "dump": (lambda argv: _sample_command("cmd_dump")(argv),
              "print every thread's Python stack of a running process"),
+    "top": (lambda argv: _sample_command("cmd_top")(argv),
+            "a live view of a running process's functions by share of samples"),
 }
 
 

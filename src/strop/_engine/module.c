@@ -65,6 +65,8 @@ static PyMethodDef engine_methods[] = {
      "geometric_mean(values)\n--\n\nThe geometric mean of positive numbers."},
     {"format_seconds", strop_timing_format_seconds, METH_O,
      "format_seconds(seconds)\n--\n\nA duration with three digits and its unit."},
+    {"_set_ptracer", strop_sampler_set_ptracer, METH_O,
+     "_set_ptracer(pid)\n--\n\nLet process pid read this one under Yama (PR_SET_PTRACER)."},
     {"alloc_start", strop_alloc_start, METH_NOARGS,
      "alloc_start()\n--\n\nBegin (or nest) counting the bytes allocated."},
     {"alloc_stop", strop_alloc_stop, METH_NOARGS,

@@ -27,6 +27,7 @@
 #define MAX_INTERPS 64
 #define FRAME_READ 128 /* bytes of a frame we read: every field we use is below */
 #define CODE_READ 256  /* bytes of a code object we read */
+#define FRAME_WINDOW 8192 /* bytes of a 3.11+ data stack read at once */
 #define TSTATE_READ 256
 
 struct StropRemote {
@@ -41,6 +42,13 @@ struct StropRemote {
     StropCode *retired; /* entries replaced because their address was reused */
     int check_lo, check_len; /* the span of a code object compared on a cache hit */
     uint64_t reads;
+    /* One reading's state: its number (a code object's fingerprint is
+     * compared once per reading), and a window of the target's memory read
+     * in one call, from which the next frames of a 3.11+ data stack (older
+     * frames sit just below newer ones) are taken without another read. */
+    uint64_t epoch;
+    uintptr_t win_lo, win_hi; /* win_hi == 0: empty */
+    unsigned char window[FRAME_WINDOW];
 };
 
 /* ---- memory ------------------------------------------------------------- */
@@ -301,12 +309,18 @@ code_at(StropRemote *r, uintptr_t addr, int *oom)
     int32_t first;
     if (c != NULL) {
         /* Code objects die (a module's, once run) and their address is
-         * reused: compare the names' pointers and the first line. */
+         * reused: compare the names' pointers and the first line, once per
+         * reading (a code object cannot die and be replaced within one
+         * frame chain that we read as consistent). */
         unsigned char now[CODE_READ];
+        if (c->checked == r->epoch)
+            return c;
         if (rd(r, addr + (uintptr_t)r->check_lo, now, (size_t)r->check_len) < 0)
             return NULL;
-        if (memcmp(now, c->fingerprint, (size_t)r->check_len) == 0)
+        if (memcmp(now, c->fingerprint, (size_t)r->check_len) == 0) {
+            c->checked = r->epoch;
             return c;
+        }
         old = c;
     }
     if (!aligned(addr) || rd(r, addr, buf, (size_t)o->code_size) < 0)
@@ -492,6 +506,35 @@ grow(void **array, uint32_t *cap, uint32_t need, size_t size)
 
 /* Walks one thread's frames from `frame`, appending to s->frames.  Returns 0,
  * -1 when torn, STROP_REMOTE_ENOMEM. */
+/* Reads `len` bytes of the frame at `frame` into buf: from the reading's
+ * window when it holds them, else (3.11+) by reading a new window that ends
+ * with this frame, so that the frames below it come free.  Returns 0 or -1. */
+static int
+read_frame(StropRemote *r, uintptr_t frame, unsigned char *buf, size_t len)
+{
+    uintptr_t lo, page;
+    if (r->win_hi != 0 && frame >= r->win_lo && frame + len <= r->win_hi && frame + len > frame) {
+        memcpy(buf, r->window + (frame - r->win_lo), len);
+        return 0;
+    }
+    if (r->off.version < 0x030B || frame < FRAME_WINDOW)
+        return rd(r, frame, buf, len);
+    lo = frame + len - FRAME_WINDOW;
+    if (rd(r, lo, r->window, FRAME_WINDOW) < 0) {
+        /* The data stack's chunk may begin just below: stay in this page. */
+        page = frame & ~(uintptr_t)4095;
+        lo = page;
+        if (frame + len - page > FRAME_WINDOW || rd(r, lo, r->window, frame + len - lo) < 0) {
+            r->win_hi = 0;
+            return rd(r, frame, buf, len);
+        }
+    }
+    r->win_lo = lo;
+    r->win_hi = frame + len;
+    memcpy(buf, r->window + (frame - lo), len);
+    return 0;
+}
+
 static int
 walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *count)
 {
@@ -510,7 +553,7 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
         if (frame == prev)
             return -1;
         prev = frame;
-        if (rd(r, frame, buf, frame_read) < 0)
+        if (read_frame(r, frame, buf, frame_read) < 0)
             return -1;
         code_addr = ptr_at(buf, o->frame_code);
         if (o->frame_owner >= 0 && buf[o->frame_owner] == 3) {
@@ -564,6 +607,8 @@ strop_remote_sample(StropRemote *r, StropRemoteSample *s)
     uintptr_t interp;
     s->n_threads = 0;
     s->n_frames = 0;
+    r->epoch++;
+    r->win_hi = 0;
     if (rd_ptr(r, r->runtime + (uintptr_t)o->runtime_interpreters_head, &interp) < 0)
         return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
     for (int ni = 0; interp != 0; ni++) {

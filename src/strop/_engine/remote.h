@@ -57,6 +57,7 @@ typedef struct StropCode {
      * entries retired because their address was reused. */
     unsigned char fingerprint[STROP_CODE_FINGERPRINT];
     struct StropCode *retired_next;
+    uint64_t checked; /* the reading in which the fingerprint was last compared */
 } StropCode;
 
 typedef struct StropRemoteFrame {

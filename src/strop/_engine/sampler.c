@@ -11,15 +11,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cct.h"
 #include "dumpfile.h"
 #include "mem.h"
+#include "proctask.h"
 #include "pstats.h"
 #include "remote.h"
 #include "textbuf.h"
@@ -31,9 +34,42 @@ typedef struct LeafLine {
     uint64_t count;
 } LeafLine;
 
+/* A frame the sampler makes up: a thread's root (`<thread ...>`) or what a
+ * blocked thread waits on (`<waiting: ...>`), named like a built-in. */
+typedef struct Pseudo {
+    StropCode code;
+    struct Pseudo *next;
+} Pseudo;
+
+/* A child process followed with `subprocesses`: its own reader, counted
+ * into the same tree under its `<process PID: cmdline>` frame. */
+typedef struct Proc {
+    pid_t pid;
+    StropRemote *remote; /* NULL: not attached (yet); kept after the process
+                          * exits, as its code cache names our functions */
+    int gone;            /* the process exited */
+    StropRemoteSample sample;
+    StropTasks *tasks;
+    const StropCode *root;
+    int failures; /* attach attempts that failed */
+} Proc;
+
+#define MAX_PROCS 256
+#define PSEUDO_BUCKETS 256
+#define MAX_PSEUDO 65536
+
 typedef struct Sampler {
     PyObject_HEAD
     StropRemote *remote;
+    StropTasks *tasks;                 /* /proc of the target's threads */
+    Pseudo *pseudo[PSEUDO_BUCKETS];    /* made-up frames by label */
+    uint32_t n_pseudo;
+    int threads; /* a root frame per thread */
+    int follow;  /* follow child processes, a root frame per process */
+    const StropCode *root; /* the target's `<process ...>` frame when following */
+    Proc *procs; /* the target's descendants met so far */
+    uint32_t n_procs;
+    int waits;   /* a leaf frame naming what a blocked thread waits on */
     StropRemoteSample sample;
     StropTree tree;
     int cpu;
@@ -186,34 +222,154 @@ count_leaf_line(Sampler *self, const StropCode *code, int line)
     return 0;
 }
 
-/* 1 when the thread `tid` of the target is running (state R), 0 when not;
- * a thread we cannot tell about counts as running. */
-static int
-thread_running(pid_t pid, long tid)
+static char pseudo_file[] = "~";
+
+/* The made-up frame of `label`, added when new.  NULL when out of memory or
+ * past the cap. */
+static const StropCode *
+pseudo_of(Sampler *self, const char *label)
 {
-    char path[64], buf[512];
-    ssize_t n;
-    int fd;
-    const char *p;
-    if (tid <= 0)
-        return 1;
-    snprintf(path, sizeof path, "/proc/%d/task/%ld/stat", (int)pid, tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-    if (p == NULL || p[1] != ' ')
-        return 1;
-    return p[2] == 'R';
+    uint32_t b = (uint32_t)(hash_str(label, 0xcbf29ce484222325ull) % PSEUDO_BUCKETS);
+    Pseudo *p;
+    size_t n;
+    for (p = self->pseudo[b]; p != NULL; p = p->next) {
+        if (strcmp(p->code.name, label) == 0)
+            return &p->code;
+    }
+    if (self->n_pseudo >= MAX_PSEUDO)
+        return NULL;
+    n = strlen(label) + 1;
+    p = strop_calloc(1, sizeof *p + n);
+    if (p == NULL)
+        return NULL;
+    p->code.name = (char *)(p + 1);
+    memcpy(p->code.name, label, n);
+    p->code.qualname = p->code.name;
+    p->code.filename = pseudo_file;
+    p->next = self->pseudo[b];
+    self->pseudo[b] = p;
+    self->n_pseudo++;
+    return &p->code;
 }
 
-/* Takes one reading and records it.  Returns 0, STROP_REMOTE_ENOPROC when the
- * target is gone, STROP_REMOTE_ENOMEM.  No GIL needed. */
+static void
+pseudo_free(Sampler *self)
+{
+    for (int b = 0; b < PSEUDO_BUCKETS; b++) {
+        while (self->pseudo[b] != NULL) {
+            Pseudo *p = self->pseudo[b];
+            self->pseudo[b] = p->next;
+            strop_free(p);
+        }
+    }
+    self->n_pseudo = 0;
+}
+
+/* The child of `node` for code `c`, added when new, its total counted.
+ * STROP_NONE when out of memory. */
+static uint32_t
+step(Sampler *self, uint32_t node, const StropCode *c)
+{
+    uint32_t child = strop_tree_child_find(&self->tree, node, (uintptr_t)c);
+    if (child == STROP_NONE) {
+        uint32_t f = function_of(self, c);
+        if (f == STROP_NONE)
+            return STROP_NONE;
+        child = strop_tree_child_add(&self->tree, node, (uintptr_t)c, f);
+        if (child == STROP_NONE)
+            return STROP_NONE;
+    }
+    self->tree.nodes[child].total_ticks++;
+    return child;
+}
+
+/* "<process PID: cmdline>" of `pid` into buf. */
+static void
+process_label(pid_t pid, char *buf, size_t len)
+{
+    char path[64], cmd[160];
+    ssize_t n = 0;
+    int fd;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, cmd, sizeof cmd - 1);
+        close(fd);
+    }
+    if (n < 0)
+        n = 0;
+    while (n > 0 && cmd[n - 1] == '\0')
+        n--;
+    for (ssize_t i = 0; i < n; i++) {
+        if (cmd[i] == '\0' || cmd[i] == '\n' || cmd[i] == ';')
+            cmd[i] = ' ';
+    }
+    cmd[n] = '\0';
+    snprintf(buf, len, "<process %d: %s>", (int)pid, n ? cmd : "?");
+}
+
+/* Records one reading `s` of a process (threads through `tasks`), under the
+ * frame `root` when not NULL.  Returns 0 or STROP_REMOTE_ENOMEM. */
+static int
+record(Sampler *self, StropRemoteSample *s, StropTasks *tasks, const StropCode *root)
+{
+    char wait[256];
+    for (uint32_t t = 0; t < s->n_threads; t++) {
+        StropRemoteThread *th = &s->threads[t];
+        uint32_t node = STROP_ROOT;
+        int state;
+        if (th->torn) {
+            self->bad++;
+            continue;
+        }
+        if (th->n_frames == 0)
+            continue;
+        state = (self->cpu || self->waits) ? strop_tasks_state(tasks, th->native_id) : 0;
+        if (self->cpu && state != 0 && state != 'R') {
+            self->idle++;
+            continue;
+        }
+        if (root != NULL && (node = step(self, node, root)) == STROP_NONE)
+            return STROP_REMOTE_ENOMEM;
+        if (self->threads) {
+            const char *label = strop_tasks_thread_label(tasks, th->native_id);
+            const StropCode *c = label ? pseudo_of(self, label) : NULL;
+            if (c != NULL && (node = step(self, node, c)) == STROP_NONE)
+                return STROP_REMOTE_ENOMEM;
+        }
+        for (uint32_t i = th->n_frames; i-- > 0;) {
+            node = step(self, node, s->frames[th->first + i].code);
+            if (node == STROP_NONE)
+                return STROP_REMOTE_ENOMEM;
+        }
+        if (self->waits && state != 0 && state != 'R' &&
+            strop_tasks_wait_label(tasks, th->native_id, wait, sizeof wait)) {
+            const StropCode *c = pseudo_of(self, wait);
+            if (c != NULL && (node = step(self, node, c)) == STROP_NONE)
+                return STROP_REMOTE_ENOMEM;
+        }
+        self->tree.nodes[node].calls++;
+        self->tree.nodes[node].self_ticks++;
+        self->samples++;
+        if (count_leaf_line(self, s->frames[th->first].code, s->frames[th->first].line) < 0)
+            return STROP_REMOTE_ENOMEM;
+    }
+    return 0;
+}
+
+static void
+proc_detach(Proc *p)
+{
+    strop_remote_sample_free(&p->sample);
+    strop_remote_free(p->remote);
+    p->remote = NULL;
+    strop_tasks_free(p->tasks);
+    p->tasks = NULL;
+}
+
+/* Takes one reading of the target (and of the followed processes) and
+ * records it.  Returns 0, STROP_REMOTE_ENOPROC when the target is gone,
+ * STROP_REMOTE_ENOMEM.  No GIL needed. */
 static int
 sample_once(Sampler *self)
 {
@@ -222,43 +378,132 @@ sample_once(Sampler *self)
     self->ticks++;
     if (rc == STROP_REMOTE_ENOPROC || rc == STROP_REMOTE_ENOMEM)
         return rc;
-    if (rc != 0) {
+    if (rc != 0)
         self->bad++;
-        return 0;
-    }
-    for (uint32_t t = 0; t < s->n_threads; t++) {
-        StropRemoteThread *th = &s->threads[t];
-        uint32_t node = STROP_ROOT;
-        if (th->torn) {
+    else if (record(self, s, self->tasks, self->root) < 0)
+        return STROP_REMOTE_ENOMEM;
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        Proc *p = &self->procs[i];
+        if (p->remote == NULL || p->gone)
+            continue;
+        rc = strop_remote_sample(p->remote, &p->sample);
+        if (rc == STROP_REMOTE_ENOMEM)
+            return rc;
+        if (rc == STROP_REMOTE_ENOPROC)
+            p->gone = 1;
+        else if (rc != 0)
             self->bad++;
-            continue;
-        }
-        if (th->n_frames == 0)
-            continue;
-        if (self->cpu && !thread_running(strop_remote_pid(self->remote), th->native_id)) {
-            self->idle++;
-            continue;
-        }
-        for (uint32_t i = th->n_frames; i-- > 0;) {
-            const StropCode *c = s->frames[th->first + i].code;
-            uint32_t child = strop_tree_child_find(&self->tree, node, (uintptr_t)c);
-            if (child == STROP_NONE) {
-                uint32_t f = function_of(self, c);
-                if (f == STROP_NONE)
-                    return STROP_REMOTE_ENOMEM;
-                child = strop_tree_child_add(&self->tree, node, (uintptr_t)c, f);
-                if (child == STROP_NONE)
-                    return STROP_REMOTE_ENOMEM;
-            }
-            node = child;
-            self->tree.nodes[node].total_ticks++;
-        }
-        self->tree.nodes[node].calls++;
-        self->tree.nodes[node].self_ticks++;
-        self->samples++;
-        if (count_leaf_line(self, s->frames[th->first].code, s->frames[th->first].line) < 0)
+        else if (record(self, &p->sample, p->tasks, p->root) < 0)
             return STROP_REMOTE_ENOMEM;
     }
+    return 0;
+}
+
+/* The parent pid and the age in clock ticks of process `pid`; -1 when gone. */
+static pid_t
+parent_of(pid_t pid, unsigned long long *age_ticks)
+{
+    char path[64], buf[512];
+    int fd, ppid = -1;
+    ssize_t n;
+    unsigned long long start = 0;
+    const char *p;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+     * utime stime cutime cstime priority nice threads itrealvalue starttime */
+    if (p == NULL || sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                            "%*d %*d %*d %*d %llu", &ppid, &start) != 2)
+        return -1;
+    if (age_ticks != NULL) {
+        struct timespec ts;
+        double up;
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        up = (double)ts.tv_sec * sysconf(_SC_CLK_TCK) +
+             (double)ts.tv_nsec * sysconf(_SC_CLK_TCK) / 1e9;
+        *age_ticks = up > (double)start ? (unsigned long long)(up - (double)start) : 0;
+    }
+    return (pid_t)ppid;
+}
+
+/* 1 when `pid` descends from the target. */
+static int
+descends(Sampler *self, pid_t pid, unsigned long long *age)
+{
+    pid_t target = strop_remote_pid(self->remote);
+    pid_t ppid = parent_of(pid, age);
+    for (int hops = 0; ppid > 1 && hops < 64; hops++) {
+        if (ppid == target)
+            return 1;
+        ppid = parent_of(ppid, NULL);
+    }
+    return 0;
+}
+
+/* Attaches to the target's descendants not followed yet: scans /proc.
+ * Processes younger than 0.1 s are left for the next scan (a fork about to
+ * exec is not worth reading), and one that failed 20 times is given up.
+ * Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+follow_children(Sampler *self)
+{
+    DIR *dir = opendir("/proc");
+    struct dirent *e;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (dir == NULL)
+        return 0;
+    while ((e = readdir(dir)) != NULL) {
+        char *end, err[256], label[256];
+        long pid = strtol(e->d_name, &end, 10);
+        unsigned long long age = 0;
+        Proc *p = NULL;
+        if (*end != '\0' || pid <= 0 || pid == (long)strop_remote_pid(self->remote))
+            continue;
+        for (uint32_t i = 0; i < self->n_procs; i++) {
+            if (self->procs[i].pid == (pid_t)pid)
+                p = &self->procs[i];
+        }
+        if (p != NULL && (p->remote != NULL || p->failures >= 20))
+            continue;
+        if (!descends(self, (pid_t)pid, &age) || age * 10 < (unsigned long long)hz)
+            continue;
+        if (p == NULL) {
+            if (self->n_procs >= MAX_PROCS)
+                continue;
+            if (self->procs == NULL) {
+                self->procs = strop_calloc(MAX_PROCS, sizeof *self->procs);
+                if (self->procs == NULL) {
+                    closedir(dir);
+                    return STROP_REMOTE_ENOMEM;
+                }
+            }
+            p = &self->procs[self->n_procs++];
+            memset(p, 0, sizeof *p);
+            p->pid = (pid_t)pid;
+        }
+        if (strop_remote_attach((pid_t)pid, &p->remote, err, sizeof err) != STROP_REMOTE_OK) {
+            p->remote = NULL;
+            p->failures++;
+            continue;
+        }
+        p->tasks = strop_tasks_new((pid_t)pid);
+        process_label((pid_t)pid, label, sizeof label);
+        p->root = pseudo_of(self, label);
+        if (p->tasks == NULL) {
+            proc_detach(p);
+            closedir(dir);
+            return STROP_REMOTE_ENOMEM;
+        }
+    }
+    closedir(dir);
     return 0;
 }
 
@@ -282,6 +527,15 @@ sampler_release(Sampler *self)
     strop_remote_sample_free(&self->sample);
     strop_remote_free(self->remote);
     self->remote = NULL;
+    strop_tasks_free(self->tasks);
+    self->tasks = NULL;
+    for (uint32_t i = 0; i < self->n_procs; i++)
+        proc_detach(&self->procs[i]);
+    strop_free(self->procs);
+    self->procs = NULL;
+    self->n_procs = 0;
+    self->root = NULL;
+    pseudo_free(self);
     strop_tree_free(&self->tree);
     strop_free(self->func_code);
     self->func_code = NULL;
@@ -297,12 +551,13 @@ sampler_release(Sampler *self)
 static int
 Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"pid", "rate", "mode", NULL};
-    int pid, rc;
+    static char *kwlist[] = {"pid", "rate", "mode", "threads", "waits", "subprocesses", NULL};
+    int pid, rc, threads = 0, waits = -1, follow = 0;
     double rate = 100.0;
     const char *mode = "wall";
     char err[512];
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|ds", kwlist, &pid, &rate, &mode))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspip", kwlist, &pid, &rate, &mode,
+                                     &threads, &waits, &follow))
         return -1;
     if (!(rate > 0 && rate <= 1e6)) {
         PyErr_SetString(PyExc_ValueError, "rate must be above 0 and at most 1,000,000 Hz");
@@ -316,6 +571,9 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
     memset(&self->ticks, 0, sizeof *self - offsetof(Sampler, ticks));
     self->cpu = strcmp(mode, "cpu") == 0;
     self->rate = rate;
+    self->threads = threads;
+    self->follow = follow;
+    self->waits = waits < 0 ? !self->cpu : waits;
     Py_BEGIN_ALLOW_THREADS
     rc = strop_remote_attach((pid_t)pid, &self->remote, err, sizeof err);
     Py_END_ALLOW_THREADS
@@ -323,9 +581,18 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
         attach_error(rc, err);
         return -1;
     }
-    if (strop_tree_init(&self->tree, 0, 0) < 0) {
+    self->tasks = strop_tasks_new((pid_t)pid);
+    if (self->tasks == NULL || strop_tree_init(&self->tree, 0, 0) < 0) {
         PyErr_NoMemory();
         return -1;
+    }
+    if (follow) {
+        process_label((pid_t)pid, err, sizeof err);
+        self->root = pseudo_of(self, err);
+        if (self->root == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
     }
     return 0;
 }
@@ -423,6 +690,7 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
     double duration = -1;
     const char *reason = "duration";
     uint64_t period, start, next, end, check_at;
+    unsigned checks = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O", kwlist, &duration_arg) || !ready(self))
         return NULL;
     if (duration_arg != Py_None) {
@@ -447,6 +715,10 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
     end = duration >= 0 ? start + (uint64_t)(duration * 1e9) : UINT64_MAX;
     next = start;
     check_at = start + 100000000ull;
+    if (self->follow && follow_children(self) == STROP_REMOTE_ENOMEM) {
+        PyErr_NoMemory();
+        return NULL;
+    }
     for (;;) {
         int rc = 0;
         uint64_t now;
@@ -486,6 +758,17 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
             break;
         }
         check_at = now + 100000000ull;
+        if (self->follow && ++checks % 3 == 1) {
+            int frc;
+            Py_BEGIN_ALLOW_THREADS
+            frc = follow_children(self);
+            Py_END_ALLOW_THREADS
+            if (frc == STROP_REMOTE_ENOMEM) {
+                self->fault = 1;
+                reason = "out of memory";
+                break;
+            }
+        }
         if (PyErr_CheckSignals() < 0) {
             if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
                 self->elapsed += (double)(now_ns(CLOCK_MONOTONIC) - start) * 1e-9;
@@ -699,6 +982,64 @@ done:
     return result;
 }
 
+/* Sampler.table(limit=0, sort='own'): the rows of report() as data, for a
+ * live view: (samples, [(own, total, file, line, name), ...]) with own and
+ * total in samples, sorted, at most `limit` rows (0: all). */
+static PyObject *
+Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"limit", "sort", NULL};
+    Py_ssize_t limit = 0;
+    const char *sort = "own";
+    StropFuncStats *funcs = NULL;
+    StropEdgeStats *edges = NULL;
+    StropLabel *labels = NULL;
+    uint32_t *order = NULL, n = 0;
+    size_t n_edges = 0;
+    PyObject *rows = NULL, *row = NULL, *result = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ns", kwlist, &limit, &sort) || !ready(self))
+        return NULL;
+    if (strcmp(sort, "own") != 0 && strcmp(sort, "total") != 0) {
+        PyErr_Format(PyExc_ValueError, "sort must be 'own' or 'total', not '%s'", sort);
+        return NULL;
+    }
+    labels = make_labels(self);
+    if (labels == NULL || sample_totals(self, &funcs, &edges, &n_edges) < 0)
+        goto done;
+    order = strop_malloc((size_t)(self->tree.n_funcs ? self->tree.n_funcs : 1) * sizeof *order);
+    rows = PyList_New(0);
+    if (order == NULL || rows == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
+        if (labels[f].file != NULL && funcs[f].ct > 0)
+            order[n++] = f;
+    }
+    sort_funcs = funcs;
+    qsort(order, n, sizeof *order, strcmp(sort, "own") == 0 ? by_own : by_total);
+    for (uint32_t i = 0; i < n && (limit <= 0 || (Py_ssize_t)i < limit); i++) {
+        uint32_t f = order[i];
+        row = Py_BuildValue("(KKsls)", (unsigned long long)funcs[f].tt,
+                            (unsigned long long)funcs[f].ct, labels[f].file, labels[f].line,
+                            labels[f].name);
+        if (row == NULL || PyList_Append(rows, row) < 0)
+            goto done;
+        Py_CLEAR(row);
+    }
+    result = Py_BuildValue("(KO)", (unsigned long long)self->samples, rows);
+done:
+    Py_XDECREF(row);
+    Py_XDECREF(rows);
+    strop_free(order);
+    strop_free(labels);
+    strop_free(funcs);
+    strop_free(edges);
+    return result;
+}
+
 /* Sampler.leaf_lines(): {(file, name, line): samples} of the leaf frames. */
 static PyObject *
 Sampler_leaf_lines(Sampler *self, PyObject *Py_UNUSED(ignored))
@@ -818,15 +1159,20 @@ static PyMethodDef Sampler_methods[] = {
      "samples, as text."},
     {"stats", (PyCFunction)Sampler_stats, METH_NOARGS,
      "stats()\n--\n\nThe pstats dict of the samples."},
+    {"table", (PyCFunction)(void (*)(void))Sampler_table, METH_VARARGS | METH_KEYWORDS,
+     "table(limit=0, sort='own')\n--\n\n(samples, rows): rows of (own, total, file, line, "
+     "name) in samples, sorted by own or total."},
     {"leaf_lines", (PyCFunction)Sampler_leaf_lines, METH_NOARGS,
      "leaf_lines()\n--\n\n{(file, name, line): samples} of the innermost frames."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyType_Slot Sampler_slots[] = {
-    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall')\n--\n\n"
+    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall', threads=False, waits=None)\n--\n\n"
                 "The statistical profiler's engine: reads the Python stacks of process pid "
-                "from outside, without stopping it."},
+                "from outside, without stopping it.  threads: a root frame per thread; "
+                "waits (default: in wall mode): a leaf frame naming the system call a "
+                "blocked thread waits in."},
     {Py_tp_init, Sampler_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, Sampler_dealloc},
@@ -846,4 +1192,20 @@ strop_sampler_type_new(PyObject *module)
 {
     (void)module;
     return PyType_FromSpec(&Sampler_spec);
+}
+
+/* _set_ptracer(pid): lets process `pid` read this one under Yama's
+ * ptrace_scope=1 (prctl(PR_SET_PTRACER)); a no-op where there is no Yama. */
+PyObject *
+strop_sampler_set_ptracer(PyObject *module, PyObject *arg)
+{
+    long pid = PyLong_AsLong(arg);
+    (void)module;
+    if (pid == -1 && PyErr_Occurred())
+        return NULL;
+#ifdef PR_SET_PTRACER
+    if (prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0) < 0 && errno != EINVAL)
+        return PyErr_SetFromErrno(PyExc_OSError);
+#endif
+    Py_RETURN_NONE;
 }

@@ -9,6 +9,14 @@
  * to check for signals (Ctrl-C) ten times a second.  The profile is written
  * by the same writers as the tracer's (pstats with sample counts as call
  * counts, and every format of writers.h with info.sampled = 1).
+ *
+ * Frames it makes up, named like built-ins (file "~", line 0), so that every
+ * writer shows them: `<thread TID ...>` under the root per thread (threads=),
+ * `<process PID: cmdline>` per process when following child processes
+ * (subprocesses=: the target's descendants are looked for in /proc every
+ * 0.3 s and each read by its own reader), and in wall mode a leaf
+ * `<waiting: recvfrom on tcp 1.2.3.4:5432>` / `<sleeping: clock_nanosleep>`
+ * for a thread blocked in a system call (proctask.h).
  */
 #ifndef STROP_SAMPLER_H
 #define STROP_SAMPLER_H
@@ -18,5 +26,10 @@
 /* Creates the Sampler type for the module.  Returns a new reference, or NULL
  * with an exception set.  Needs the GIL. */
 PyObject *strop_sampler_type_new(PyObject *module);
+
+/* _set_ptracer(pid): allows process `pid` to read this process under Yama
+ * (prctl(PR_SET_PTRACER)); returns None, or NULL with OSError set.  Needs the
+ * GIL. */
+PyObject *strop_sampler_set_ptracer(PyObject *module, PyObject *arg);
 
 #endif /* STROP_SAMPLER_H */

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""What the statistical profiler costs: the target's slowdown, the reader's
+highest sustained rate and its own CPU, with py-spy beside it when installed.
+
+Not a test: a script that prints tables.
+
+1. Slowdown.  A target (a CPU-bound workload 20 frames deep) times itself
+   with perf_counter around the workload only, after the reader attached.
+   Each round runs it once plain and once sampled, in alternating order, so
+   both see the same machine; the slowdown at a rate is the median over the
+   rounds of sampled / plain.  Rates 100 Hz, 1 kHz, 10 kHz; strop's reader
+   runs in this process (strop._engine.Sampler, GIL released while it reads),
+   py-spy as its own process (`py-spy record --nonblocking`).
+2. Highest sustained rate.  A target spinning 50 frames deep is sampled for
+   one second at rising asked rates; the achieved rate is readings / second,
+   sustained while at least 95% of the asked rate is met.
+3. The reader's own CPU: thread CPU time of the sampling thread / wall time.
+
+On a loaded machine wall times swing widely; the target's own CPU time
+(thread_time around the workload) is printed beside them, steadier, and
+catches the cost a reader puts on the target (cache misses, page-table
+walks of process_vm_readv).
+
+Usage: bench_sampler.py [--rounds 5] [--seconds 0.4] [--no-py-spy]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TARGET = r'''
+import sys, time
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+def deep(depth, seconds, spin):
+    if depth:
+        return deep(depth - 1, seconds, spin)
+    if spin:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            work(1000)
+        return 0
+    start, cpu = time.perf_counter(), time.thread_time()
+    n = 0
+    while n < ITERATIONS:
+        work(1000)
+        n += 1
+    return "%r %r" % (time.perf_counter() - start, time.thread_time() - cpu)
+mode, depth, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+ITERATIONS = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+sys.setrecursionlimit(10000)
+print("ready", flush=True)
+sys.stdin.readline()
+if mode == "spin":
+    deep(depth, seconds, True)
+else:
+    print(deep(depth, seconds, False), flush=True)
+'''
+
+
+def _engine():
+    from strop import _engine
+
+    return _engine
+
+
+def _start(path, *args):
+    proc = subprocess.Popen([sys.executable, path, *map(str, args)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _go(proc):
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+
+
+class StropReader:
+    """strop's reader on `pid` in a thread of this process."""
+
+    def __init__(self, pid, rate, mode="wall"):
+        self.sampler = _engine().Sampler(pid, rate=rate, mode=mode)
+        self.cpu = 0.0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        start = time.thread_time()
+        self.sampler.run()
+        self.cpu = time.thread_time() - start
+
+    def start(self):
+        self.thread.start()
+        time.sleep(0.05)
+
+    def stop(self):
+        self.thread.join()
+        return self.sampler.info()
+
+
+def _timed_run(path, iterations, reader=None, rate=0):
+    proc = _start(path, "time", 20, 0, iterations)
+    attached = None
+    try:
+        if reader == "strop":
+            attached = StropReader(proc.pid, rate)
+            attached.start()
+        elif reader == "py-spy":
+            attached = subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "--rate",
+                                         str(rate), "--nonblocking", "--format", "raw",
+                                         "--output", os.devnull],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # py-spy attaches
+        _go(proc)
+        seconds = tuple(map(float, proc.stdout.readline().split()))
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if reader == "strop":
+        attached.stop()
+    elif reader == "py-spy":
+        attached.wait(10)
+    return seconds
+
+
+def _calibrate(path, seconds):
+    proc = _start(path, "time", 20, 0, 50)
+    _go(proc)
+    per = float(proc.stdout.readline().split()[0]) / 50
+    proc.wait()
+    return max(1, int(seconds / per))
+
+
+def slowdown(path, iterations, readers, rates, rounds):
+    rows = []
+    for reader in readers:
+        for rate in rates:
+            ratios, cpu_ratios = [], []
+            for r in range(rounds):
+                if r % 2 == 0:
+                    plain = _timed_run(path, iterations)
+                    sampled = _timed_run(path, iterations, reader, rate)
+                else:
+                    sampled = _timed_run(path, iterations, reader, rate)
+                    plain = _timed_run(path, iterations)
+                ratios.append(sampled[0] / plain[0])
+                cpu_ratios.append(sampled[1] / plain[1])
+            wall, cpu = statistics.median(ratios), statistics.median(cpu_ratios)
+            rows.append((reader, rate, wall, cpu))
+            print(f"  {reader:<7} {rate:>6} Hz   wall {100 * (wall - 1):+6.2f}%"
+                  f" (range {100 * (min(ratios) - 1):+.1f}% .. {100 * (max(ratios) - 1):+.1f}%)"
+                  f"   target CPU {100 * (cpu - 1):+6.2f}%"
+                  f" (range {100 * (min(cpu_ratios) - 1):+.1f}% .. "
+                  f"{100 * (max(cpu_ratios) - 1):+.1f}%)", flush=True)
+    return rows
+
+
+def sustained(path, rates, depth=50, seconds=1.0):
+    best = 0.0
+    for rate in rates:
+        proc = _start(path, "spin", depth, seconds + 1)
+        _go(proc)
+        time.sleep(0.2)
+        sampler = _engine().Sampler(proc.pid, rate=rate, mode="wall", waits=False)
+        start, cpu0 = time.monotonic(), time.thread_time()
+        sampler.run(seconds)
+        wall, cpu = time.monotonic() - start, time.thread_time() - cpu0
+        info = sampler.info()
+        stacks = sampler.stacks()
+        proc.kill()
+        proc.wait()
+        depth_seen = max((len(frames) for _, _, frames, _ in stacks), default=0)
+        achieved = info["achieved_rate"]
+        bad = info["bad"] / max(1, info["samples"] + info["bad"])
+        print(f"  asked {rate:>7} Hz: achieved {achieved:9.0f} Hz, reader CPU "
+              f"{100 * cpu / wall:5.1f}%, {1e6 * cpu / max(1, info['ticks']):6.1f} us/reading, "
+              f"bad {100 * bad:.2f}%, reads/reading {info['reads'] / max(1, info['ticks']):.1f}"
+              f", stack depth {depth_seen}", flush=True)
+        if achieved >= 0.95 * rate:
+            best = max(best, achieved)
+    return best
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--seconds", type=float, default=0.4, help="the workload's length")
+    p.add_argument("--no-py-spy", action="store_true")
+    opts = p.parse_args()
+    readers = ["strop"]
+    if not opts.no_py_spy and shutil.which("py-spy"):
+        readers.append("py-spy")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "target.py")
+        with open(path, "w") as f:
+            f.write(TARGET)
+        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+              f"load {os.getloadavg()[0]:.2f}")
+        iterations = _calibrate(path, opts.seconds)
+        print(f"Target slowdown (median of {opts.rounds} paired runs of {opts.seconds} s, "
+              "20 frames deep):")
+        slowdown(path, iterations, readers, (100, 1000, 10000), opts.rounds)
+        print("Reader on a 50-deep stack, 1 s per rate:")
+        best = sustained(path, (1000, 10000, 20000, 50000, 100000))
+        print(f"Highest sustained rate: {best:.0f} Hz")
+
+
+if __name__ == "__main__":
+    main()
