@@ -1,6 +1,9 @@
 /* proctask.c: thread states, names and blocking system calls of a target,
  * from /proc (see proctask.h).  Not the Python stacks: remote.c reads those.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* process_vm_readv, pread, readlink under -std=c11 */
+#endif
 #include "proctask.h"
 
 #include <arpa/inet.h>

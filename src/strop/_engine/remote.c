@@ -5,6 +5,9 @@
  * by one so pointers to them stay valid); the checked readers of str and bytes
  * objects; the walk; the line-table decoders of each version.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* process_vm_readv, pread, readlink under -std=c11 */
+#endif
 #include "remote.h"
 
 #include <ctype.h>
