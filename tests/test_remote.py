@@ -205,3 +205,31 @@ def test_walker_survives_random_memory(tmp_path):
     r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip().endswith(" 0 failed"), r.stdout
+
+
+def test_dump_a_statically_linked_python():
+    """Debian's /usr/bin/python3 has the runtime in the executable itself, not
+    in libpython: the reader finds _PyRuntime there too."""
+    system_python = "/usr/bin/python3"
+    if not os.access(system_python, os.X_OK):
+        pytest.skip("no system Python at /usr/bin/python3")
+    ldd = subprocess.run(["ldd", system_python], capture_output=True, text=True)
+    if "libpython" in ldd.stdout:
+        pytest.skip("the system Python is linked to libpython here")
+    code = ("import sys, time\n"
+            "def inner():\n"
+            "    print('ready', flush=True)\n"
+            "    time.sleep(30)\n"
+            "def outer():\n"
+            "    inner()\n"
+            "outer()\n")
+    target = subprocess.Popen([system_python, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert target.stdout.readline() == "ready\n"
+        r = _strop("dump", "--pid", str(target.pid))
+    finally:
+        target.kill()
+        target.wait()
+    assert r.returncode == 0, r.stderr
+    names = [frame[2] for stack in _parse_dump(r.stdout).values() for frame in stack]
+    assert names == ["<module>", "outer", "inner"], r.stdout
