@@ -370,6 +370,7 @@ def test_budget_passes_with_room_and_records_the_cost():
 
 
 @pytest.mark.filterwarnings("ignore::strop.BudgetWarning")
+@pytest.mark.filterwarnings("ignore::strop.BudgetWarning")
 def test_budget_exceeded_raises_with_the_cost_and_uncertainty():
     cost = strop.to_kstones(0.03)
     b = strop.budget(kstones=cost / 4, raise_on_exceeded=False)
@@ -378,10 +379,15 @@ def test_budget_exceeded_raises_with_the_cost_and_uncertainty():
     if b.verdict == "inconclusive":
         pytest.skip(f"machine too noisy: {b.reason}")
     assert b.verdict == "exceeded"
-    with pytest.raises(strop.BudgetExceeded) as info:
-        with strop.budget(kstones=cost / 4):
+    try:
+        with strop.budget(kstones=cost / 4) as again:
             _busy(0.03)
-    e = info.value
+    except strop.BudgetExceeded as exc:
+        e = exc
+    else:
+        # A machine that became too noisy since is told, never failed.
+        assert again.verdict == "inconclusive", again.verdict
+        pytest.skip(f"machine too noisy: {again.reason}")
     assert e.low <= e.kstones <= e.high and e.budget == cost / 4
     assert "kstones" in str(e) and "95% CI" in str(e) and "over the budget" in str(e)
 
