@@ -31,15 +31,20 @@ class Profile:
     builtins: count C functions too, as cProfile does; False uses the fast
         frame-evaluation hook, which sees Python functions only.
     timer: 'wall' (elapsed time) or 'cpu' (the thread's CPU time).
+    threads: each thread's calls under a root frame '<thread NAME>', which
+        pprof writes as thread_name/thread_id labels and speedscope as one
+        profile per thread.
     """
 
-    def __init__(self, builtins=True, timer="wall", *, timeline=False, mechanism="auto"):
+    def __init__(self, builtins=True, timer="wall", *, timeline=False, mechanism="auto",
+                 threads=False):
         self.builtins = builtins
         self.timer = timer
+        self.threads = threads
         if timeline is True:
             timeline = TIMELINE_CALLS
         self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism,
-                                      timeline=int(timeline or 0))
+                                      timeline=int(timeline or 0), threads=bool(threads))
         self._stats_dict = {}
         self._created = False
 
@@ -94,6 +99,8 @@ class Profile:
     def create_stats(self):
         """Stops recording and fills .stats (what pstats.Stats(profile) reads)."""
         self.disable()
+        if self.threads:
+            self._tracer._name_threads(_thread_names(finished=True))
         self._stats_dict = self._tracer.stats()
         self._created = True
 
@@ -106,6 +113,8 @@ class Profile:
         from .cli import format_of
 
         self.disable()
+        if self.threads:
+            self._tracer._name_threads(_thread_names(finished=True))
         format = format_of(os.fspath(path), format)
         if format == "timeline":
             self._tracer.dump_timeline(path, _thread_names(), command)
@@ -135,11 +144,15 @@ class Profile:
         return list(self._tracer.info()["warnings"])
 
 
-def _thread_names():
-    """{thread id: name} of the threads threading knows now."""
+def _thread_names(finished=False):
+    """{thread id: name} of the threads threading knows now; with `finished`,
+    also of the finished ones whose Thread object is still alive (threading
+    keeps them in the private WeakSet `_dangling`, when it has one)."""
     import threading
 
-    return {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
+    threads = list(getattr(threading, "_dangling", ())) if finished else []
+    threads += threading.enumerate()  # the running ones last: an id is reused
+    return {t.ident: t.name for t in threads if t.ident is not None}
 
 
 def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres=0.001):

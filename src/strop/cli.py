@@ -183,6 +183,9 @@ def _run_parser():
                    help="wall-clock time (default) or the threads' CPU time")
     p.add_argument("--no-builtins", action="store_true",
                    help="Python functions only, on the fast frame-evaluation hook")
+    p.add_argument("--threads", action="store_true",
+                   help="each thread's calls under its own root: thread_name labels in "
+                        "pprof, one profile per thread in speedscope")
     p.add_argument("-q", "--quiet", action="store_true", help="print no table")
     return p
 
@@ -320,7 +323,8 @@ def cmd_run(argv):
     kind = {"-m": "module", "-c": "code"}.get(kind, kind)
     if opts.output:
         _check_output(opts.output, opts.format, opts.timeline)
-    profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline)
+    profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
+                      threads=opts.threads)
     try:
         status = _run_target(profile, kind, target, args)
     except _TargetCompileError as e:

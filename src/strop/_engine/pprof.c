@@ -16,6 +16,9 @@
  * the stacks, and nodes of unnamed functions are not samples.  Functions
  * have no system_name: when it equals the name, pprof takes the name for a
  * C++ symbol and strips "<...>" from it, which empties "<listcomp>".
+ * A thread's root frame (writers_int.h's strop_thread_frame()) is no
+ * location: the samples under it carry the labels thread_name and, when
+ * known, thread_id instead.
  */
 #include <errno.h>
 #include <string.h>
@@ -42,6 +45,10 @@ enum {
     VALUE_TYPE_UNIT = 2,
     SAMPLE_LOCATION_ID = 1,
     SAMPLE_VALUE = 2,
+    SAMPLE_LABEL = 3,
+    LABEL_KEY = 1,
+    LABEL_STR = 2,
+    LABEL_NUM = 3,
     LOCATION_ID = 1,
     LOCATION_LINE = 4,
     LINE_FUNCTION_ID = 1,
@@ -236,7 +243,9 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
     Strings st = {0};
     unsigned char *used = NULL;
     uint64_t *name_id = NULL, *file_id = NULL;
-    uint64_t s_count, s_unit_count, s_time, s_ns;
+    uint64_t s_count, s_unit_count, s_time, s_ns, s_thread_name = 0, s_thread_id = 0;
+    StropThreadFrame thread = {0};
+    uint32_t thread_node = STROP_NONE; /* the thread frame above the walk, if any */
     const char *time_kind = info->time_kind ? info->time_kind : "wall";
     uint32_t n_funcs = tree->n_funcs;
     int status = -1;
@@ -244,12 +253,13 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
     used = strop_calloc(n_funcs, 1);
     name_id = strop_calloc(n_funcs, sizeof *name_id);
     file_id = strop_calloc(n_funcs, sizeof *file_id);
-    if (!used || !name_id || !file_id || strings_init(&st, 2 * (size_t)n_funcs + 8) < 0) {
+    if (!used || !name_id || !file_id || strings_init(&st, 3 * (size_t)n_funcs + 10) < 0) {
         errno = ENOMEM;
         goto done;
     }
     for (uint32_t n = STROP_OVERFLOW_NODE; n < tree->n_nodes; n++)
         if (strop_func_named(tree, labels, tree->nodes[n].func) &&
+            !strop_node_thread(tree, labels, info, n, &thread) &&
             (n != STROP_OVERFLOW_NODE || tree->nodes[n].calls || tree->nodes[n].self_ticks))
             used[tree->nodes[n].func] = 1;
 
@@ -260,12 +270,21 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
     s_ns = intern_c(&st, "nanoseconds");
     put_value_type(&prof, PROFILE_SAMPLE_TYPE, &sub, s_count, s_unit_count);
     put_value_type(&prof, PROFILE_SAMPLE_TYPE, &sub, s_time, s_ns);
+    if (strop_tree_has_threads(tree, labels, info)) {
+        s_thread_name = intern_c(&st, "thread_name");
+        s_thread_id = intern_c(&st, "thread_id");
+    }
 
     /* Samples. */
     for (uint32_t n = strop_tree_next(tree, STROP_ROOT); n != STROP_NONE;
          n = strop_tree_next(tree, n)) {
         const StropNode *node = &tree->nodes[n];
         uint64_t count = node->calls, ns;
+        if (node->depth == 1) {
+            thread_node = strop_node_thread(tree, labels, info, n, &thread) ? n : STROP_NONE;
+            if (thread_node != STROP_NONE)
+                continue;
+        }
         if (!strop_func_named(tree, labels, node->func))
             continue;
         ns = info->sampled ? node->calls * info->period_ns
@@ -273,12 +292,22 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
         if (count == 0 && ns == 0)
             continue;
         for (uint32_t m = n; m != STROP_ROOT; m = tree->nodes[m].parent)
-            if (strop_func_named(tree, labels, tree->nodes[m].func))
+            if (m != thread_node && strop_func_named(tree, labels, tree->nodes[m].func))
                 strop_buf_put_varint(&packed, (uint64_t)tree->nodes[m].func + 1);
         put_msg(&sub, SAMPLE_LOCATION_ID, &packed);
         strop_buf_put_varint(&packed, count);
         strop_buf_put_varint(&packed, ns);
         put_msg(&sub, SAMPLE_VALUE, &packed);
+        if (thread_node != STROP_NONE) {
+            put_uint_field(&packed, LABEL_KEY, s_thread_name);
+            put_uint_field(&packed, LABEL_STR, intern(&st, thread.name, thread.name_len));
+            put_msg(&sub, SAMPLE_LABEL, &packed);
+            if (thread.id != 0) {
+                put_uint_field(&packed, LABEL_KEY, s_thread_id);
+                put_uint_field(&packed, LABEL_NUM, thread.id);
+                put_msg(&sub, SAMPLE_LABEL, &packed);
+            }
+        }
         put_msg(&prof, PROFILE_SAMPLE, &sub);
         if (prof.failed)
             goto nomem;

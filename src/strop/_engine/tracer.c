@@ -33,6 +33,7 @@
 #define CPU_SYNC_NS 20000.0
 #define KIND_PY 0
 #define KIND_C 1
+#define KIND_THREAD 2 /* a thread's root: the key is its StropThread, obj its label */
 
 typedef struct StropFrame {
     uintptr_t key;
@@ -55,6 +56,8 @@ typedef struct StropThread {
     uintptr_t stack_floor; /* evalframe: lowest C stack address we go to */
     int ignored;           /* this thread is no longer recorded */
     uint32_t index;        /* order of first sight: the timeline's thread */
+    uint32_t root; /* parent of the thread's first frame: STROP_ROOT, or with
+                    * threads=True its `<thread NAME>` node */
     struct StropThread *next;
 } StropThread;
 
@@ -64,6 +67,8 @@ typedef struct Tracer {
     PyObject_HEAD
     StropTree tree;
     int builtins, cpu;
+    int threads_mode; /* a root node per thread (threads=True) */
+    unsigned long main_ident; /* threading.main_thread().ident at __init__ */
     Mechanism want;   /* chosen at __init__ */
     Mechanism mech;   /* while enabled */
     int enabled;
@@ -101,6 +106,7 @@ static StropEvalFunc chained_eval = NULL;
 
 static void warn_once(Tracer *self, const char *message);
 static void flush_thread(Tracer *self, StropThread *th);
+static uint32_t thread_root(Tracer *self, StropThread *th);
 
 /* ---- threads and time ------------------------------------------------- */
 
@@ -161,6 +167,8 @@ thread_of(Tracer *self, PyThreadState *tstate)
             warn_once(self, "out of memory for a thread's stack: recording stopped");
             return NULL;
         }
+        if (self->threads_mode && (th->root = thread_root(self, th)) == STROP_NONE)
+            return NULL;
     }
     self->last_thread = th;
     return th->ignored ? NULL : th;
@@ -248,6 +256,10 @@ c_function_name(PyMethodDef *ml, PyObject *self_obj, PyObject *module)
 static PyObject *
 make_label(int kind, PyObject *obj, PyMethodDef *ml, PyObject *c_self, PyObject *c_module)
 {
+    if (kind == KIND_THREAD) {
+        Py_INCREF(obj);
+        return obj;
+    }
     if (kind == KIND_PY) {
         PyCodeObject *code = (PyCodeObject *)obj;
         return Py_BuildValue("(OiO)", code->co_filename, code->co_firstlineno, code->co_name);
@@ -323,6 +335,41 @@ fail:
     return STROP_NONE;
 }
 
+/* The `<thread NAME>` node under the root for a thread seen for the first
+ * time (threads=True), keyed by its record: 'MainThread' or 'Thread IDENT'
+ * until _name_threads() names it.  Returns the node; on a fault the tracer
+ * is stopped and STROP_NONE returned. */
+static uint32_t
+thread_root(Tracer *self, StropThread *th)
+{
+    StropErr err;
+    PyObject *label;
+    uint32_t f, node;
+    strop_err_save(&err);
+    if (th->ident == self->main_ident)
+        label = Py_BuildValue("(sis)", "~", 0, "<thread MainThread>");
+    else
+        label = PyUnicode_FromFormat("<thread Thread %lu>", th->ident);
+    if (label != NULL && th->ident != self->main_ident)
+        label = Py_BuildValue("(siN)", "~", 0, label);
+    strop_err_restore(&err);
+    if (label == NULL) {
+        self->stopped = 1;
+        warn_once(self, "out of memory while naming a thread: recording stopped");
+        return STROP_NONE;
+    }
+    f = new_function(self, (uintptr_t)th, KIND_THREAD, label, NULL, NULL, NULL);
+    Py_DECREF(label);
+    if (f == STROP_NONE)
+        return STROP_NONE;
+    node = strop_tree_child_add(&self->tree, STROP_ROOT, (uintptr_t)th, f);
+    if (node == STROP_NONE) {
+        self->stopped = 1;
+        warn_once(self, "out of memory for the call tree: recording stopped");
+    }
+    return node;
+}
+
 /* ---- the hot path ---------------------------------------------------- */
 
 /* A call of function `key` on thread `th`.  `obj`, `ml`, `c_self`, `c_module`
@@ -332,7 +379,7 @@ enter(Tracer *self, StropThread *th, uintptr_t key, int kind, PyObject *obj, PyM
       PyObject *c_self, PyObject *c_module)
 {
     uint64_t now = thread_now(self, th);
-    uint32_t parent = th->depth ? th->stack[th->depth - 1].node : STROP_ROOT;
+    uint32_t parent = th->depth ? th->stack[th->depth - 1].node : th->root;
     uint32_t child = strop_tree_child_find(&self->tree, parent, key);
     StropFrame *frame;
 
@@ -985,12 +1032,12 @@ static int
 Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "timer", "mechanism", "max_nodes", "max_functions",
-                             "timeline", NULL};
-    int builtins = 1;
+                             "timeline", "threads", NULL};
+    int builtins = 1, threads = 0;
     const char *timer = "wall", *mechanism = "auto";
     unsigned long long max_nodes = 0, max_funcs = 0, timeline = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKK", kwlist, &builtins, &timer,
-                                     &mechanism, &max_nodes, &max_funcs, &timeline))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKp", kwlist, &builtins, &timer,
+                                     &mechanism, &max_nodes, &max_funcs, &timeline, &threads))
         return -1;
     if (strcmp(timer, "wall") != 0 && strcmp(timer, "cpu") != 0) {
         PyErr_Format(PyExc_ValueError, "timer must be 'wall' or 'cpu', not '%s'", timer);
@@ -1027,6 +1074,21 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->builtins = builtins;
+    self->threads_mode = threads;
+    if (threads) {
+        /* The main thread is named apart: its ident, once, here. */
+        PyObject *main = threading_module_call("main_thread", NULL), *ident;
+        if (main == NULL)
+            return -1;
+        ident = PyObject_GetAttrString(main, "ident");
+        Py_DECREF(main);
+        if (ident == NULL)
+            return -1;
+        self->main_ident = ident == Py_None ? 0 : PyLong_AsUnsignedLong(ident);
+        Py_DECREF(ident);
+        if (PyErr_Occurred())
+            return -1;
+    }
     self->cpu = strcmp(timer, "cpu") == 0;
     self->tool_id = -1;
     strop_clock_init();
@@ -1363,6 +1425,22 @@ Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
     src.owner = self;
     src.labels = dump_labels;
     src.totals = dump_totals;
+    if (self->threads_mode) {
+        /* The writers take threads' ids from here: the labels hold names. */
+        PyObject *result;
+        uint64_t *ids = strop_calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *ids);
+        if (ids == NULL)
+            return PyErr_NoMemory();
+        for (StropThread *th = self->threads; th != NULL; th = th->next) {
+            uint32_t f = strop_tree_func_find(&self->tree, (uintptr_t)th);
+            if (f != STROP_NONE && f != STROP_OVERFLOW_FUNC && f < self->tree.n_funcs)
+                ids[f] = th->ident;
+        }
+        src.info.thread_ids = ids;
+        result = strop_dump(&src, args, kwds);
+        strop_free(ids);
+        return result;
+    }
     return strop_dump(&src, args, kwds);
 }
 
@@ -1434,6 +1512,37 @@ done:
     PyMem_Free(threads);
     Py_XDECREF(path);
     return result;
+}
+
+/* Tracer._name_threads({ident: name}): relabels the `<thread ...>` node of
+ * each recorded thread found in the dict (threads=True; else nothing). */
+static PyObject *
+Tracer_name_threads(Tracer *self, PyObject *names)
+{
+    if (!PyDict_Check(names)) {
+        PyErr_SetString(PyExc_TypeError, "_name_threads() takes a dict of id -> name");
+        return NULL;
+    }
+    if (!self->threads_mode || self->labels == NULL)
+        Py_RETURN_NONE;
+    for (StropThread *th = self->threads; th != NULL; th = th->next) {
+        PyObject *key = PyLong_FromUnsignedLong(th->ident), *name, *label;
+        uint32_t f;
+        if (key == NULL)
+            return NULL;
+        name = PyDict_GetItemWithError(names, key); /* borrowed */
+        Py_DECREF(key);
+        if (name == NULL && PyErr_Occurred())
+            return NULL;
+        f = strop_tree_func_find(&self->tree, (uintptr_t)th);
+        if (name == NULL || !PyUnicode_Check(name) || f == STROP_NONE ||
+            f == STROP_OVERFLOW_FUNC || (Py_ssize_t)f >= PyList_GET_SIZE(self->labels))
+            continue;
+        label = Py_BuildValue("(siN)", "~", 0, PyUnicode_FromFormat("<thread %U>", name));
+        if (label == NULL || PyList_SetItem(self->labels, f, label) < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -1550,15 +1659,20 @@ static PyMethodDef Tracer_methods[] = {
      "info()\n--\n\nMechanism, clock, counters and warnings of this recording."},
     {"clear", (PyCFunction)Tracer_clear, METH_NOARGS,
      "clear()\n--\n\nForget everything recorded."},
+    {"_name_threads", (PyCFunction)Tracer_name_threads, METH_O,
+     "_name_threads(names)\n--\n\nWith threads=True: names each thread's root frame "
+     "'<thread NAME>' from a dict of thread id -> name."},
     {"_thread_bootstrap", (PyCFunction)(void (*)(void))Tracer_thread_bootstrap, METH_FASTCALL,
      NULL},
     {NULL, NULL, 0, NULL},
 };
 
 static PyType_Slot Tracer_slots[] = {
-    {Py_tp_doc, "Tracer(builtins=True, timer='wall', mechanism='auto', max_nodes=0, max_functions=0)\n--\n\n"
+    {Py_tp_doc, "Tracer(builtins=True, timer='wall', mechanism='auto', max_nodes=0, max_functions=0, "
+                "timeline=0, threads=False)\n--\n\n"
                 "The deterministic profiler's engine: records every call into a "
-                "calling-context tree."},
+                "calling-context tree.  threads: each thread's calls under a root frame "
+                "'<thread NAME>'."},
     {Py_tp_init, Tracer_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, Tracer_dealloc},

@@ -55,6 +55,74 @@ strop_tree_max_depth(const StropTree *tree)
     return depth;
 }
 
+int
+strop_thread_frame(const StropTree *tree, const StropLabel *labels, const StropWriteInfo *info,
+                   uint32_t f, StropThreadFrame *out)
+{
+    static const char prefix[] = "<thread ";
+    const size_t plen = sizeof prefix - 1;
+    const StropLabel *label;
+    const char *s, *end;
+    if (!strop_func_named(tree, labels, f))
+        return 0;
+    label = &labels[f];
+    if (label->file_len != 1 || label->file[0] != '~' || label->name_len < plen + 2 ||
+        memcmp(label->name, prefix, plen) != 0 || label->name[label->name_len - 1] != '>')
+        return 0;
+    s = label->name + plen;
+    end = label->name + label->name_len - 1;
+    out->id = 0;
+    if (info->thread_ids != NULL) {
+        /* The tracer's "<thread NAME>": the id comes apart. */
+        out->id = info->thread_ids[f];
+    }
+    else if (*s >= '0' && *s <= '9') {
+        /* The sampler's "<thread TID[ main| "comm"]>". */
+        const char *digits = s;
+        uint64_t id = 0;
+        while (s < end && *s >= '0' && *s <= '9')
+            id = id * 10 + (uint64_t)(*s++ - '0');
+        if (s == end) {
+            out->id = id;
+            out->name = digits;
+            out->name_len = (size_t)(end - digits);
+            return 1;
+        }
+        if (*s == ' ') {
+            out->id = id;
+            s++;
+            if (end - s == 4 && memcmp(s, "main", 4) == 0) {
+                out->name = "MainThread";
+                out->name_len = 10;
+                return 1;
+            }
+            if (end - s >= 2 && *s == '"' && end[-1] == '"') {
+                s++;
+                end--;
+            }
+        }
+        else {
+            out->id = 0;
+            s = digits;
+        }
+    }
+    out->name = s;
+    out->name_len = (size_t)(end - s);
+    return 1;
+}
+
+int
+strop_tree_has_threads(const StropTree *tree, const StropLabel *labels,
+                       const StropWriteInfo *info)
+{
+    StropThreadFrame tf;
+    for (uint32_t c = tree->nodes[STROP_ROOT].first_child; c != STROP_NONE;
+         c = tree->nodes[c].next_sibling)
+        if (strop_node_thread(tree, labels, info, c, &tf))
+            return 1;
+    return 0;
+}
+
 uint64_t
 strop_ticks_to_ns(uint64_t ticks, const StropWriteInfo *info)
 {

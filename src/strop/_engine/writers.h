@@ -50,6 +50,10 @@ typedef struct StropWriteInfo {
     size_t html_svg_len;
     const char *html_note;      /* html: one line on why there is no call graph, or NULL */
     const char *python_version; /* html: the Python that ran the program, or NULL */
+    /* Per function (tree->n_funcs entries): the thread id of a `<thread NAME>`
+     * root frame, 0 when unknown; or NULL, and then a sampler's
+     * `<thread TID ...>` gives its TID.  See writers_int.h's strop_thread_frame(). */
+    const uint64_t *thread_ids;
 } StropWriteInfo;
 
 /* Writes `tree` in `format` (not STROP_FORMAT_PSTATS: see pstats.h). */

@@ -40,6 +40,36 @@ strop_func_named(const StropTree *tree, const StropLabel *labels, uint32_t f)
     return f < tree->n_funcs && labels[f].file != NULL;
 }
 
+/* A thread's root frame: a child of the root whose function is named like
+ * a built-in (file "~") "<thread ...>", made by the tracer with threads=True
+ * ("<thread NAME>") or the sampler with --threads ("<thread TID main>",
+ * "<thread TID \"comm\">", "<thread TID>").  The name and id of its thread. */
+typedef struct StropThreadFrame {
+    const char *name; /* not owned, not NUL-terminated: points into the label */
+    size_t name_len;
+    uint64_t id; /* 0 when unknown */
+} StropThreadFrame;
+
+/* 1 when function `f` is named as a thread's root frame (fills *out: the
+ * sampler's "main" is named "MainThread", a bare TID names itself), else 0.
+ * Whether a node is one also needs its parent to be STROP_ROOT: see
+ * strop_node_thread(). */
+int strop_thread_frame(const StropTree *tree, const StropLabel *labels,
+                       const StropWriteInfo *info, uint32_t f, StropThreadFrame *out);
+
+/* 1 when node `n` is a thread's root frame (filling *out), else 0. */
+static inline int
+strop_node_thread(const StropTree *tree, const StropLabel *labels, const StropWriteInfo *info,
+                  uint32_t n, StropThreadFrame *out)
+{
+    return n != STROP_ROOT && tree->nodes[n].parent == STROP_ROOT &&
+           strop_thread_frame(tree, labels, info, tree->nodes[n].func, out);
+}
+
+/* 1 when some child of the root is a thread's root frame. */
+int strop_tree_has_threads(const StropTree *tree, const StropLabel *labels,
+                           const StropWriteInfo *info);
+
 /* Ticks as whole nanoseconds, rounded. */
 uint64_t strop_ticks_to_ns(uint64_t ticks, const StropWriteInfo *info);
 
