@@ -1,4 +1,4 @@
-/* dumpfile.c: dump() of every profile type (see dumpfile.h). */
+/* dumpfile.c: dump() and stats() of every profile type (see dumpfile.h). */
 #include "dumpfile.h"
 
 #include <string.h>
@@ -111,5 +111,55 @@ done:
     strop_free(funcs);
     strop_free(edges);
     Py_XDECREF(path);
+    return result;
+}
+
+PyObject *
+strop_stats_dict(const StropFuncStats *funcs, uint32_t n_funcs, const StropEdgeStats *edges,
+                 size_t n_edges, PyObject *const *keys, double seconds_per_unit)
+{
+    PyObject *result = PyDict_New(), *value = NULL, **callers;
+    double spu = seconds_per_unit;
+
+    callers = PyMem_Calloc(n_funcs ? n_funcs : 1, sizeof *callers);
+    if (result == NULL || callers == NULL)
+        goto error;
+    for (uint32_t f = 0; f < n_funcs; f++) {
+        if (keys[f] != NULL && (callers[f] = PyDict_New()) == NULL)
+            goto error;
+    }
+    for (size_t e = 0; e < n_edges; e++) {
+        const StropEdgeStats *es = &edges[e];
+        if (es->caller >= n_funcs || es->callee >= n_funcs || keys[es->caller] == NULL ||
+            callers[es->callee] == NULL || (es->nc == 0 && es->ct == 0))
+            continue;
+        value = Py_BuildValue("(KKdd)", (unsigned long long)es->nc, (unsigned long long)es->cc,
+                              (double)es->tt * spu, (double)es->ct * spu);
+        if (value == NULL || PyDict_SetItem(callers[es->callee], keys[es->caller], value) < 0)
+            goto error;
+        Py_CLEAR(value);
+    }
+    for (uint32_t f = 0; f < n_funcs; f++) {
+        if (keys[f] == NULL)
+            continue;
+        value = Py_BuildValue("(KKddO)", (unsigned long long)funcs[f].cc,
+                              (unsigned long long)funcs[f].nc, (double)funcs[f].tt * spu,
+                              (double)funcs[f].ct * spu, callers[f]);
+        if (value == NULL || PyDict_SetItem(result, keys[f], value) < 0)
+            goto error;
+        Py_CLEAR(value);
+    }
+    goto done;
+error:
+    if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    Py_CLEAR(result);
+done:
+    Py_XDECREF(value);
+    if (callers != NULL) {
+        for (uint32_t f = 0; f < n_funcs; f++)
+            Py_XDECREF(callers[f]);
+        PyMem_Free(callers);
+    }
     return result;
 }

@@ -1,4 +1,5 @@
-/* dumpfile.h: the dump(path, format=..., ...) that every profile type has.
+/* dumpfile.h: the dump(path, format=..., ...) and stats() that every
+ * profile type has.
  *
  * Tracer.dump and Sampler.dump take the same arguments and write the same
  * formats from a calling-context tree; they differ only in how they name
@@ -35,6 +36,15 @@ typedef struct StropDumpSource {
  * template=None, svg=None, note=None, python=None) on `src`.  Returns None (a
  * new reference), or NULL with an exception set. */
 PyObject *strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds);
+
+/* The pstats dict of aggregated totals, as cProfile's create_stats makes it:
+ * keys[f] is function f's (file, line, name) tuple (borrowed), or NULL to
+ * leave it out; an edge goes in when both its ends do and it has calls.
+ * Ticks (or samples) become seconds through `seconds_per_unit`.  Returns a
+ * new reference, or NULL with an exception set. */
+PyObject *strop_stats_dict(const StropFuncStats *funcs, uint32_t n_funcs,
+                           const StropEdgeStats *edges, size_t n_edges, PyObject *const *keys,
+                           double seconds_per_unit);
 
 /* Opens `path` (str, bytes or os.PathLike) for writing as *out, with *path_bytes
  * its encoded name (owned: Py_DECREF it).  Returns 0, or -1 with OSError set. */

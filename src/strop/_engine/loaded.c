@@ -361,20 +361,18 @@ LoadedProfile_stats(LoadedProfile *self, PyObject *Py_UNUSED(ignored))
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     size_t n_edges = 0;
-    PyObject *result = NULL, *value = NULL, **keys = NULL, **callers = NULL;
+    PyObject *result = NULL, **keys = NULL;
     const StropLabel *labels;
     uint32_t n_funcs;
-    double spt;
     if (!ready(self) || dump_totals(self, &funcs, &edges, &n_edges) < 0)
         return NULL;
     labels = self->prof.labels;
     n_funcs = self->prof.tree.n_funcs;
-    spt = self->prof.seconds_per_tick;
-    keys = PyMem_Calloc(n_funcs + 1, sizeof *keys);
-    callers = PyMem_Calloc(n_funcs + 1, sizeof *callers);
-    result = PyDict_New();
-    if (keys == NULL || callers == NULL || result == NULL)
-        goto error;
+    keys = PyMem_Calloc(n_funcs ? n_funcs : 1, sizeof *keys);
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     for (uint32_t f = 1; f < n_funcs; f++) {
         if (labels[f].file == NULL || (funcs[f].nc == 0 && funcs[f].ct == 0))
             continue;
@@ -384,45 +382,17 @@ LoadedProfile_stats(LoadedProfile *self, PyObject *Py_UNUSED(ignored))
             PyUnicode_DecodeUTF8(labels[f].file, (Py_ssize_t)labels[f].file_len, "replace"),
             labels[f].line,
             PyUnicode_DecodeUTF8(labels[f].name, (Py_ssize_t)labels[f].name_len, "replace"));
-        callers[f] = PyDict_New();
-        if (keys[f] == NULL || callers[f] == NULL)
-            goto error;
-    }
-    for (size_t e = 0; e < n_edges; e++) {
-        const StropEdgeStats *es = &edges[e];
-        if (keys[es->caller] == NULL || callers[es->callee] == NULL)
-            continue;
-        value = Py_BuildValue("(KKdd)", (unsigned long long)es->nc, (unsigned long long)es->cc,
-                              (double)es->tt * spt, (double)es->ct * spt);
-        if (value == NULL || PyDict_SetItem(callers[es->callee], keys[es->caller], value) < 0)
-            goto error;
-        Py_CLEAR(value);
-    }
-    for (uint32_t f = 0; f < n_funcs; f++) {
         if (keys[f] == NULL)
-            continue;
-        value = Py_BuildValue("(KKddO)", (unsigned long long)funcs[f].cc,
-                              (unsigned long long)funcs[f].nc, (double)funcs[f].tt * spt,
-                              (double)funcs[f].ct * spt, callers[f]);
-        if (value == NULL || PyDict_SetItem(result, keys[f], value) < 0)
-            goto error;
-        Py_CLEAR(value);
+            goto done;
     }
-    goto done;
-error:
-    if (!PyErr_Occurred())
-        PyErr_NoMemory();
-    Py_CLEAR(result);
+    result = strop_stats_dict(funcs, n_funcs, edges, n_edges, keys,
+                              self->prof.seconds_per_tick);
 done:
-    Py_XDECREF(value);
-    for (uint32_t f = 0; f <= n_funcs; f++) {
-        if (keys)
+    if (keys != NULL) {
+        for (uint32_t f = 0; f < n_funcs; f++)
             Py_XDECREF(keys[f]);
-        if (callers)
-            Py_XDECREF(callers[f]);
+        PyMem_Free(keys);
     }
-    PyMem_Free(keys);
-    PyMem_Free(callers);
     strop_free(funcs);
     strop_free(edges);
     return result;

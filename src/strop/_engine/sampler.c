@@ -1073,60 +1073,31 @@ Sampler_stats(Sampler *self, PyObject *Py_UNUSED(ignored))
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     size_t n_edges = 0;
-    PyObject *result = NULL, *value = NULL, **keys = NULL, **callers = NULL;
-    double spt;
+    PyObject *result = NULL, **keys = NULL;
+    uint32_t n_funcs;
     if (!ready(self) || sample_totals(self, &funcs, &edges, &n_edges) < 0)
         return NULL;
-    spt = 1.0 / self->rate;
-    keys = PyMem_Calloc(self->tree.n_funcs + 1, sizeof *keys);
-    callers = PyMem_Calloc(self->tree.n_funcs + 1, sizeof *callers);
-    result = PyDict_New();
-    if (keys == NULL || callers == NULL || result == NULL)
-        goto error;
-    for (uint32_t f = 0; f < self->tree.n_funcs && f < self->cap_func_code; f++) {
+    n_funcs = self->tree.n_funcs;
+    keys = PyMem_Calloc(n_funcs ? n_funcs : 1, sizeof *keys);
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (uint32_t f = 0; f < n_funcs && f < self->cap_func_code; f++) {
         const StropCode *c = self->func_code[f];
         if (c == NULL || funcs[f].ct == 0)
             continue;
         keys[f] = Py_BuildValue("(sis)", c->filename, c->firstlineno, c->name);
-        callers[f] = PyDict_New();
-        if (keys[f] == NULL || callers[f] == NULL)
-            goto error;
-    }
-    for (size_t e = 0; e < n_edges; e++) {
-        const StropEdgeStats *es = &edges[e];
-        if (keys[es->caller] == NULL || callers[es->callee] == NULL || es->ct == 0)
-            continue;
-        value = Py_BuildValue("(KKdd)", (unsigned long long)es->nc, (unsigned long long)es->cc,
-                              es->tt * spt, es->ct * spt);
-        if (value == NULL || PyDict_SetItem(callers[es->callee], keys[es->caller], value) < 0)
-            goto error;
-        Py_CLEAR(value);
-    }
-    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
         if (keys[f] == NULL)
-            continue;
-        value = Py_BuildValue("(KKddO)", (unsigned long long)funcs[f].cc,
-                              (unsigned long long)funcs[f].nc, funcs[f].tt * spt,
-                              funcs[f].ct * spt, callers[f]);
-        if (value == NULL || PyDict_SetItem(result, keys[f], value) < 0)
-            goto error;
-        Py_CLEAR(value);
+            goto done;
     }
-    goto done;
-error:
-    if (!PyErr_Occurred())
-        PyErr_NoMemory();
-    Py_CLEAR(result);
+    result = strop_stats_dict(funcs, n_funcs, edges, n_edges, keys, 1.0 / self->rate);
 done:
-    Py_XDECREF(value);
-    for (uint32_t f = 0; f <= self->tree.n_funcs; f++) {
-        if (keys)
+    if (keys != NULL) {
+        for (uint32_t f = 0; f < n_funcs; f++)
             Py_XDECREF(keys[f]);
-        if (callers)
-            Py_XDECREF(callers[f]);
+        PyMem_Free(keys);
     }
-    PyMem_Free(keys);
-    PyMem_Free(callers);
     strop_free(funcs);
     strop_free(edges);
     return result;

@@ -1299,9 +1299,7 @@ Tracer_stats(Tracer *self, PyObject *Py_UNUSED(ignored))
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     size_t n_edges = 0;
-    PyObject *result = NULL, *callers = NULL, *value = NULL;
-    PyObject **caller_dicts = NULL;
-    double spt = seconds_per_tick();
+    PyObject *result = NULL, **keys = NULL;
 
     if (self->labels == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Tracer.__init__ was not called");
@@ -1309,50 +1307,17 @@ Tracer_stats(Tracer *self, PyObject *Py_UNUSED(ignored))
     }
     if (aggregate(self, &funcs, &edges, &n_edges) < 0)
         return NULL;
-    caller_dicts = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *caller_dicts);
-    result = PyDict_New();
-    if (caller_dicts == NULL || result == NULL)
-        goto error;
-    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
-        if (funcs[f].nc == 0 || label_of(self, f) == NULL)
-            continue;
-        caller_dicts[f] = PyDict_New();
-        if (caller_dicts[f] == NULL)
-            goto error;
+    keys = PyMem_Calloc(self->tree.n_funcs ? self->tree.n_funcs : 1, sizeof *keys);
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
-    for (size_t e = 0; e < n_edges; e++) {
-        PyObject *caller = label_of(self, edges[e].caller);
-        if (caller_dicts[edges[e].callee] == NULL || caller == NULL || edges[e].nc == 0 ||
-            caller_dicts[edges[e].caller] == NULL)
-            continue;
-        value = Py_BuildValue("(KKdd)", (unsigned long long)edges[e].nc,
-                              (unsigned long long)edges[e].cc, edges[e].tt * spt,
-                              edges[e].ct * spt);
-        if (value == NULL || PyDict_SetItem(caller_dicts[edges[e].callee], caller, value) < 0)
-            goto error;
-        Py_CLEAR(value);
-    }
-    for (uint32_t f = 0; f < self->tree.n_funcs; f++) {
-        if (caller_dicts[f] == NULL)
-            continue;
-        value = Py_BuildValue("(KKddO)", (unsigned long long)funcs[f].cc,
-                              (unsigned long long)funcs[f].nc, funcs[f].tt * spt,
-                              funcs[f].ct * spt, caller_dicts[f]);
-        if (value == NULL || PyDict_SetItem(result, label_of(self, f), value) < 0)
-            goto error;
-        Py_CLEAR(value);
-    }
-    goto done;
-error:
-    Py_CLEAR(result);
+    for (uint32_t f = 0; f < self->tree.n_funcs; f++)
+        keys[f] = funcs[f].nc ? label_of(self, f) : NULL; /* borrowed */
+    result = strop_stats_dict(funcs, self->tree.n_funcs, edges, n_edges, keys,
+                              seconds_per_tick());
 done:
-    Py_XDECREF(value);
-    Py_XDECREF(callers);
-    if (caller_dicts != NULL) {
-        for (uint32_t f = 0; f < self->tree.n_funcs; f++)
-            Py_XDECREF(caller_dicts[f]);
-        PyMem_Free(caller_dicts);
-    }
+    PyMem_Free(keys);
     strop_free(funcs);
     strop_free(edges);
     return result;
