@@ -11,7 +11,7 @@ import subprocess
 import sys
 import traceback
 
-from .cli import UsageError, _Parser
+from .cli import UsageError, _Parser, unreadable
 
 FORMAT = "strop-bench"
 FORMAT_VERSION = 1
@@ -39,16 +39,12 @@ def load(path):
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"cannot read {path}: it is a directory") from None
-    except PermissionError:
-        raise UsageError(f"cannot read {path}: permission denied") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not a strop benchmark file: not text") from None
     except ValueError as e:
         raise UsageError(f"{path} is not a strop benchmark file: invalid JSON ({e})") from None
+    except OSError as e:
+        raise unreadable(path, e) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise UsageError(f"{path} is not a strop benchmark file (write one with "
                          "'strop bench --json' or pytest --strop-save)")

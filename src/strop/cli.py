@@ -38,6 +38,19 @@ class UsageError(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
 
 
+def unreadable(path, error):
+    """The UsageError for an input file that could not be opened or read."""
+    if isinstance(error, FileNotFoundError):
+        why = "no such file"
+    elif isinstance(error, IsADirectoryError):
+        why = "it is a directory"
+    elif isinstance(error, PermissionError):
+        why = "permission denied"
+    else:
+        why = error.strerror or str(error)
+    return UsageError(f"cannot read {path}: {why}")
+
+
 def _fail(message):
     print(f"strop: {message}", file=sys.stderr)
     return EXIT_USAGE
@@ -404,14 +417,8 @@ def _load_input(path, period=0.01):
         if not head:
             raise UsageError(f"{path}: not a profile file (found an empty file)")
         return "folded", _engine.load_profile(path, "folded", period)
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"cannot read {path}: it is a directory") from None
-    except PermissionError:
-        raise UsageError(f"cannot read {path}: permission denied") from None
     except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+        raise unreadable(path, e) from None
     except _engine.FormatError as e:
         raise UsageError(str(e)) from None
 
