@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from .cli import UsageError, _check_output, _Parser, _positive_int, format_of
+from .cli import UsageError, _check_output, _Parser, _positive_int, format_of, split_target
 
 __all__ = ["cmd_sample", "cmd_dump", "cmd_top"]
 
@@ -79,29 +79,6 @@ def cmd_dump(argv):
 _SAMPLE_FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot")
 _VALUE_OPTS = {"--rate", "--duration", "-o", "--output", "--mode", "--pid", "--limit", "-l",
                "--sort", "-s", "--format"}
-
-
-def _split(argv):
-    """(options, kind, target, args): the program starts at the first
-    argument that is not an option (or after -m / --)."""
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "-m":
-            if i + 1 >= len(argv):
-                raise UsageError("-m needs a module")
-            return argv[:i], "module", argv[i + 1], argv[i + 2:]
-        if arg == "--":
-            if i + 1 >= len(argv):
-                break
-            return argv[:i], "script", argv[i + 1], argv[i + 2:]
-        if arg.startswith("-"):
-            if arg in _VALUE_OPTS:
-                i += 1
-            i += 1
-            continue
-        return argv[:i], "script", arg, argv[i + 1:]
-    return argv, None, None, []
 
 
 def _rate(value):
@@ -177,7 +154,7 @@ def _attach_child(child, mode, rate, **kw):
 
 
 def cmd_sample(argv):
-    options, kind, target, args = _split(argv)
+    options, kind, target, args = split_target(argv, _VALUE_OPTS, kinds=("-m",))
     opts = _sample_parser().parse_args(options)
     rate = _rate(opts.rate)
     duration = _duration(opts.duration) if opts.duration is not None else None

@@ -141,21 +141,26 @@ _RUN_VALUE_OPTS = {"-o", "--output", "--sort", "-s", "--limit", "-l", "--timer",
                    "--node-thres", "--edge-thres"}
 
 
-def _split_target(argv):
-    """Splits `strop run` arguments into (options, kind, target, args)."""
+def split_target(argv, value_opts, kinds=("-m", "-c")):
+    """Splits a command's arguments into (options, kind, target, args): the
+    program starts at the first argument that is not an option (one of
+    `value_opts` takes the next argument along), or after `--`, or at -m
+    (kind "module") or -c (kind "code") when `kinds` has them; a path is kind
+    "script", and no program at all is kind None."""
+    names = {"-m": "module", "-c": "code"}
     i = 0
     while i < len(argv):
         arg = argv[i]
-        if arg in ("-m", "-c"):
+        if arg in kinds:
             if i + 1 >= len(argv):
                 raise UsageError(f"{arg} needs a {'module' if arg == '-m' else 'command'}")
-            return argv[:i], arg, argv[i + 1], argv[i + 2:]
+            return argv[:i], names[arg], argv[i + 1], argv[i + 2:]
         if arg == "--":
             if i + 1 >= len(argv):
                 break
             return argv[:i], "script", argv[i + 1], argv[i + 2:]
         if arg.startswith("-"):
-            if arg in _RUN_VALUE_OPTS:
+            if arg in value_opts:
                 i += 1
             i += 1
             continue
@@ -327,13 +332,12 @@ def cmd_run(argv):
     from ._stats import Stats
 
     command = " ".join(["strop", "run"] + list(argv))
-    options, kind, target, args = _split_target(argv)
+    options, kind, target, args = split_target(argv, _RUN_VALUE_OPTS)
     parser = _run_parser()
     opts = parser.parse_args(options)
     if kind is None:
         raise UsageError("nothing to run: give a script, -m module or -c code "
                          "(see 'strop run --help')")
-    kind = {"-m": "module", "-c": "code"}.get(kind, kind)
     if opts.output:
         _check_output(opts.output, opts.format, opts.timeline)
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
