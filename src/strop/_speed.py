@@ -219,10 +219,11 @@ def result_of(raw, overheads, number):
     """The TimeitResult of measurements (see measure())."""
     overhead = _engine.summarize(overheads, resamples=1)["median"]
     values = [r - overhead for r in raw]
-    return TimeitResult(values, number, overhead, _judge(values, raw, overheads, number))
+    return TimeitResult(values, number, overhead,
+                        _judge(values, raw, overheads, number, overhead))
 
 
-def _judge(values, raw, overheads, number):
+def _judge(values, raw, overheads, number, overhead=0.0):
     """The warnings a result deserves."""
     found = []
     summary = _engine.summarize(values, resamples=1)
@@ -233,9 +234,13 @@ def _judge(values, raw, overheads, number):
                      f"{fmt(SHORT_MEASUREMENT)} a measurement is easily disturbed; use a "
                      "larger number, or let strop choose it")
     noise = _engine.summarize(overheads, resamples=1)["mad"] if len(overheads) > 1 else 0.0
-    if abs(summary["median"]) <= max(3 * noise, 1e-9):
+    # What the subtraction of the loop's cost can resolve: its run-to-run noise,
+    # and a tenth of the cost itself (a quiet machine still shifts it by a few
+    # percent between the empty loop and the measured one: alignment, caches).
+    floor = max(3 * noise, 0.1 * overhead, 1e-9)
+    if abs(summary["median"]) <= floor:
         found.append(f"the statement costs less than the timing loop's own noise "
-                     f"({fmt(max(3 * noise, 1e-9))} per loop): read the result as zero")
+                     f"({fmt(floor)} per loop): read the result as zero")
     elif summary["median"] > 0 and summary["iqr"] > WIDE_SPREAD * summary["median"]:
         found.append(f"the values spread widely (IQR {summary['iqr'] / summary['median']:.0%} "
                      "of the median): the machine was busy or the work varies between runs")
