@@ -157,3 +157,53 @@ def test_pstats_without_thread_frames(program):
     stats = marshal.loads(strop_run(program, "t.prof", "--threads").read_bytes())
     assert not any(name.startswith("<thread") for _, _, name in stats)
     assert sum(v[1] for k, v in stats.items() if k[2] == "spin") == sum(SPINS.values())
+
+
+SEQUENTIAL = """\
+import threading
+
+def spin(n):
+    return sum(i * i for i in range(n))
+
+def work_first():
+    spin(100)
+
+def work_second():
+    spin(100)
+
+def work_third():
+    spin(100)
+
+# One after the other: each new thread usually gets the finished one's
+# threading ident (and thread state memory), never its profile.
+kept = []
+for name, work in (("first", work_first), ("second", work_second), ("third", work_third)):
+    t = threading.Thread(target=work, name=name)
+    t.start()
+    t.join()
+    if KEEP:
+        kept.append(t)
+"""
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["objects-kept", "objects-dropped"])
+def test_threads_run_one_after_another_keep_their_own_roots(tmp_path, keep):
+    (tmp_path / "seq.py").write_text(f"KEEP = {keep}\n" + SEQUENTIAL)
+    done = run(["strop", "run", "-q", "--threads", "-o", "seq.folded", "seq.py"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    works = {}
+    for line in (tmp_path / "seq.folded").read_text().splitlines():
+        frames = line.rsplit(" ", 1)[0].split(";")
+        for frame in frames:
+            if frame.startswith("work_"):
+                works.setdefault(frames[0], set()).add(frame.split(" ")[0])
+    if keep:
+        assert works == {"<thread first>": {"work_first"}, "<thread second>": {"work_second"},
+                         "<thread third>": {"work_third"}}
+    else:
+        # A finished thread whose Thread object is gone has no name left to
+        # read: it keeps a root of its own, labelled with its OS thread id.
+        assert sorted(map(sorted, works.values())) == [["work_first"], ["work_second"],
+                                                       ["work_third"]]
+        assert works.get("<thread third>") == {"work_third"}
+        assert all(re.fullmatch(r"<thread (third|Thread \d+)>", root) for root in works)

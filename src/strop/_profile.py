@@ -145,14 +145,21 @@ class Profile:
 
 
 def _thread_names(finished=False):
-    """{thread id: name} of the threads threading knows now; with `finished`,
-    also of the finished ones whose Thread object is still alive (threading
-    keeps them in the private WeakSet `_dangling`, when it has one)."""
+    """{OS thread id: name} of the threads threading knows now (their ident
+    where the OS id is unknown); with `finished`, also of the finished ones
+    whose Thread object is still alive (threading keeps them in the private
+    WeakSet `_dangling`, when it has one).  The OS id, because threading's
+    ident of a finished thread is often the next thread's."""
     import threading
 
     threads = list(getattr(threading, "_dangling", ())) if finished else []
     threads += threading.enumerate()  # the running ones last: an id is reused
-    return {t.ident: t.name for t in threads if t.ident is not None}
+    names = {}
+    for t in threads:
+        key = getattr(t, "native_id", None) or t.ident
+        if key is not None:
+            names[key] = t.name
+    return names
 
 
 def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres=0.001):

@@ -15,9 +15,13 @@
  * the CPU time it really used is added: reading that clock costs a system
  * call, so it is read only when a thread may have slept or waited.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall(SYS_gettid) under -std=c11 */
+#endif
 #include "tracer.h"
 
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +49,8 @@ typedef struct StropFrame {
 
 typedef struct StropThread {
     PyThreadState *tstate; /* identity only, never dereferenced after exit */
-    unsigned long ident;
+    unsigned long ident;     /* threading's ident: reused by a later thread */
+    unsigned long native_id; /* the OS thread id (0: unknown): names and timelines */
     StropFrame *stack;
     uint32_t depth, cap;
     uint32_t generation; /* bumped when the stack is flushed */
@@ -74,7 +79,7 @@ typedef struct Tracer {
     int enabled;
     int stopped;      /* a fault stopped the recording: hooks do nothing */
     int warned_cap;   /* the node cap was reported */
-    StropThread *threads, *last_thread;
+    StropThread *threads;
     uint32_t n_threads;
     StropSpan *spans;     /* timeline: one per completed call, or NULL */
     size_t n_spans, max_spans;
@@ -110,6 +115,17 @@ static uint32_t thread_root(Tracer *self, StropThread *th);
 
 /* ---- threads and time ------------------------------------------------- */
 
+/* The OS id of the calling thread; 0 where there is none. */
+static unsigned long
+current_native_id(void)
+{
+#if defined(__linux__)
+    return (unsigned long)syscall(SYS_gettid);
+#else
+    return 0;
+#endif
+}
+
 static StropThread *
 thread_new(Tracer *self, PyThreadState *tstate)
 {
@@ -124,6 +140,7 @@ thread_new(Tracer *self, PyThreadState *tstate)
     }
     th->tstate = tstate;
     th->ident = (unsigned long)tstate->thread_id;
+    th->native_id = current_native_id(); /* created on the thread itself */
     th->last_ticks = strop_clock_ticks();
     th->cpu_sync_ns = self->cpu ? strop_clock_thread_cpu_ns() : 0;
     {
@@ -148,17 +165,34 @@ thread_new(Tracer *self, PyThreadState *tstate)
     return th;
 }
 
-/* The record of the running thread, created on first sight; NULL when out of
- * memory (the tracer is then stopped). */
-static inline StropThread *
-thread_of(Tracer *self, PyThreadState *tstate)
+/* The running thread's record, cached per OS thread for the epoch it was
+ * found in.  Initial-exec TLS is a single %fs-relative load: cheaper than
+ * asking libpython for the thread state, which monitoring callbacks are not
+ * given (a call and a dynamic TLS lookup per event, 4% of a call-heavy run).
+ * An epoch ends at every enable, disable and clear, so a cached record is
+ * never a freed one. */
+#if defined(__GNUC__)
+#define STROP_TLS_FAST __attribute__((tls_model("initial-exec")))
+#else
+#define STROP_TLS_FAST
+#endif
+static _Thread_local StropThread *tls_thread STROP_TLS_FAST;
+static _Thread_local uint64_t tls_epoch STROP_TLS_FAST; /* epoch + 1; 0: none */
+
+/* thread_of()'s slow path, once per OS thread and epoch. */
+static StropThread *
+thread_find(Tracer *self, PyThreadState *tstate)
 {
-    StropThread *th = self->last_thread;
-    if (th != NULL && th->tstate == tstate)
-        return th->ignored ? NULL : th;
+    unsigned long native_id = current_native_id();
+    StropThread *th;
     for (th = self->threads; th != NULL; th = th->next) {
-        if (th->tstate == tstate)
+        if (th->tstate != tstate)
+            continue;
+        if (th->native_id == native_id)
             break;
+        /* A finished thread's record: its thread state's memory (and often
+         * its ident) now belong to this new thread, which gets its own. */
+        th->tstate = NULL;
     }
     if (th == NULL) {
         th = thread_new(self, tstate);
@@ -170,15 +204,29 @@ thread_of(Tracer *self, PyThreadState *tstate)
         if (self->threads_mode && (th->root = thread_root(self, th)) == STROP_NONE)
             return NULL;
     }
-    self->last_thread = th;
+    tls_thread = th;
+    tls_epoch = epoch + 1;
     return th->ignored ? NULL : th;
 }
 
-/* Advances and returns the thread's virtual clock: one per event. */
-static inline uint64_t
-thread_now(Tracer *self, StropThread *th)
+/* The record of the running thread (whose state is `tstate`), created on
+ * first sight; NULL when it is not recorded or out of memory (the tracer is
+ * then stopped). */
+static inline StropThread *
+thread_of(Tracer *self, PyThreadState *tstate)
 {
-    uint64_t t = strop_clock_ticks();
+    StropThread *th = tls_thread;
+    if (tls_epoch == epoch + 1 && th->tstate == tstate)
+        return th->ignored ? NULL : th;
+    return thread_find(self, tstate);
+}
+
+/* Advances and returns the thread's virtual clock to the time stamp `t`,
+ * read by the caller: one per event.  Callers read it first thing, so that
+ * the slow time-stamp read overlaps with their checks and lookups. */
+static inline uint64_t
+thread_now(Tracer *self, StropThread *th, uint64_t t)
+{
     uint64_t raw = t > th->last_ticks ? t - th->last_ticks : 0;
     uint64_t d = raw > self->event_cost ? raw - self->event_cost : 0;
     th->last_ticks = t;
@@ -349,7 +397,10 @@ thread_root(Tracer *self, StropThread *th)
     if (th->ident == self->main_ident)
         label = Py_BuildValue("(sis)", "~", 0, "<thread MainThread>");
     else
-        label = PyUnicode_FromFormat("<thread Thread %lu>", th->ident);
+        /* Unique until _name_threads() names it: functions of one label are
+         * one function, and a finished thread's ident is often the next's. */
+        label = PyUnicode_FromFormat("<thread Thread %lu>",
+                                     th->native_id ? th->native_id : th->ident);
     if (label != NULL && th->ident != self->main_ident)
         label = Py_BuildValue("(siN)", "~", 0, label);
     strop_err_restore(&err);
@@ -375,10 +426,10 @@ thread_root(Tracer *self, StropThread *th)
 /* A call of function `key` on thread `th`.  `obj`, `ml`, `c_self`, `c_module`
  * serve only to name a function seen for the first time. */
 static inline __attribute__((always_inline)) void
-enter(Tracer *self, StropThread *th, uintptr_t key, int kind, PyObject *obj, PyMethodDef *ml,
-      PyObject *c_self, PyObject *c_module)
+enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObject *obj,
+      PyMethodDef *ml, PyObject *c_self, PyObject *c_module)
 {
-    uint64_t now = thread_now(self, th);
+    uint64_t now = thread_now(self, th, t);
     uint32_t parent = th->depth ? th->stack[th->depth - 1].node : th->root;
     uint32_t child = strop_tree_child_find(&self->tree, parent, key);
     StropFrame *frame;
@@ -452,9 +503,9 @@ pop_frame(Tracer *self, StropThread *th, uint64_t now)
  * a return of a function that is not on the stack is ignored, and frames
  * above the one returning are closed with it. */
 static inline void
-leave(Tracer *self, StropThread *th, uintptr_t key)
+leave(Tracer *self, StropThread *th, uint64_t t, uintptr_t key)
 {
-    uint64_t now = thread_now(self, th);
+    uint64_t now = thread_now(self, th, t);
     uint32_t d = th->depth;
     if (d == 0)
         return;
@@ -473,7 +524,7 @@ static void
 flush_thread(Tracer *self, StropThread *th)
 {
     if (th->depth) {
-        uint64_t now = thread_now(self, th);
+        uint64_t now = thread_now(self, th, strop_clock_ticks());
         while (th->depth)
             pop_frame(self, th, now);
     }
@@ -486,6 +537,7 @@ static int
 profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     Tracer *self = (Tracer *)obj;
+    uint64_t t = strop_clock_ticks();
     StropThread *th;
     if (self->stopped || self != active)
         return 0;
@@ -495,23 +547,23 @@ profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *code = strop_frame_code(frame);
-        enter(self, th, (uintptr_t)code, KIND_PY, (PyObject *)code, NULL, NULL, NULL);
+        enter(self, th, t, (uintptr_t)code, KIND_PY, (PyObject *)code, NULL, NULL, NULL);
         break;
     }
     case PyTrace_RETURN:
-        leave(self, th, (uintptr_t)strop_frame_code(frame));
+        leave(self, th, t, (uintptr_t)strop_frame_code(frame));
         break;
     case PyTrace_C_CALL:
         if (self->builtins && PyCFunction_Check(arg)) {
             PyCFunctionObject *fn = (PyCFunctionObject *)arg;
-            enter(self, th, (uintptr_t)fn->m_ml, KIND_C, arg, fn->m_ml, fn->m_self,
+            enter(self, th, t, (uintptr_t)fn->m_ml, KIND_C, arg, fn->m_ml, fn->m_self,
                   fn->m_module);
         }
         break;
     case PyTrace_C_RETURN:
     case PyTrace_C_EXCEPTION:
         if (self->builtins && PyCFunction_Check(arg))
-            leave(self, th, (uintptr_t)((PyCFunctionObject *)arg)->m_ml);
+            leave(self, th, t, (uintptr_t)((PyCFunctionObject *)arg)->m_ml);
         break;
     default:
         break;
@@ -620,56 +672,39 @@ setprofile_disable(Tracer *self)
 #if STROP_HAVE_MONITORING
 static PyObject *monitoring_missing = NULL; /* sys.monitoring.MISSING; GIL */
 
-/* The running thread's record, cached per OS thread for the epoch it was
- * found in: monitoring callbacks get no thread state, and asking libpython for
- * it costs a call and a dynamic TLS lookup per event (4% of a call-heavy run).
- * Initial-exec TLS is a single %fs-relative load; an epoch ends at every
- * enable, disable and clear, so a cached record is never a freed one.  One OS
- * thread running several thread states of this interpreter in turn (rare: C
- * code swapping them by hand) is then recorded as one thread. */
-#if defined(__GNUC__)
-#define STROP_TLS_FAST __attribute__((tls_model("initial-exec")))
-#else
-#define STROP_TLS_FAST
-#endif
-static _Thread_local StropThread *tls_thread STROP_TLS_FAST;
-static _Thread_local uint64_t tls_epoch STROP_TLS_FAST; /* epoch + 1; 0: none */
-
 static inline Tracer *
 monitored(PyObject *self_obj, StropThread **th)
 {
     Tracer *self = (Tracer *)self_obj;
     if (self->stopped || self != active || self->mech != MECH_MONITORING)
         return NULL;
-    if (tls_epoch == epoch + 1) {
+    if (tls_epoch == epoch + 1) { /* no thread state to compare: see thread_of() */
         *th = tls_thread;
         return (*th)->ignored ? NULL : self;
     }
-    *th = thread_of(self, strop_tstate());
-    if (*th == NULL)
-        return NULL;
-    tls_thread = *th;
-    tls_epoch = epoch + 1;
-    return self;
+    *th = thread_find(self, strop_tstate());
+    return *th ? self : NULL;
 }
 
 static PyObject *
 mon_py_start(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
 {
+    uint64_t t = strop_clock_ticks();
     StropThread *th;
     Tracer *self = monitored(self_obj, &th);
     if (self != NULL && nargs >= 1)
-        enter(self, th, (uintptr_t)args[0], KIND_PY, args[0], NULL, NULL, NULL);
+        enter(self, th, t, (uintptr_t)args[0], KIND_PY, args[0], NULL, NULL, NULL);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 mon_py_return(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
 {
+    uint64_t t = strop_clock_ticks();
     StropThread *th;
     Tracer *self = monitored(self_obj, &th);
     if (self != NULL && nargs >= 1)
-        leave(self, th, (uintptr_t)args[0]);
+        leave(self, th, t, (uintptr_t)args[0]);
     Py_RETURN_NONE;
 }
 
@@ -710,7 +745,8 @@ mon_call(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
         PyObject *c_self, *c_module;
         PyMethodDef *ml = called_c_function(args[2], args[3], &c_self, &c_module);
         if (ml != NULL)
-            enter(self, th, (uintptr_t)ml, KIND_C, args[2], ml, c_self, c_module);
+            enter(self, th, strop_clock_ticks(), (uintptr_t)ml, KIND_C, args[2], ml, c_self,
+                  c_module);
     }
     Py_RETURN_NONE;
 }
@@ -724,7 +760,7 @@ mon_c_return(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
         PyObject *c_self, *c_module;
         PyMethodDef *ml = called_c_function(args[2], args[3], &c_self, &c_module);
         if (ml != NULL)
-            leave(self, th, (uintptr_t)ml);
+            leave(self, th, strop_clock_ticks(), (uintptr_t)ml);
     }
     Py_RETURN_NONE;
 }
@@ -938,10 +974,12 @@ evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag)
     StropThread *th;
     uint64_t my_epoch;
     uint32_t depth, generation;
+    uint64_t t;
     char here;
 
     if (self == NULL || self->stopped || self->mech != MECH_EVALFRAME)
         return eval_next(tstate, frame, throwflag);
+    t = strop_clock_ticks();
     code = strop_evalframe_code(frame);
     if (code == NULL)
         return eval_next(tstate, frame, throwflag);
@@ -961,17 +999,18 @@ evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag)
         evalframe_uninstall();
         return eval_next(tstate, frame, throwflag);
     }
-    enter(self, th, (uintptr_t)code, KIND_PY, code, NULL, NULL, NULL);
+    enter(self, th, t, (uintptr_t)code, KIND_PY, code, NULL, NULL, NULL);
     depth = th->depth;
     generation = th->generation;
     my_epoch = epoch;
     result = eval_next(tstate, frame, throwflag);
+    t = strop_clock_ticks();
     /* The tracer may have been disabled, cleared or freed meanwhile. */
     if (epoch == my_epoch && active == self && th->generation == generation && th->depth == depth) {
         if (creates_generator(code, result))
             th->depth--; /* not a call for cProfile: its time stays the caller's */
         else
-            pop_frame(self, th, thread_now(self, th));
+            pop_frame(self, th, thread_now(self, th, t));
     }
     return result;
 }
@@ -1021,8 +1060,8 @@ measure_event_cost(void)
     for (int round = 0; round < 7; round++) {
         uint64_t t0 = strop_clock_ticks();
         for (int i = 0; i < N; i++) {
-            enter(&scratch, &th, 1, KIND_PY, NULL, NULL, NULL, NULL);
-            leave(&scratch, &th, 1);
+            enter(&scratch, &th, strop_clock_ticks(), 1, KIND_PY, NULL, NULL, NULL, NULL);
+            leave(&scratch, &th, strop_clock_ticks(), 1);
         }
         double per = (double)(strop_clock_ticks() - t0) / (2.0 * N);
         if (per < best)
@@ -1159,7 +1198,7 @@ free_threads(Tracer *self)
         strop_free(th);
         th = next;
     }
-    self->threads = self->last_thread = NULL;
+    self->threads = NULL;
     epoch++; /* no cached record may outlive its thread's */
 }
 
@@ -1433,6 +1472,28 @@ Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
     return strop_dump(&src, args, kwds);
 }
 
+/* The name `names` ({native id or ident: name}, from threading) gives the
+ * thread, borrowed; NULL when it has none, or with an exception set.  The OS
+ * thread id comes first: a finished thread's ident is often the next one's. */
+static PyObject *
+name_of_thread(PyObject *names, const StropThread *th)
+{
+    unsigned long keys[2] = {th->native_id, th->ident};
+    for (int i = 0; i < 2; i++) {
+        PyObject *key, *name;
+        if (keys[i] == 0)
+            continue;
+        key = PyLong_FromUnsignedLong(keys[i]);
+        if (key == NULL)
+            return NULL;
+        name = PyDict_GetItemWithError(names, key); /* borrowed */
+        Py_DECREF(key);
+        if (name != NULL || PyErr_Occurred())
+            return name;
+    }
+    return NULL;
+}
+
 /* Tracer.dump_timeline(path, thread_names=None, command=None): the timeline as
  * a Chrome trace; thread_names maps thread ids to names. */
 static PyObject *
@@ -1466,13 +1527,9 @@ Tracer_dump_timeline(Tracer *self, PyObject *args, PyObject *kwds)
     if (labels == NULL)
         goto done;
     for (StropThread *th = self->threads; th != NULL; th = th->next) {
-        threads[th->index].ident = th->ident;
+        threads[th->index].ident = th->native_id ? th->native_id : th->ident;
         if (names != Py_None) {
-            PyObject *key = PyLong_FromUnsignedLong(th->ident), *name;
-            if (key == NULL)
-                goto done;
-            name = PyDict_GetItemWithError(names, key); /* borrowed */
-            Py_DECREF(key);
+            PyObject *name = name_of_thread(names, th);
             if (name == NULL && PyErr_Occurred())
                 goto done;
             if (name != NULL && PyUnicode_Check(name)) {
@@ -1503,7 +1560,7 @@ done:
     return result;
 }
 
-/* Tracer._name_threads({ident: name}): relabels the `<thread ...>` node of
+/* Tracer._name_threads({native id or ident: name}): relabels the `<thread ...>` node of
  * each recorded thread found in the dict (threads=True; else nothing). */
 static PyObject *
 Tracer_name_threads(Tracer *self, PyObject *names)
@@ -1515,12 +1572,8 @@ Tracer_name_threads(Tracer *self, PyObject *names)
     if (!self->threads_mode || self->labels == NULL)
         Py_RETURN_NONE;
     for (StropThread *th = self->threads; th != NULL; th = th->next) {
-        PyObject *key = PyLong_FromUnsignedLong(th->ident), *name, *label;
+        PyObject *name = name_of_thread(names, th), *label;
         uint32_t f;
-        if (key == NULL)
-            return NULL;
-        name = PyDict_GetItemWithError(names, key); /* borrowed */
-        Py_DECREF(key);
         if (name == NULL && PyErr_Occurred())
             return NULL;
         f = strop_tree_func_find(&self->tree, (uintptr_t)th);
