@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """What the statistical profiler costs: the target's slowdown, the reader's
-highest sustained rate and its own CPU, with py-spy beside it when installed.
+highest sustained rate and its own CPU, with py-spy and Austin beside it when
+installed (`pip install py-spy "austin-dist<4"`: Austin 4 needs glibc 2.38).
 
 Not a test: a script that prints tables.
 
@@ -10,7 +11,8 @@ Not a test: a script that prints tables.
    both see the same machine; the slowdown at a rate is the median over the
    rounds of sampled / plain.  Rates 100 Hz, 1 kHz, 10 kHz; strop's reader
    runs in this process (strop._engine.Sampler, GIL released while it reads),
-   py-spy as its own process (`py-spy record --nonblocking`).
+   py-spy as its own process (`py-spy record --nonblocking`), Austin too
+   (`austin -i INTERVAL_US -p PID`, which never stops its target).
 2. Highest sustained rate.  A target spinning 50 frames deep is sampled for
    one second at rising asked rates; the achieved rate is readings / second,
    sustained while at least 95% of the asked rate is met.
@@ -21,7 +23,7 @@ On a loaded machine wall times swing widely; the target's own CPU time
 catches the cost a reader puts on the target (cache misses, page-table
 walks of process_vm_readv).
 
-Usage: bench_sampler.py [--rounds 5] [--seconds 0.4] [--no-py-spy]
+Usage: bench_sampler.py [--rounds 5] [--seconds 0.4] [--no-py-spy] [--no-austin]
 """
 import argparse
 import os
@@ -119,6 +121,11 @@ def _timed_run(path, iterations, reader=None, rate=0):
                                          "--output", os.devnull],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # py-spy attaches
+        elif reader == "austin":
+            attached = subprocess.Popen(["austin", "-i", str(max(1, round(1e6 / rate))),
+                                         "-o", os.devnull, "-p", str(proc.pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # Austin attaches
         _go(proc)
         seconds = tuple(map(float, proc.stdout.readline().split()))
         proc.wait()
@@ -128,7 +135,7 @@ def _timed_run(path, iterations, reader=None, rate=0):
             proc.wait()
     if reader == "strop":
         attached.stop()
-    elif reader == "py-spy":
+    elif reader in ("py-spy", "austin"):
         attached.wait(10)
     return seconds
 
@@ -196,10 +203,13 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=float, default=0.4, help="the workload's length")
     p.add_argument("--no-py-spy", action="store_true")
+    p.add_argument("--no-austin", action="store_true")
     opts = p.parse_args()
     readers = ["strop"]
     if not opts.no_py_spy and shutil.which("py-spy"):
         readers.append("py-spy")
+    if not opts.no_austin and shutil.which("austin"):
+        readers.append("austin")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "target.py")
         with open(path, "w") as f:
