@@ -212,7 +212,8 @@ def test_walker_survives_random_memory(tmp_path):
     if not os.environ.get("STROP_UNDER_SANITIZER"):
         flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
     subprocess.run([cc, *flags, "-I", ENGINE, os.path.join(ROOT, "tests", "c", "test_remote.c"),
-                    os.path.join(ENGINE, "remote.c"), os.path.join(ENGINE, "mem.c"),
+                    os.path.join(ENGINE, "remote.c"), os.path.join(ENGINE, "remote_names.c"),
+                    os.path.join(ENGINE, "mem.c"),
                     "-o", str(exe)], check=True)
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
