@@ -177,3 +177,57 @@ def test_without_threading_the_kernel_labels_stay(tmp_path):
     others = set(roots) - {f"<thread {proc.pid} main>"}
     assert len(roots) == 2 and len(others) == 1, roots
     assert re.fullmatch(r"<thread \d+>", others.pop()), roots
+
+
+CHURN = r"""
+import itertools, threading, time
+def life():
+    time.sleep(0.002)
+def churn():
+    for i in itertools.count():
+        t = threading.Thread(target=life, name=f"churn-{i}", daemon=True)
+        t.start()
+        t.name = f"renamed-{i}"
+        t.join()
+threading.Thread(target=churn, name="churner", daemon=True).start()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+READ_NAMES = r"""
+import json, sys
+from strop import _engine
+sampler = _engine.Sampler(int(sys.argv[1]))
+seen, with_main = set(), 0
+for _ in range(300):
+    names = sampler.thread_names()
+    seen.update(names.values())
+    with_main += "MainThread" in names.values()
+print(json.dumps({"seen": sorted(seen), "with_main": with_main}))
+"""
+
+CHURN_NAME = r"MainThread|churner|churn-\d+|renamed-\d+"
+
+
+@pytest.mark.parametrize("minor", VERSIONS)
+def test_names_of_threads_that_come_and_go(minor, tmp_path):
+    """Threads started, renamed and ended hundreds of times a second: every
+    name read is one the program gave (torn reads give none), in
+    Sampler.thread_names() and in the root frames of a sampling."""
+    exe = _need(minor)
+    proc = subprocess.Popen([exe, "-c", CHURN], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        r = subprocess.run([sys.executable, "-c", READ_NAMES, str(proc.pid)],
+                           capture_output=True, text=True, timeout=120, env=child_env())
+        assert r.returncode == 0, describe(r)
+        roots = _sample(proc.pid, tmp_path / "x.folded", duration="1")
+    finally:
+        _stop(proc)
+    result = json.loads(r.stdout)
+    bad = [name for name in result["seen"] if not re.fullmatch(CHURN_NAME, name)]
+    assert not bad, result
+    assert result["with_main"] >= 200, result  # most readings are whole
+    label = re.compile(rf'<thread \d+(?: main| "(?:{CHURN_NAME})")?>')
+    assert all(label.fullmatch(root) for root in roots), roots
+    assert any('"MainThread"' in root for root in roots), roots
