@@ -46,9 +46,9 @@ def test_threads_and_what_they_wait_on(waiting_target, tmp_path):
     assert r.returncode == 0, r.stderr
     stacks = _folded(out)
     leaves = {stack.split(";")[-1]: stack for stack in stacks}
-    # Every stack starts at its thread; the main thread is named so.
+    # Every stack starts at its thread; the main thread by threading's name.
     assert all(stack.startswith("<thread ") for stack in stacks), stacks
-    assert any(stack.startswith(f"<thread {proc.pid} main>;") for stack in stacks), stacks
+    assert any(stack.startswith(f'<thread {proc.pid} "MainThread">;') for stack in stacks), stacks
     assert len({stack.split(";")[0] for stack in stacks}) == 3
     recv = f"<waiting: recvfrom on tcp 127.0.0.1:{port}>"
     assert recv in leaves and "wait_for_reply (" in leaves[recv], leaves

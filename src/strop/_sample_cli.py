@@ -58,11 +58,13 @@ def cmd_dump(argv):
         raise UsageError(f"process {pid} exited") from None
     except RuntimeError as e:
         raise UsageError(str(e)) from None
+    names = sampler.thread_names()  # after the stacks: a thread started meanwhile is named too
     version = sampler.info()["python"]
     lines = [f"Process {pid} (Python {version}), {len(threads)} threads with Python frames"]
     for ident, native_id, frames, torn in threads:
+        name = f' "{names[ident]}"' if ident in names else ""
         lines.append("")
-        lines.append(f"Thread {ident} (native id {native_id or '?'})"
+        lines.append(f"Thread {ident}{name} (native id {native_id or '?'})"
                      + (" [could not be read consistently]" if torn else "") + ":")
         for filename, line, name in frames:
             lines.append(f'  File "{filename}", line {line if line >= 0 else "?"}, in {name}')
@@ -112,7 +114,7 @@ def _sample_parser():
     p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread (default); cpu: only threads running on a CPU")
     p.add_argument("--threads", action="store_true",
-                   help="a root frame per thread (<thread TID ...>): a per-thread breakdown")
+                   help="a root frame per thread (<thread TID \"name\">): a per-thread breakdown")
     p.add_argument("--subprocesses", action="store_true",
                    help="follow child Python processes too, a root frame per process")
     p.add_argument("--no-waits", dest="waits", action="store_false",

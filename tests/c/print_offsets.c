@@ -52,6 +52,31 @@ main(int argc, char **argv)
     P(unicode_compact_size);
     P(unicode_state_ascii);
     P(unicode_state_kind2);
+    P(interp_modules);
+    P(module_dict);
+    P(dict_keys);
+    P(dict_values);
+    P(dictkeys_size);
+    P(dictkeys_log2_index_bytes);
+    P(dictkeys_kind);
+    P(dictkeys_nentries);
+    P(dictkeys_indices);
+    P(dictkeys_general_entry);
+    P(dictkeys_unicode_entry);
+    P(dictvalues_values);
+    P(dictvalues_valid);
+    P(long_size);
+    P(long_digits);
+    P(long_shift);
+    P(long_non_size_bits);
+    P(type_basicsize);
+    P(type_flags);
+    P(type_dictoffset);
+    P(heaptype_cached_keys);
+    P(tpflags_managed_dict);
+    P(object_dict_before);
+    P(tpflags_inline_values);
+    P(object_values_before);
     if (row->version >= 0x030D) {
         D(cookie);
         D(version);
@@ -82,6 +107,7 @@ main(int argc, char **argv)
         D(unicode_length);
         D(unicode_ascii_size);
         D(struct_size);
+        D(interp_modules);
     }
     return 0;
 }

@@ -24,6 +24,13 @@
 #if PY_VERSION_HEX >= 0x03090000
 #include "internal/pycore_runtime.h"
 #endif
+#if PY_VERSION_HEX >= 0x030A0000
+#include "internal/pycore_moduleobject.h"
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+#include "internal/pycore_dict.h"
+#include "internal/pycore_object.h"
+#endif
 
 #define P(name, value) printf("%s %ld\n", name, (long)(value))
 
@@ -40,6 +47,40 @@ state_byte(int kind, int compact, int ascii)
     memcpy(b, &o.state, sizeof b);
     return b[0];
 }
+
+#if PY_VERSION_HEX >= 0x030B0000
+/* How many bytes before an object of a managed-dict type the header's own
+ * accessors put its dict (or dict-or-values) pointer and, on 3.11, its values
+ * pointer: computed by calling them on a fake object. */
+static PyTypeObject fake_type;
+static union {
+    PyObject *words[8];
+    char bytes[64];
+} fake_memory;
+
+static PyObject *
+fake_object(void)
+{
+    PyObject *o = (PyObject *)&fake_memory.words[4];
+    fake_type.tp_flags = Py_TPFLAGS_MANAGED_DICT;
+    fake_type.tp_basicsize = sizeof(PyObject);
+    Py_SET_TYPE(o, &fake_type);
+    return o;
+}
+
+static long
+dict_before(void)
+{
+    PyObject *o = fake_object();
+#if PY_VERSION_HEX >= 0x030D0000
+    return (long)((char *)o - (char *)_PyObject_ManagedDictPointer(o));
+#elif PY_VERSION_HEX >= 0x030C0000
+    return (long)((char *)o - (char *)_PyObject_DictOrValuesPointer(o));
+#else
+    return (long)((char *)o - (char *)_PyObject_ManagedDictPointer(o));
+#endif
+}
+#endif
 
 int
 main(void)
@@ -115,6 +156,77 @@ main(void)
     P("unicode_compact_size", sizeof(PyCompactUnicodeObject));
     P("unicode_state_ascii", state_byte(1, 1, 1));
     P("unicode_state_kind2", state_byte(2, 1, 0));
+    /* Thread names: sys.modules -> threading -> _active -> Thread.__dict__.
+     * Fields the installed headers of 3.8 to 3.10 do not show (the module
+     * object before 3.10, the dict key table before 3.11) are left out here
+     * and checked on the running interpreter by tests/helpers/probe_layout.py. */
+#if PY_VERSION_HEX >= 0x030C0000
+    P("interp_modules", offsetof(PyInterpreterState, imports.modules));
+#else
+    P("interp_modules", offsetof(PyInterpreterState, modules));
+#endif
+#if PY_VERSION_HEX >= 0x030A0000
+    P("module_dict", offsetof(PyModuleObject, md_dict));
+#endif
+    P("dict_keys", offsetof(PyDictObject, ma_keys));
+    P("dict_values", offsetof(PyDictObject, ma_values));
+#if PY_VERSION_HEX >= 0x030B0000
+    P("dictkeys_size", offsetof(PyDictKeysObject, dk_log2_size));
+    P("dictkeys_log2_index_bytes", offsetof(PyDictKeysObject, dk_log2_index_bytes));
+    P("dictkeys_kind", offsetof(PyDictKeysObject, dk_kind));
+    P("dictkeys_nentries", offsetof(PyDictKeysObject, dk_nentries));
+    P("dictkeys_indices", offsetof(PyDictKeysObject, dk_indices));
+    P("dictkeys_general_entry", sizeof(PyDictKeyEntry));
+    P("dictkeys_unicode_entry", sizeof(PyDictUnicodeEntry));
+    P("dictvalues_values", offsetof(PyDictValues, values));
+#else
+    P("dictkeys_log2_index_bytes", -1);
+    P("dictkeys_kind", -1);
+    P("dictkeys_unicode_entry", -1);
+    P("dictvalues_values", 0); /* ma_values is the PyObject *[] itself */
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    P("dictvalues_valid", offsetof(PyDictValues, valid));
+#else
+    P("dictvalues_valid", -1);
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+    P("long_size", offsetof(PyLongObject, long_value.lv_tag));
+    P("long_digits", offsetof(PyLongObject, long_value.ob_digit));
+#else
+    P("long_size", offsetof(PyLongObject, ob_base.ob_size));
+    P("long_digits", offsetof(PyLongObject, ob_digit));
+#endif
+    P("long_shift", PyLong_SHIFT);
+#ifdef _PyLong_NON_SIZE_BITS
+    P("long_non_size_bits", _PyLong_NON_SIZE_BITS);
+#else
+    P("long_non_size_bits", -1);
+#endif
+    P("type_basicsize", offsetof(PyTypeObject, tp_basicsize));
+    P("type_flags", offsetof(PyTypeObject, tp_flags));
+    P("type_dictoffset", offsetof(PyTypeObject, tp_dictoffset));
+    P("heaptype_cached_keys", offsetof(PyHeapTypeObject, ht_cached_keys));
+#if PY_VERSION_HEX >= 0x030B0000
+    P("tpflags_managed_dict", Py_TPFLAGS_MANAGED_DICT);
+    P("object_dict_before", dict_before());
+#else
+    P("tpflags_managed_dict", -1);
+    P("object_dict_before", -1);
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    P("tpflags_inline_values", Py_TPFLAGS_INLINE_VALUES);
+#else
+    P("tpflags_inline_values", -1);
+#endif
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+    {
+        PyObject *o = fake_object();
+        P("object_values_before", (char *)o - (char *)_PyObject_ValuesPointer(o));
+    }
+#else
+    P("object_values_before", -1);
+#endif
 #if PY_VERSION_HEX >= 0x030D0000
     P("debug_cookie", offsetof(_Py_DebugOffsets, cookie));
     P("debug_version", offsetof(_Py_DebugOffsets, version));
@@ -145,6 +257,7 @@ main(void)
     P("debug_unicode_length", offsetof(_Py_DebugOffsets, unicode_object.length));
     P("debug_unicode_ascii_size", offsetof(_Py_DebugOffsets, unicode_object.asciiobject_size));
     P("debug_struct_size", sizeof(_Py_DebugOffsets));
+    P("debug_interp_modules", offsetof(_Py_DebugOffsets, interpreter_state.imports_modules));
 #endif
     return 0;
 }

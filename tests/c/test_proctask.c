@@ -85,6 +85,30 @@ main(void)
     snprintf(want, sizeof want, "<thread %ld>", tids[1]);
     CHECK(strcmp(strop_tasks_thread_label(t, tids[1]), want) == 0);
 
+    /* threading's names: the label follows the name; the old one is given
+     * back; no name keeps the kernel's label; ';' and controls show as '?'. */
+    {
+        char old[128];
+        CHECK(strop_tasks_named(t, tids[1]) == 0);
+        CHECK(strop_tasks_set_name(t, tids[1], "worker-1", old, sizeof old) == 1);
+        snprintf(want, sizeof want, "<thread %ld>", tids[1]);
+        CHECK(strcmp(old, want) == 0);
+        CHECK(strop_tasks_named(t, tids[1]) == 1);
+        snprintf(want, sizeof want, "<thread %ld \"worker-1\">", tids[1]);
+        CHECK(strcmp(strop_tasks_thread_label(t, tids[1]), want) == 0);
+        CHECK(strop_tasks_set_name(t, tids[1], "worker-1", old, sizeof old) == 0);
+        CHECK(strop_tasks_set_name(t, tids[1], NULL, old, sizeof old) == 0);
+        CHECK(strcmp(strop_tasks_thread_label(t, tids[1]), want) == 0);
+        CHECK(strop_tasks_set_name(t, tids[1], "a;b\n", old, sizeof old) == 1);
+        CHECK(strcmp(old, want) == 0);
+        snprintf(want, sizeof want, "<thread %ld \"a?b?\">", tids[1]);
+        CHECK(strcmp(strop_tasks_thread_label(t, tids[1]), want) == 0);
+        /* Never asked for a label: nothing to give back. */
+        CHECK(strop_tasks_set_name(t, tids[2], "sleeper", old, sizeof old) == 1 && old[0] == 0);
+        CHECK(strop_tasks_set_name(t, 0, "nobody", old, sizeof old) == 0);
+        CHECK(strop_tasks_named(t, 0) == 1);
+    }
+
     CHECK(strop_tasks_wait_label(t, tids[0], label, sizeof label) == 1);
     snprintf(want, sizeof want, "<waiting: read on fd %d (pipe:[", pipe_fds[0]);
     CHECK(strncmp(label, want, strlen(want)) == 0);

@@ -4,13 +4,15 @@
  * agree with each other), either plain noise or words that point back into a
  * small region (so the walker follows long chains and loops).  The walker must
  * finish, never crash, and never report a frame: nothing there is a code
- * object.  Also: versions outside the table get no reader.
+ * object.  The thread-name reader (remote_names.c) likewise must finish and
+ * never report a name.  Also: versions outside the table get no reader.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "remote.h"
+#include "remote_names.h"
 
 static int failures, checks;
 
@@ -81,6 +83,15 @@ main(void)
                 for (uint32_t t = 0; t < s.n_threads; t++)
                     CHECK(s.threads[t].n_frames == 0); /* no invented frame */
                 CHECK(s.n_frames == 0);
+            }
+            for (int round = 0; round < 2; round++) {
+                StropThreadName *names = NULL;
+                size_t n = 1;
+                int rc = strop_remote_thread_names(r, &names, &n);
+                CHECK(rc == 0 || rc == STROP_REMOTE_EREAD);
+                CHECK(n == 0); /* no invented name */
+                CHECK(rc == 0 || names == NULL);
+                strop_remote_thread_names_free(names);
             }
             strop_remote_sample_free(&s);
             strop_remote_free(r);

@@ -27,6 +27,8 @@ typedef struct Task {
     int stat_fd;    /* -1: not open (yet) */
     int syscall_fd; /* -1: not open (yet) */
     char *label;    /* "<thread ...>", NULL until asked */
+    char *name;     /* threading's name, NULL when none (yet) */
+    int named;      /* strop_tasks_set_name() was called */
 } Task;
 
 typedef struct Socket {
@@ -152,6 +154,7 @@ strop_tasks_free(StropTasks *t)
         if (t->tasks[i].syscall_fd >= 0)
             close(t->tasks[i].syscall_fd);
         strop_free(t->tasks[i].label);
+        strop_free(t->tasks[i].name);
     }
     for (size_t i = 0; i < t->n_sockets; i++)
         strop_free(t->sockets[i].desc);
@@ -184,6 +187,8 @@ task_of(StropTasks *t, long tid)
     task->tid = tid;
     task->stat_fd = task->syscall_fd = -1;
     task->label = NULL;
+    task->name = NULL;
+    task->named = 0;
     return task;
 }
 
@@ -234,6 +239,13 @@ strop_tasks_thread_label(StropTasks *t, long tid)
         return NULL;
     if (task->label != NULL)
         return task->label;
+    if (task->name != NULL) {
+        size_t n = strlen(task->name) + 40;
+        task->label = strop_malloc(n);
+        if (task->label != NULL)
+            snprintf(task->label, n, "<thread %ld \"%s\">", tid, task->name);
+        return task->label;
+    }
     snprintf(path, sizeof path, "/proc/%d/task/%ld/comm", (int)t->pid, tid);
     if (read_small(path, comm, sizeof comm) > 0)
         comm[strcspn(comm, "\n")] = '\0';
@@ -245,6 +257,45 @@ strop_tasks_thread_label(StropTasks *t, long tid)
         snprintf(label, sizeof label, "<thread %ld>", tid);
     task->label = copy_str(label);
     return task->label;
+}
+
+int
+strop_tasks_set_name(StropTasks *t, long tid, const char *name, char *old, size_t old_len)
+{
+    Task *task = tid > 0 ? task_of(t, tid) : NULL;
+    char *copy = NULL;
+    if (old_len > 0)
+        old[0] = '\0';
+    if (task == NULL)
+        return 0; /* no thread id, or past the cap: the label stays unknown */
+    task->named = 1;
+    if (name == NULL || (task->name != NULL && strcmp(task->name, name) == 0))
+        return 0;
+    copy = copy_str(name);
+    if (copy == NULL)
+        return -1;
+    for (unsigned char *p = (unsigned char *)copy; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F || *p == ';')
+            *p = '?';
+    }
+    if (task->name != NULL && strcmp(task->name, copy) == 0) {
+        strop_free(copy);
+        return 0;
+    }
+    strop_free(task->name);
+    task->name = copy;
+    if (task->label != NULL && old_len > 0)
+        snprintf(old, old_len, "%s", task->label);
+    strop_free(task->label);
+    task->label = NULL; /* made again from the name when next asked */
+    return 1;
+}
+
+int
+strop_tasks_named(StropTasks *t, long tid)
+{
+    Task *task = tid > 0 ? task_of(t, tid) : NULL;
+    return task == NULL || task->named;
 }
 
 /* "a.b.c.d:port" or "[v6]:port" of a /proc/net address "HEX:HEXPORT". */

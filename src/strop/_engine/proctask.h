@@ -29,10 +29,23 @@ void strop_tasks_free(StropTasks *t);
  * or 0 when it cannot be read. */
 int strop_tasks_state(StropTasks *t, long tid);
 
-/* "<thread TID>", "<thread TID main>" or "<thread TID \"NAME\">" when the
- * thread's kernel name differs from the process's.  Owned by `t`, read once
- * per thread.  NULL when out of memory. */
+/* "<thread TID \"NAME\">" with the Python name given by
+ * strop_tasks_set_name(); without one, "<thread TID main>", "<thread TID>",
+ * or "<thread TID \"NAME\">" when the thread's kernel name differs from the
+ * process's.  Owned by `t`, valid until the next call about this thread.
+ * NULL when out of memory. */
 const char *strop_tasks_thread_label(StropTasks *t, long tid);
+
+/* Gives thread `tid` its Python name (UTF-8; NULL: it has none, the kernel's
+ * label stays), and marks it as looked up.  Control characters and ';' (the
+ * folded format's separator) show as '?'.  Returns 1 when the thread's label
+ * changed, having copied the label it had (if it had been made) into `old`
+ * (old[0] is '\0' when it had none); 0 when it did not change; -1 when out
+ * of memory. */
+int strop_tasks_set_name(StropTasks *t, long tid, const char *name, char *old, size_t old_len);
+
+/* 1 when strop_tasks_set_name() was called for thread `tid`, else 0. */
+int strop_tasks_named(StropTasks *t, long tid);
 
 /* When thread `tid` is blocked in a system call, writes a label of what it
  * waits on into buf ("<waiting: recvfrom on 127.0.0.1:5432>",

@@ -51,6 +51,34 @@ typedef struct StropPyOffsets {
     int unicode_compact_size; /* sizeof PyCompactUnicodeObject: where other compact data starts */
     int unicode_state_ascii; /* state's first byte for a compact ASCII str of kind 1 */
     int unicode_state_kind2; /* state's first byte for a compact str of kind 2 */
+    /* Thread names (remote_names.c): sys.modules -> threading._active ->
+     * each Thread's _name.  Fields the headers of 3.8 to 3.10 do not show are
+     * checked on the running interpreter (tests/helpers/probe_layout.py). */
+    int interp_modules; /* modules (3.8-3.11), imports.modules (3.12+) */
+    int module_dict; /* PyModuleObject.md_dict */
+    int dict_keys; /* PyDictObject.ma_keys */
+    int dict_values; /* PyDictObject.ma_values: NULL unless split */
+    int dictkeys_size; /* dk_size (Py_ssize_t, 3.8-3.10), dk_log2_size (uint8_t, 3.11+) */
+    int dictkeys_log2_index_bytes; /* dk_log2_index_bytes (3.11+) */
+    int dictkeys_kind; /* dk_kind (3.11+): 0 general, else unicode entries */
+    int dictkeys_nentries; /* dk_nentries (Py_ssize_t) */
+    int dictkeys_indices; /* dk_indices: the index table, then the entries */
+    int dictkeys_general_entry; /* sizeof PyDictKeyEntry {hash, key, value} */
+    int dictkeys_unicode_entry; /* sizeof PyDictUnicodeEntry {key, value} (3.11+) */
+    int dictvalues_values; /* PyDictValues.values (3.11+); 0: ma_values is the array */
+    int dictvalues_valid; /* PyDictValues.valid (3.13+) */
+    int long_size; /* ob_size (3.8-3.11), long_value.lv_tag (3.12+) */
+    int long_digits; /* ob_digit */
+    int long_shift; /* PyLong_SHIFT: bits per digit */
+    int long_non_size_bits; /* _PyLong_NON_SIZE_BITS: lv_tag's sign bits below the count (3.12+) */
+    int type_basicsize; /* PyTypeObject.tp_basicsize */
+    int type_flags; /* PyTypeObject.tp_flags */
+    int type_dictoffset; /* PyTypeObject.tp_dictoffset (3.8-3.10) */
+    int heaptype_cached_keys; /* PyHeapTypeObject.ht_cached_keys: a split dict's keys */
+    int tpflags_managed_dict; /* Py_TPFLAGS_MANAGED_DICT (3.11+) */
+    int object_dict_before; /* bytes before an object: its dict, or dict-or-values (3.12) */
+    int tpflags_inline_values; /* Py_TPFLAGS_INLINE_VALUES (3.13+): values at tp_basicsize */
+    int object_values_before; /* bytes before an object: its values pointer (3.11) */
 } StropPyOffsets;
 
 /* Rows in version order; strop_pyoffsets_find() picks one. */
@@ -65,6 +93,15 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+        .interp_modules = 56, .module_dict = 16, .dict_keys = 32, .dict_values = 40,
+        .dictkeys_size = 8, .dictkeys_log2_index_bytes = -1, .dictkeys_kind = -1,
+        .dictkeys_nentries = 32, .dictkeys_indices = 40, .dictkeys_general_entry = 24,
+        .dictkeys_unicode_entry = -1, .dictvalues_values = 0, .dictvalues_valid = -1,
+        .long_size = 16, .long_digits = 24, .long_shift = 30,
+        .long_non_size_bits = -1, .type_basicsize = 32, .type_flags = 168,
+        .type_dictoffset = 288, .heaptype_cached_keys = 872,
+        .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
+        .object_values_before = -1,
     },
     {
         .version = 0x0309, .runtime_interpreters_head = 32, .interp_next = 0,
@@ -76,6 +113,15 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+        .interp_modules = 856, .module_dict = 16, .dict_keys = 32, .dict_values = 40,
+        .dictkeys_size = 8, .dictkeys_log2_index_bytes = -1, .dictkeys_kind = -1,
+        .dictkeys_nentries = 32, .dictkeys_indices = 40, .dictkeys_general_entry = 24,
+        .dictkeys_unicode_entry = -1, .dictvalues_values = 0, .dictvalues_valid = -1,
+        .long_size = 16, .long_digits = 24, .long_shift = 30,
+        .long_non_size_bits = -1, .type_basicsize = 32, .type_flags = 168,
+        .type_dictoffset = 288, .heaptype_cached_keys = 864,
+        .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
+        .object_values_before = -1,
     },
     {
         .version = 0x030A, .runtime_interpreters_head = 32, .interp_next = 0,
@@ -87,6 +133,15 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+        .interp_modules = 856, .module_dict = 16, .dict_keys = 32, .dict_values = 40,
+        .dictkeys_size = 8, .dictkeys_log2_index_bytes = -1, .dictkeys_kind = -1,
+        .dictkeys_nentries = 32, .dictkeys_indices = 40, .dictkeys_general_entry = 24,
+        .dictkeys_unicode_entry = -1, .dictvalues_values = 0, .dictvalues_valid = -1,
+        .long_size = 16, .long_digits = 24, .long_shift = 30,
+        .long_non_size_bits = -1, .type_basicsize = 32, .type_flags = 168,
+        .type_dictoffset = 288, .heaptype_cached_keys = 872,
+        .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
+        .object_values_before = -1,
     },
     {
         .version = 0x030B, .runtime_interpreters_head = 40, .interp_next = 0,
@@ -98,6 +153,15 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+        .interp_modules = 888, .module_dict = 16, .dict_keys = 32, .dict_values = 40,
+        .dictkeys_size = 8, .dictkeys_log2_index_bytes = 9, .dictkeys_kind = 10,
+        .dictkeys_nentries = 24, .dictkeys_indices = 32, .dictkeys_general_entry = 24,
+        .dictkeys_unicode_entry = 16, .dictvalues_values = 0, .dictvalues_valid = -1,
+        .long_size = 16, .long_digits = 24, .long_shift = 30,
+        .long_non_size_bits = -1, .type_basicsize = 32, .type_flags = 168,
+        .type_dictoffset = 288, .heaptype_cached_keys = 872,
+        .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = -1,
+        .object_values_before = 32,
     },
     {
         .version = 0x030C, .runtime_interpreters_head = 40, .interp_next = 0,
@@ -109,6 +173,15 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 40,
         .unicode_compact_size = 56, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+        .interp_modules = 944, .module_dict = 16, .dict_keys = 32, .dict_values = 40,
+        .dictkeys_size = 8, .dictkeys_log2_index_bytes = 9, .dictkeys_kind = 10,
+        .dictkeys_nentries = 24, .dictkeys_indices = 32, .dictkeys_general_entry = 24,
+        .dictkeys_unicode_entry = 16, .dictvalues_values = 0, .dictvalues_valid = -1,
+        .long_size = 16, .long_digits = 24, .long_shift = 30,
+        .long_non_size_bits = 3, .type_basicsize = 32, .type_flags = 168,
+        .type_dictoffset = 288, .heaptype_cached_keys = 880,
+        .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = -1,
+        .object_values_before = -1,
     },
     {
         .version = 0x030D, .runtime_interpreters_head = 632, .interp_next = 7264,
@@ -120,6 +193,15 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 40,
         .unicode_compact_size = 56, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
+        .interp_modules = 7656, .module_dict = 16, .dict_keys = 32, .dict_values = 40,
+        .dictkeys_size = 8, .dictkeys_log2_index_bytes = 9, .dictkeys_kind = 10,
+        .dictkeys_nentries = 24, .dictkeys_indices = 32, .dictkeys_general_entry = 24,
+        .dictkeys_unicode_entry = 16, .dictvalues_values = 8, .dictvalues_valid = 3,
+        .long_size = 16, .long_digits = 24, .long_shift = 30,
+        .long_non_size_bits = 3, .type_basicsize = 32, .type_flags = 168,
+        .type_dictoffset = 288, .heaptype_cached_keys = 880,
+        .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = 4,
+        .object_values_before = -1,
     },
 };
 
@@ -168,6 +250,7 @@ typedef struct StropDebugLayout {
     int unicode_length;
     int unicode_ascii_size;
     int struct_size;
+    int interp_modules; /* interpreter_state.imports_modules */
 } StropDebugLayout;
 
 static const StropDebugLayout strop_debug_layout_313 = {
@@ -179,7 +262,7 @@ static const StropDebugLayout strop_debug_layout_313 = {
     .code_qualname = 296, .code_linetable = 304, .code_firstlineno = 312,
     .code_adaptive = 344, .object_type = 360, .type_name = 376, .bytes_size = 520,
     .bytes_data = 528, .unicode_state = 544, .unicode_length = 552,
-    .unicode_ascii_size = 560, .struct_size = 584,
+    .unicode_ascii_size = 560, .struct_size = 584, .interp_modules = 88,
 };
 
 #define STROP_DEBUG_COOKIE "xdebugpy"

@@ -8,7 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* process_vm_readv, pread, readlink under -std=c11 */
 #endif
-#include "remote.h"
+#include "remote_int.h"
 
 #include <ctype.h>
 #include <elf.h>
@@ -30,29 +30,14 @@
 #define MAX_INTERPS 64
 #define FRAME_READ 128 /* bytes of a frame we read: every field we use is below */
 #define CODE_READ 256  /* bytes of a code object we read */
-#define FRAME_WINDOW 8192 /* bytes of a 3.11+ data stack read at once */
+#define FRAME_WINDOW STROP_FRAME_WINDOW
 #define TSTATE_READ 256
 
-struct StropRemote {
-    pid_t pid;
-    StropReadFn read;
-    void *ctx;
-    uintptr_t runtime;
-    StropPyOffsets off; /* the version's row, or 3.13+'s from the target */
-    uintptr_t code_type, str_type, bytes_type; /* learnt from tp_name, then compared */
-    StropCode **slots; /* cache: open addressing by address */
-    size_t mask, n_codes;
-    StropCode *retired; /* entries replaced because their address was reused */
-    int check_lo, check_len; /* the span of a code object compared on a cache hit */
-    uint64_t reads;
-    /* One reading's state: its number (a code object's fingerprint is
-     * compared once per reading), and a window of the target's memory read
-     * in one call, from which the next frames of a 3.11+ data stack (older
-     * frames sit just below newer ones) are taken without another read. */
-    uint64_t epoch;
-    uintptr_t win_lo, win_hi; /* win_hi == 0: empty */
-    unsigned char window[FRAME_WINDOW];
-};
+/* This file's short names for remote_int.h's helpers. */
+#define rd strop_remote_rd
+#define rd_ptr strop_remote_rd_ptr
+#define ptr_at strop_remote_ptr_at
+#define aligned strop_remote_aligned
 
 /* ---- memory ------------------------------------------------------------- */
 
@@ -69,40 +54,10 @@ read_process(void *ctx, uintptr_t addr, void *buf, size_t len)
     return -1;
 }
 
-static int
-rd(StropRemote *r, uintptr_t addr, void *buf, size_t len)
-{
-    r->reads++;
-    if (addr < 4096 || addr + len < addr)
-        return -1;
-    return r->read(r->ctx, addr, buf, len);
-}
-
-static int
-rd_ptr(StropRemote *r, uintptr_t addr, uintptr_t *out)
-{
-    return rd(r, addr, out, sizeof *out);
-}
-
-static inline uintptr_t
-ptr_at(const unsigned char *buf, int off)
-{
-    uintptr_t v;
-    memcpy(&v, buf + off, sizeof v);
-    return v;
-}
-
-static inline int
-aligned(uintptr_t p)
-{
-    return p >= 4096 && (p & 7) == 0 && p < ((uintptr_t)1 << 56);
-}
-
 /* ---- checked objects ---------------------------------------------------- */
 
-/* 1 when the type at `type` is named `name`, 0 when not, -1 on a failed read. */
-static int
-type_named(StropRemote *r, uintptr_t type, const char *name)
+int
+strop_remote_type_named(StropRemote *r, uintptr_t type, const char *name)
 {
     uintptr_t tp_name;
     char buf[16];
@@ -121,7 +76,7 @@ check_type(StropRemote *r, uintptr_t type, uintptr_t *slot, const char *name)
 {
     if (*slot != 0)
         return type == *slot ? 0 : -1;
-    if (type_named(r, type, name) != 1)
+    if (strop_remote_type_named(r, type, name) != 1)
         return -1;
     *slot = type;
     return 0;
@@ -154,10 +109,8 @@ put_utf8(char **p, uint32_t c)
     *p = (char *)q;
 }
 
-/* Reads the str at `obj` as a new UTF-8 string (strop_free it).  Returns NULL
- * when it does not look like a compact str or a read fails. */
-static char *
-read_str(StropRemote *r, uintptr_t obj)
+char *
+strop_remote_str(StropRemote *r, uintptr_t obj, size_t max_chars, int cut)
 {
     unsigned char head[128];
     const StropPyOffsets *o = &r->off;
@@ -173,8 +126,10 @@ read_str(StropRemote *r, uintptr_t obj)
         return NULL;
     memcpy(&length, head + o->unicode_length, sizeof length);
     state = head[o->unicode_state];
-    if (length < 0 || length > MAX_STR)
+    if (length < 0 || (length > (int64_t)max_chars && !cut))
         return NULL;
+    if (length > (int64_t)max_chars)
+        length = (int64_t)max_chars;
     /* kind: bits 2-4; compact: bit 5; ascii: bit 6 (the probe test checks). */
     kind = (state >> 2) & 7;
     if (!(state & 0x20) || (kind != 1 && kind != 2 && kind != 4))
@@ -211,6 +166,14 @@ read_str(StropRemote *r, uintptr_t obj)
     *p = '\0';
     strop_free(raw);
     return out;
+}
+
+/* Reads the str at `obj` as a new UTF-8 string (strop_free it).  Returns NULL
+ * when it does not look like a compact str, is too long, or a read fails. */
+static char *
+read_str(StropRemote *r, uintptr_t obj)
+{
+    return strop_remote_str(r, obj, MAX_STR, 0);
 }
 
 /* Reads the bytes object at `obj` into a new buffer.  Returns 0 or -1. */
@@ -920,6 +883,7 @@ read_debug_offsets(StropRemote *r)
     TAKE(unicode_state, unicode_state);
     TAKE(unicode_length, unicode_length);
     TAKE(unicode_ascii_size, unicode_ascii_size);
+    TAKE(interp_modules, interp_modules);
 #undef TAKE
     /* What we read of objects must fit our buffers. */
     if (o->code_size > CODE_READ || o->frame_back + 8 > FRAME_READ ||

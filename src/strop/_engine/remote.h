@@ -13,6 +13,9 @@
  * invented frame.  The memory access goes through a StropReadFn so that tests
  * can run the walker over random memory.
  *
+ * Thread names (threading's "MainThread", "worker-1") are read by the same
+ * reader in remote_names.h; remote_int.h is what the two files share.
+ *
  * Pure C, no Python.h.  Not thread-safe: one StropRemote is used by one thread
  * at a time.  Allocation through mem.h.
  */

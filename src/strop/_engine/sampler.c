@@ -25,6 +25,7 @@
 #include "proctask.h"
 #include "pstats.h"
 #include "remote.h"
+#include "remote_names.h"
 #include "textbuf.h"
 #include "writers.h"
 
@@ -39,6 +40,7 @@ typedef struct LeafLine {
 typedef struct Pseudo {
     StropCode code;
     struct Pseudo *next;
+    char *renamed; /* the name after a rename (a thread's new name), or NULL */
 } Pseudo;
 
 /* A child process followed with `subprocesses`: its own reader, counted
@@ -120,14 +122,17 @@ same_label(const StropCode *a, const StropCode *b)
            strcmp(a->filename, b->filename) == 0;
 }
 
-/* Grows the label table to hold one more function.  Returns 0 or -1. */
+/* Grows the label table to hold one more function, or with `rehash` set,
+ * fills it again (a function's label changed).  Returns 0 or -1. */
 static int
-labels_reserve(Sampler *self)
+labels_reserve(Sampler *self, int rehash)
 {
     uint32_t n = self->tree.n_funcs;
-    if (self->label_slots != NULL && (n + 1) * 2 <= self->label_mask + 1)
+    if (self->label_slots != NULL && (n + 1) * 2 <= self->label_mask + 1 && !rehash)
         return 0;
-    uint32_t mask = self->label_mask ? self->label_mask * 2 + 1 : 255;
+    uint32_t mask = self->label_mask ? self->label_mask : 255;
+    if ((n + 1) * 2 > mask + 1)
+        mask = mask * 2 + 1;
     uint32_t *slots = strop_malloc(((size_t)mask + 1) * sizeof *slots);
     if (slots == NULL)
         return -1;
@@ -155,7 +160,7 @@ function_of(Sampler *self, const StropCode *c)
     uint32_t j, canon = STROP_NONE;
     if (f != STROP_NONE)
         return f;
-    if (labels_reserve(self) < 0)
+    if (labels_reserve(self, 0) < 0)
         return STROP_NONE;
     j = (uint32_t)(label_hash(c) >> 17) & self->label_mask;
     for (; self->label_slots[j] != STROP_NONE; j = (j + 1) & self->label_mask) {
@@ -252,6 +257,42 @@ pseudo_of(Sampler *self, const char *label)
     return &p->code;
 }
 
+/* Renames the made-up frame `old` to `name`, so that every sample already
+ * counted under it shows the new name (a thread renamed while sampled).
+ * Nothing happens when there is no frame `old` or one named `name` exists
+ * already.  Returns 0 or -1 when out of memory. */
+static int
+pseudo_rename(Sampler *self, const char *old, const char *name)
+{
+    uint32_t b = (uint32_t)(hash_str(old, 0xcbf29ce484222325ull) % PSEUDO_BUCKETS);
+    uint32_t nb = (uint32_t)(hash_str(name, 0xcbf29ce484222325ull) % PSEUDO_BUCKETS);
+    Pseudo **link, *p, *q;
+    char *copy;
+    size_t n = strlen(name) + 1;
+    for (link = &self->pseudo[b]; *link != NULL; link = &(*link)->next) {
+        if (strcmp((*link)->code.name, old) == 0)
+            break;
+    }
+    if ((p = *link) == NULL)
+        return 0;
+    for (q = self->pseudo[nb]; q != NULL; q = q->next) {
+        if (strcmp(q->code.name, name) == 0)
+            return 0;
+    }
+    copy = strop_malloc(n);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, name, n);
+    *link = p->next;
+    strop_free(p->renamed);
+    p->renamed = copy;
+    p->code.name = p->code.qualname = copy;
+    p->next = self->pseudo[nb];
+    self->pseudo[nb] = p;
+    /* The label table places functions by label: place them again. */
+    return self->label_slots != NULL ? labels_reserve(self, 1) : 0;
+}
+
 static void
 pseudo_free(Sampler *self)
 {
@@ -259,6 +300,7 @@ pseudo_free(Sampler *self)
         while (self->pseudo[b] != NULL) {
             Pseudo *p = self->pseudo[b];
             self->pseudo[b] = p->next;
+            strop_free(p->renamed);
             strop_free(p);
         }
     }
@@ -308,12 +350,65 @@ process_label(pid_t pid, char *buf, size_t len)
     snprintf(buf, len, "<process %d: %s>", (int)pid, n ? cmd : "?");
 }
 
-/* Records one reading `s` of a process (threads through `tasks`), under the
- * frame `root` when not NULL.  Returns 0 or STROP_REMOTE_ENOMEM. */
+/* Reads threading's names of the threads of reading `s` (of `remote`) and
+ * gives them to `tasks` for their labels; a thread whose label changes has
+ * its root frame renamed.  A thread without a name keeps the kernel's label;
+ * a failed read leaves every label as it is.  Costs a few hundred reads: done
+ * when a thread is first met, about once a second, and at the end.  Returns
+ * 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
 static int
-record(Sampler *self, StropRemoteSample *s, StropTasks *tasks, const StropCode *root)
+refresh_names(Sampler *self, StropRemote *remote, StropTasks *tasks, const StropRemoteSample *s)
+{
+    StropThreadName *names = NULL;
+    size_t n = 0;
+    char old[256];
+    int rc = strop_remote_thread_names(remote, &names, &n);
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    for (uint32_t t = 0; t < s->n_threads; t++) {
+        const StropRemoteThread *th = &s->threads[t];
+        const char *name = NULL, *label;
+        for (size_t i = 0; i < n && name == NULL; i++) {
+            if (names[i].ident == th->ident)
+                name = names[i].name;
+        }
+        /* A failed read is retried about once a second, not per sample. */
+        if (rc != STROP_REMOTE_OK && strop_tasks_named(tasks, th->native_id))
+            continue;
+        switch (strop_tasks_set_name(tasks, th->native_id, name, old, sizeof old)) {
+        case -1:
+            strop_remote_thread_names_free(names);
+            return STROP_REMOTE_ENOMEM;
+        case 1:
+            label = strop_tasks_thread_label(tasks, th->native_id);
+            if (label == NULL || (old[0] && pseudo_rename(self, old, label) < 0)) {
+                strop_remote_thread_names_free(names);
+                return STROP_REMOTE_ENOMEM;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    strop_remote_thread_names_free(names);
+    return 0;
+}
+
+/* Records one reading `s` of a process (`remote`, threads through `tasks`),
+ * under the frame `root` when not NULL.  Returns 0 or STROP_REMOTE_ENOMEM. */
+static int
+record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tasks,
+       const StropCode *root)
 {
     char wait[256];
+    for (uint32_t t = 0; self->threads && t < s->n_threads; t++) {
+        const StropRemoteThread *th = &s->threads[t];
+        if (th->torn || th->n_frames == 0 || strop_tasks_named(tasks, th->native_id))
+            continue;
+        if (refresh_names(self, remote, tasks, s) < 0)
+            return STROP_REMOTE_ENOMEM;
+        break;
+    }
     for (uint32_t t = 0; t < s->n_threads; t++) {
         StropRemoteThread *th = &s->threads[t];
         uint32_t node = STROP_ROOT;
@@ -380,7 +475,7 @@ sample_once(Sampler *self)
         return rc;
     if (rc != 0)
         self->bad++;
-    else if (record(self, s, self->tasks, self->root) < 0)
+    else if (record(self, self->remote, s, self->tasks, self->root) < 0)
         return STROP_REMOTE_ENOMEM;
     for (uint32_t i = 0; i < self->n_procs; i++) {
         Proc *p = &self->procs[i];
@@ -393,7 +488,34 @@ sample_once(Sampler *self)
             p->gone = 1;
         else if (rc != 0)
             self->bad++;
-        else if (record(self, &p->sample, p->tasks, p->root) < 0)
+        else if (record(self, p->remote, &p->sample, p->tasks, p->root) < 0)
+            return STROP_REMOTE_ENOMEM;
+    }
+    return 0;
+}
+
+/* Reads every process's thread names again (threads=True only): for a
+ * thread renamed since it was first met.  Returns 0 or STROP_REMOTE_ENOMEM.
+ * No GIL needed. */
+static int
+refresh_all_names(Sampler *self)
+{
+    int rc;
+    if (!self->threads)
+        return 0;
+    rc = strop_remote_sample(self->remote, &self->sample);
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    if (rc == 0 && refresh_names(self, self->remote, self->tasks, &self->sample) < 0)
+        return STROP_REMOTE_ENOMEM;
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        Proc *p = &self->procs[i];
+        if (p->remote == NULL || p->gone)
+            continue;
+        rc = strop_remote_sample(p->remote, &p->sample);
+        if (rc == STROP_REMOTE_ENOMEM)
+            return rc;
+        if (rc == 0 && refresh_names(self, p->remote, p->tasks, &p->sample) < 0)
             return STROP_REMOTE_ENOMEM;
     }
     return 0;
@@ -679,6 +801,42 @@ error:
     return NULL;
 }
 
+/* Sampler.thread_names(): {ident: name} of the threads threading knows, read
+ * now; {} when they cannot be read (threading not imported, a torn read). */
+static PyObject *
+Sampler_thread_names(Sampler *self, PyObject *Py_UNUSED(ignored))
+{
+    StropThreadName *names = NULL;
+    size_t n = 0;
+    int rc;
+    PyObject *result, *key = NULL, *value = NULL;
+    if (!ready(self))
+        return NULL;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = strop_remote_thread_names(self->remote, &names, &n);
+        if (rc == STROP_REMOTE_EREAD)
+            usleep(2000);
+        Py_END_ALLOW_THREADS
+        if (rc != STROP_REMOTE_EREAD)
+            break;
+    }
+    if (rc == STROP_REMOTE_ENOMEM)
+        return PyErr_NoMemory();
+    result = PyDict_New();
+    for (size_t i = 0; result != NULL && i < n; i++) {
+        key = PyLong_FromUnsignedLongLong(names[i].ident);
+        value = PyUnicode_DecodeUTF8(names[i].name, (Py_ssize_t)strlen(names[i].name),
+                                     "replace");
+        if (key == NULL || value == NULL || PyDict_SetItem(result, key, value) < 0)
+            Py_CLEAR(result);
+        Py_CLEAR(key);
+        Py_CLEAR(value);
+    }
+    strop_remote_thread_names_free(names);
+    return result;
+}
+
 /* Sampler.run(duration=None): samples at the rate until `duration` seconds
  * have passed, the target exits, or Ctrl-C.  Returns why it stopped:
  * 'duration', 'exited' or 'interrupted'.  What was gathered is kept. */
@@ -690,7 +848,7 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
     double duration = -1;
     const char *reason = "duration";
     uint64_t period, start, next, end, check_at;
-    unsigned checks = 0;
+    unsigned checks = 0, name_checks = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O", kwlist, &duration_arg) || !ready(self))
         return NULL;
     if (duration_arg != Py_None) {
@@ -758,6 +916,17 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
             break;
         }
         check_at = now + 100000000ull;
+        if (self->threads && ++name_checks % 10 == 0) {
+            int nrc;
+            Py_BEGIN_ALLOW_THREADS
+            nrc = refresh_all_names(self);
+            Py_END_ALLOW_THREADS
+            if (nrc == STROP_REMOTE_ENOMEM) {
+                self->fault = 1;
+                reason = "out of memory";
+                break;
+            }
+        }
         if (self->follow && ++checks % 3 == 1) {
             int frc;
             Py_BEGIN_ALLOW_THREADS
@@ -780,6 +949,15 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
         }
     }
     self->elapsed += (double)(now_ns(CLOCK_MONOTONIC) - start) * 1e-9;
+    if (strcmp(reason, "exited") != 0 && !self->fault) {
+        /* The names at the end: a thread renamed since it was first met. */
+        int nrc;
+        Py_BEGIN_ALLOW_THREADS
+        nrc = refresh_all_names(self);
+        Py_END_ALLOW_THREADS
+        if (nrc == STROP_REMOTE_ENOMEM)
+            self->fault = 1;
+    }
     return PyUnicode_FromString(reason);
 }
 
@@ -1116,6 +1294,9 @@ static PyMethodDef Sampler_methods[] = {
     {"stacks", (PyCFunction)Sampler_stacks, METH_VARARGS,
      "stacks(retries=5)\n--\n\nOne reading of every thread: a list of (ident, native_id, "
      "frames, torn), frames as (file, line, name) outermost first."},
+    {"thread_names", (PyCFunction)Sampler_thread_names, METH_NOARGS,
+     "thread_names()\n--\n\n{ident: name} of the threads the target's threading module "
+     "knows, read now; {} when they cannot be read."},
     {"run", (PyCFunction)(void (*)(void))Sampler_run, METH_VARARGS | METH_KEYWORDS,
      "run(duration=None)\n--\n\nSample until duration seconds pass, the target exits or "
      "Ctrl-C; returns 'duration', 'exited' or 'interrupted'."},
@@ -1141,7 +1322,8 @@ static PyMethodDef Sampler_methods[] = {
 static PyType_Slot Sampler_slots[] = {
     {Py_tp_doc, "Sampler(pid, rate=100, mode='wall', threads=False, waits=None)\n--\n\n"
                 "The statistical profiler's engine: reads the Python stacks of process pid "
-                "from outside, without stopping it.  threads: a root frame per thread; "
+                "from outside, without stopping it.  threads: a root frame per thread, "
+                "named by threading's name when it has one; "
                 "waits (default: in wall mode): a leaf frame naming the system call a "
                 "blocked thread waits in."},
     {Py_tp_init, Sampler_init},

@@ -11,7 +11,11 @@
  * counts, and every format of writers.h with info.sampled = 1).
  *
  * Frames it makes up, named like built-ins (file "~", line 0), so that every
- * writer shows them: `<thread TID ...>` under the root per thread (threads=),
+ * writer shows them: `<thread TID "NAME">` under the root per thread
+ * (threads=), NAME being threading's name read from the target's memory
+ * (remote_names.h) when the thread is first met, about once a second and at
+ * the end of run() (a renamed thread's frame takes its latest name; after the
+ * target exits, the last one read), else the kernel's label (proctask.h),
  * `<process PID: cmdline>` per process when following child processes
  * (subprocesses=: the target's descendants are looked for in /proc every
  * 0.3 s and each read by its own reader), and in wall mode a leaf
