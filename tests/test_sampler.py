@@ -28,28 +28,34 @@ def _own_shares(prof):
 
 @pytest.fixture(scope="module")
 def shares_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample") / "shares.prof"
+    d = tmp_path_factory.mktemp("sample")
+    out, truth = d / "shares.prof", d / "truth.json"
     r = _strop("sample", "--rate", "100", "-o", str(out), os.path.join(TARGETS, "s_shares.py"),
-               "3")
-    return r, out
+               "3", str(truth))
+    return r, out, truth
 
 
 def test_shares_are_close_to_the_truth(shares_run):
-    r, out = shares_run
+    r, out, truth = shares_run
     assert r.returncode == 0, r.stderr
     assert r.stdout == "done\n"  # the program's output passes through
     shares, data = _own_shares(out)
-    for name, want in (("f60", 0.60), ("f30", 0.30), ("f10", 0.10)):
-        assert abs(shares[name] - want) <= 0.05, (name, shares[name])
+    # The truth: the wall time each function took, as the target measured it
+    # (60/30/10 on a quiet machine; a busy one stretches the short ones).
+    with open(truth) as f:
+        real = json.load(f)
+    assert abs(real["f60"] - 0.60) <= 0.10, real
+    for name in ("f60", "f30", "f10"):
+        assert abs(shares[name] - real[name]) <= 0.05, (name, shares[name], real[name])
     # Sample counts stand as call counts; main is in nearly every sample.
     main = [v for k, v in data.items() if k[2] == "main" and k[0].endswith("s_shares.py")][0]
     f60 = [v for k, v in data.items() if k[2] == "f60"][0]
     assert f60[1] >= 100 and main[1] >= f60[1]
-    assert ("s_shares.py" in k[0] for k in f60[4])
+    assert any("s_shares.py" in k[0] for k in f60[4])
 
 
 def test_report_names_counts_and_rate(shares_run):
-    r, _ = shares_run
+    r, _, _ = shares_run
     head = r.stderr.splitlines()[0]
     assert "samples in" in head and "Hz achieved" in head and "could not be read" in head
     achieved = float(head.split(" Hz achieved")[0].split()[-1])
