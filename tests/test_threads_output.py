@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from conftest import IN_CI, run
+from conftest import IN_CI, run, run_strop
 from test_formats import check_speedscope
 
 PROGRAM = """\
@@ -60,7 +60,7 @@ def program(tmp_path_factory):
 
 
 def strop_run(program, output, *options):
-    done = run(["strop", "run", "-q", *options, "-o", output, "prog.py"], cwd=program)
+    done = run_strop("run", "-q", *options, "-o", output, "prog.py", cwd=program)
     assert done.returncode == 0, done.stderr
     return program / output
 
@@ -189,7 +189,7 @@ for name, work in (("first", work_first), ("second", work_second), ("third", wor
 @pytest.mark.parametrize("keep", [True, False], ids=["objects-kept", "objects-dropped"])
 def test_threads_run_one_after_another_keep_their_own_roots(tmp_path, keep):
     (tmp_path / "seq.py").write_text(f"KEEP = {keep}\n" + SEQUENTIAL)
-    done = run(["strop", "run", "-q", "--threads", "-o", "seq.folded", "seq.py"], cwd=tmp_path)
+    done = run_strop("run", "-q", "--threads", "-o", "seq.folded", "seq.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     works = {}
     for line in (tmp_path / "seq.folded").read_text().splitlines():
