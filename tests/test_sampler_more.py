@@ -142,6 +142,10 @@ def test_top_shows_the_hot_function_and_quits_on_q():
     try:
         seen = _read_until(fd, lambda b: b.count(b"f60") >= 1 and b"samples" in b, 15)
         assert b"strop top: process" in seen and b"f60" in seen, seen[-2000:]
+        assert b"last second" in seen, seen[-2000:]
+        os.write(fd, b"a")
+        seen = _read_until(fd, lambda b: b"since start" in b, 5)
+        assert b"since start" in seen, seen[-2000:]
         os.write(fd, b"t")
         seen = _read_until(fd, lambda b: b"total)" in b, 5)
         assert b"total)" in seen, seen[-2000:]  # curses redraws what changed
@@ -163,6 +167,59 @@ def test_top_shows_the_hot_function_and_quits_on_q():
         os.close(fd)
         target.kill()
         target.wait()
+
+
+def _attach_when_started(engine, proc, **kw):
+    """A Sampler on `proc` once its runtime is there (it may still be starting)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return engine.Sampler(proc.pid, **kw)
+        except ValueError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.005)
+
+
+def _shares(table):
+    samples, rows = table
+    own = {name: o / max(samples, 1) for o, t, f, line, name in rows}
+    total = {name: t / max(samples, 1) for o, t, f, line, name in rows}
+    return samples, own, total
+
+
+def test_windowed_table_shows_the_last_second_only(tmp_path):
+    from strop import _engine
+
+    ready = tmp_path / "b"
+    proc = subprocess.Popen([sys.executable, os.path.join(TARGETS, "s_phases.py"), "1.5",
+                             str(ready)])
+    try:
+        sampler = _attach_when_started(_engine, proc, rate=200)
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            sampler.run(0.05)
+        assert ready.exists(), "the target never reached phase_b"
+        # Ground truth: the target has been in phase_b since `ready` appeared.
+        sampler.run(1.3)
+        n_win, own_win, total_win = _shares(sampler.table(window=1.0))
+        n_all, own_all, total_all = _shares(sampler.table())
+        with pytest.raises(ValueError):
+            sampler.table(window=0)
+        with pytest.raises(ValueError):
+            sampler.table(window=11)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert n_win < n_all, (n_win, n_all)
+    assert own_win.get("phase_b", 0) >= 0.95, own_win
+    assert total_win.get("phase_a", 0) <= 0.02, total_win
+    assert total_win.get("main", 0) >= 0.95, total_win
+    # The cumulative table still holds phase_a: the sampler saw most of its 1.5 s.
+    assert own_all.get("phase_a", 0) >= 0.3 and own_all.get("phase_b", 0) >= 0.2, own_all
+    # A window longer than the sampling counts every sample.
+    n_long, own_long, _ = _shares(sampler.table(window=10))
+    assert n_long == n_all and own_long == own_all
 
 
 def test_top_needs_a_terminal():

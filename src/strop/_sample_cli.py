@@ -226,7 +226,9 @@ def _report(sampler, opts):
 def _top_parser():
     p = _Parser(prog="strop top",
                 description="A live view of a running process's functions by share of "
-                "samples, refreshed every second.  Keys: o sort by own, t by total, q quit.")
+                "the samples of the last second, refreshed every second.  Keys: a toggles "
+                "between the last second and all samples since start, o sort by own, "
+                "t by total, q quit.")
     p.add_argument("--pid", required=True, help="the process to watch")
     p.add_argument("--rate", default="100", help="samples a second (default 100)")
     p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
@@ -242,13 +244,15 @@ def _top_screen(screen, sampler, pid):
         curses.curs_set(0)
     except curses.error:
         pass
-    sort, shown_at, reason = "own", 0.0, None
+    sort, shown_at, reason, since_start = "own", 0.0, None, False
     while True:
         key = screen.getch()
         if key in (ord("q"), ord("Q")):
             return "quit"
         if key in (ord("o"), ord("t")):
             sort, shown_at = ("own" if key == ord("o") else "total"), 0.0
+        if key in (ord("a"), ord("A")):
+            since_start, shown_at = not since_start, 0.0
         if reason is None:
             reason = sampler.run(0.05)
             if reason != "exited":
@@ -259,13 +263,16 @@ def _top_screen(screen, sampler, pid):
             continue
         shown_at = time.monotonic()
         height, width = screen.getmaxyx()
-        samples, rows = sampler.table(limit=max(height - 4, 1), sort=sort)
+        samples, rows = sampler.table(limit=max(height - 4, 1), sort=sort,
+                                      window=None if since_start else 1.0)
         info = sampler.info()
         screen.erase()
+        view = "since start" if since_start else "last second"
         head = (f"strop top: process {pid} (Python {info['python']}, {info['mode']} time), "
-                f"{samples} samples, {info['achieved_rate']:.0f} Hz"
+                f"{view}: {samples} samples, {info['achieved_rate']:.0f} Hz"
                 + ("  [process exited]" if reason == "exited" else ""))
-        lines = [head, "keys: o own  t total  q quit   (sorted by " + sort + ")",
+        lines = [head, "keys: a last second/since start  o own  t total  q quit   "
+                 f"(showing {view}, sorted by {sort})",
                  f"{'own %':>7}  {'total %':>7}  function (file:line)"]
         total = samples or 1
         for own, inclusive, filename, line, name in rows:

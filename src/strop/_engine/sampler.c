@@ -58,6 +58,21 @@ typedef struct Proc {
 #define PSEUDO_BUCKETS 256
 #define MAX_PSEUDO 65536
 
+/* Windowed tables (table(window=...)): a snapshot of the per-function counts
+ * every SNAP_NS of sampling, the last N_SNAPS kept, so windows of up to 10 s. */
+#define SNAP_NS 100000000ull
+#define N_SNAPS 101
+
+/* The per-function counts at one moment.  Counts are kept modulo 2^32: the
+ * difference over a window of seconds is exact in unsigned arithmetic. */
+typedef struct Snapshot {
+    uint64_t at_ns;   /* CLOCK_MONOTONIC when taken; 0: never taken */
+    uint64_t samples; /* Sampler.samples then */
+    uint32_t n_funcs; /* functions then (later ones counted 0 then) */
+    uint32_t cap;
+    uint32_t *counts; /* per function: own, total */
+} Snapshot;
+
 typedef struct Sampler {
     PyObject_HEAD
     StropRemote *remote;
@@ -80,6 +95,16 @@ typedef struct Sampler {
     uint32_t label_mask;
     LeafLine *lines; /* open addressing: (leaf code, line) -> samples */
     uint32_t lines_mask, n_lines;
+    /* Per function, kept as samples are recorded (the tree's aggregate gives
+     * the same numbers, but costs a walk of every node): */
+    uint64_t *func_own;   /* samples with the function innermost */
+    uint64_t *func_total; /* samples with it anywhere in the stack, once */
+    uint64_t *func_seen;  /* the stack that counted its total last */
+    uint32_t cap_func_counts;
+    uint64_t stack_id;    /* stacks recorded, numbering them for func_seen */
+    Snapshot snaps[N_SNAPS]; /* a ring, for windowed tables */
+    uint32_t snap_next;      /* the slot written next */
+    uint64_t snap_due;       /* CLOCK_MONOTONIC of the next snapshot */
     uint64_t ticks;    /* readings attempted */
     uint64_t samples;  /* thread stacks recorded */
     uint64_t bad;      /* thread stacks (or whole readings) dropped as torn */
@@ -147,9 +172,43 @@ labels_reserve(Sampler *self)
     return 0;
 }
 
-/* The function of code `c`, added when new.  STROP_NONE when out of memory. */
+/* Grows the per-function counts to cover every function of the tree.
+ * Returns 0 or -1 (out of memory). */
+static int
+func_counts_reserve(Sampler *self)
+{
+    uint32_t n = self->tree.n_funcs, cap;
+    uint64_t *own, *total, *seen;
+    if (n <= self->cap_func_counts)
+        return 0;
+    cap = self->cap_func_counts ? self->cap_func_counts : 256;
+    while (cap < n)
+        cap *= 2;
+    own = strop_realloc(self->func_own, (size_t)cap * sizeof *own);
+    if (own == NULL)
+        return -1;
+    self->func_own = own;
+    total = strop_realloc(self->func_total, (size_t)cap * sizeof *total);
+    if (total == NULL)
+        return -1;
+    self->func_total = total;
+    seen = strop_realloc(self->func_seen, (size_t)cap * sizeof *seen);
+    if (seen == NULL)
+        return -1;
+    self->func_seen = seen;
+    memset(own + self->cap_func_counts, 0, (size_t)(cap - self->cap_func_counts) * sizeof *own);
+    memset(total + self->cap_func_counts, 0,
+           (size_t)(cap - self->cap_func_counts) * sizeof *total);
+    memset(seen + self->cap_func_counts, 0,
+           (size_t)(cap - self->cap_func_counts) * sizeof *seen);
+    self->cap_func_counts = cap;
+    return 0;
+}
+
+/* Adds the function of code `c` to the tree and the label table (see
+ * function_of).  STROP_NONE when out of memory. */
 static uint32_t
-function_of(Sampler *self, const StropCode *c)
+function_add(Sampler *self, const StropCode *c)
 {
     uint32_t f = strop_tree_func_find(&self->tree, (uintptr_t)c);
     uint32_t j, canon = STROP_NONE;
@@ -181,6 +240,20 @@ function_of(Sampler *self, const StropCode *c)
     }
     self->func_code[f] = c;
     self->label_slots[j] = f;
+    return f;
+}
+
+/* The function of code `c`, added when new (with its counts).  STROP_NONE
+ * when out of memory. */
+static uint32_t
+function_of(Sampler *self, const StropCode *c)
+{
+    uint32_t f = strop_tree_func_find(&self->tree, (uintptr_t)c);
+    if (f != STROP_NONE)
+        return f;
+    f = function_add(self, c);
+    if (f != STROP_NONE && func_counts_reserve(self) < 0)
+        return STROP_NONE;
     return f;
 }
 
@@ -270,9 +343,9 @@ pseudo_free(Sampler *self)
 static uint32_t
 step(Sampler *self, uint32_t node, const StropCode *c)
 {
-    uint32_t child = strop_tree_child_find(&self->tree, node, (uintptr_t)c);
+    uint32_t f, child = strop_tree_child_find(&self->tree, node, (uintptr_t)c);
     if (child == STROP_NONE) {
-        uint32_t f = function_of(self, c);
+        f = function_of(self, c);
         if (f == STROP_NONE)
             return STROP_NONE;
         child = strop_tree_child_add(&self->tree, node, (uintptr_t)c, f);
@@ -280,6 +353,11 @@ step(Sampler *self, uint32_t node, const StropCode *c)
             return STROP_NONE;
     }
     self->tree.nodes[child].total_ticks++;
+    f = self->tree.nodes[child].func;
+    if (self->func_seen[f] != self->stack_id) {
+        self->func_seen[f] = self->stack_id;
+        self->func_total[f]++;
+    }
     return child;
 }
 
@@ -329,6 +407,7 @@ record(Sampler *self, StropRemoteSample *s, StropTasks *tasks, const StropCode *
             self->idle++;
             continue;
         }
+        self->stack_id++;
         if (root != NULL && (node = step(self, node, root)) == STROP_NONE)
             return STROP_REMOTE_ENOMEM;
         if (self->threads) {
@@ -350,6 +429,7 @@ record(Sampler *self, StropRemoteSample *s, StropTasks *tasks, const StropCode *
         }
         self->tree.nodes[node].calls++;
         self->tree.nodes[node].self_ticks++;
+        self->func_own[self->tree.nodes[node].func]++;
         self->samples++;
         if (count_leaf_line(self, s->frames[th->first].code, s->frames[th->first].line) < 0)
             return STROP_REMOTE_ENOMEM;
@@ -365,6 +445,33 @@ proc_detach(Proc *p)
     p->remote = NULL;
     strop_tasks_free(p->tasks);
     p->tasks = NULL;
+}
+
+/* Keeps the per-function counts of now in the ring, for windowed tables.
+ * Returns 0 or -1 (out of memory: the ring is unchanged).  No GIL needed. */
+static int
+snapshot(Sampler *self, uint64_t now)
+{
+    Snapshot *snap = &self->snaps[self->snap_next];
+    uint32_t n = self->tree.n_funcs;
+    if (n > snap->cap) {
+        uint32_t cap = n + n / 2 + 64;
+        uint32_t *counts = strop_realloc(snap->counts, (size_t)cap * 2 * sizeof *counts);
+        if (counts == NULL)
+            return -1;
+        snap->counts = counts;
+        snap->cap = cap;
+    }
+    for (uint32_t f = 0; f < n; f++) {
+        snap->counts[2 * f] = (uint32_t)self->func_own[f];
+        snap->counts[2 * f + 1] = (uint32_t)self->func_total[f];
+    }
+    snap->at_ns = now;
+    snap->samples = self->samples;
+    snap->n_funcs = n;
+    self->snap_next = (self->snap_next + 1) % N_SNAPS;
+    self->snap_due = now + SNAP_NS;
+    return 0;
 }
 
 /* Takes one reading of the target (and of the followed processes) and
@@ -546,6 +653,17 @@ sampler_release(Sampler *self)
     strop_free(self->lines);
     self->lines = NULL;
     self->lines_mask = self->n_lines = 0;
+    strop_free(self->func_own);
+    strop_free(self->func_total);
+    strop_free(self->func_seen);
+    self->func_own = self->func_total = self->func_seen = NULL;
+    self->cap_func_counts = 0;
+    self->stack_id = 0;
+    for (int i = 0; i < N_SNAPS; i++)
+        strop_free(self->snaps[i].counts);
+    memset(self->snaps, 0, sizeof self->snaps);
+    self->snap_next = 0;
+    self->snap_due = 0;
 }
 
 static int
@@ -582,7 +700,8 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->tasks = strop_tasks_new((pid_t)pid);
-    if (self->tasks == NULL || strop_tree_init(&self->tree, 0, 0) < 0) {
+    if (self->tasks == NULL || strop_tree_init(&self->tree, 0, 0) < 0 ||
+        func_counts_reserve(self) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -734,6 +853,8 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
                 continue;
             }
             rc = sample_once(self);
+            if (rc == 0 && now >= self->snap_due && snapshot(self, now) < 0)
+                rc = STROP_REMOTE_ENOMEM;
             if (rc != 0)
                 break;
             next += period;
@@ -982,15 +1103,66 @@ done:
     return result;
 }
 
-/* Sampler.table(limit=0, sort='own'): the rows of report() as data, for a
- * live view: (samples, [(own, total, file, line, name), ...]) with own and
- * total in samples, sorted, at most `limit` rows (0: all). */
+/* The snapshot to count a window of `window` seconds ending now from: the
+ * newest one taken at least that long ago, else the oldest kept (the window
+ * is then shorter: sampling began later, or the ring holds less), else NULL
+ * (nothing taken yet: count from the start). */
+static const Snapshot *
+window_base(Sampler *self, double window)
+{
+    uint64_t now = now_ns(CLOCK_MONOTONIC), span = (uint64_t)(window * 1e9);
+    uint64_t want = now > span ? now - span : 0;
+    const Snapshot *best = NULL, *oldest = NULL;
+    for (int i = 0; i < N_SNAPS; i++) {
+        const Snapshot *snap = &self->snaps[i];
+        if (snap->at_ns == 0)
+            continue;
+        if (oldest == NULL || snap->at_ns < oldest->at_ns)
+            oldest = snap;
+        if (snap->at_ns <= want && (best == NULL || snap->at_ns > best->at_ns))
+            best = snap;
+    }
+    return best != NULL ? best : oldest;
+}
+
+/* Per-function own (tt) and total (ct) samples since snapshot `base` (NULL:
+ * since the start), from the running counts.  Returns 0 or -1 with an
+ * exception set. */
+static int
+window_totals(Sampler *self, const Snapshot *base, StropFuncStats **funcs)
+{
+    uint32_t n = self->tree.n_funcs;
+    *funcs = strop_calloc(n ? n : 1, sizeof **funcs);
+    if (*funcs == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (uint32_t f = 0; f < n; f++) {
+        uint32_t own0 = 0, total0 = 0;
+        if (base != NULL && f < base->n_funcs) {
+            own0 = base->counts[2 * f];
+            total0 = base->counts[2 * f + 1];
+        }
+        (*funcs)[f].tt = (uint32_t)((uint32_t)self->func_own[f] - own0);
+        (*funcs)[f].ct = (uint32_t)((uint32_t)self->func_total[f] - total0);
+    }
+    return 0;
+}
+
+/* Sampler.table(limit=0, sort='own', window=None): the rows of report() as
+ * data, for a live view: (samples, [(own, total, file, line, name), ...])
+ * with own and total in samples, sorted, at most `limit` rows (0: all).
+ * window: only the samples of the last `window` seconds (at most 10; the
+ * sampler keeps a snapshot of its counts every 0.1 s of sampling). */
 static PyObject *
 Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"limit", "sort", NULL};
+    static char *kwlist[] = {"limit", "sort", "window", NULL};
     Py_ssize_t limit = 0;
     const char *sort = "own";
+    PyObject *window_arg = Py_None;
+    double window = -1;
+    uint64_t samples;
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     StropLabel *labels = NULL;
@@ -998,15 +1170,36 @@ Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
     size_t n_edges = 0;
     PyObject *rows = NULL, *row = NULL, *result = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ns", kwlist, &limit, &sort) || !ready(self))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|nsO", kwlist, &limit, &sort, &window_arg) ||
+        !ready(self))
         return NULL;
     if (strcmp(sort, "own") != 0 && strcmp(sort, "total") != 0) {
         PyErr_Format(PyExc_ValueError, "sort must be 'own' or 'total', not '%s'", sort);
         return NULL;
     }
+    if (window_arg != Py_None) {
+        window = PyFloat_AsDouble(window_arg);
+        if (window == -1 && PyErr_Occurred())
+            return NULL;
+        if (!(window > 0 && window <= (N_SNAPS - 1) * (SNAP_NS * 1e-9) + 1e-9)) {
+            PyErr_SetString(PyExc_ValueError, "window must be above 0 and at most 10 seconds");
+            return NULL;
+        }
+    }
     labels = make_labels(self);
-    if (labels == NULL || sample_totals(self, &funcs, &edges, &n_edges) < 0)
+    if (labels == NULL)
         goto done;
+    if (window > 0) {
+        const Snapshot *base = window_base(self, window);
+        samples = self->samples - (base != NULL ? base->samples : 0);
+        if (window_totals(self, base, &funcs) < 0)
+            goto done;
+    }
+    else {
+        samples = self->samples;
+        if (sample_totals(self, &funcs, &edges, &n_edges) < 0)
+            goto done;
+    }
     order = strop_malloc((size_t)(self->tree.n_funcs ? self->tree.n_funcs : 1) * sizeof *order);
     rows = PyList_New(0);
     if (order == NULL || rows == NULL) {
@@ -1029,7 +1222,7 @@ Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
             goto done;
         Py_CLEAR(row);
     }
-    result = Py_BuildValue("(KO)", (unsigned long long)self->samples, rows);
+    result = Py_BuildValue("(KO)", (unsigned long long)samples, rows);
 done:
     Py_XDECREF(row);
     Py_XDECREF(rows);
@@ -1131,8 +1324,9 @@ static PyMethodDef Sampler_methods[] = {
     {"stats", (PyCFunction)Sampler_stats, METH_NOARGS,
      "stats()\n--\n\nThe pstats dict of the samples."},
     {"table", (PyCFunction)(void (*)(void))Sampler_table, METH_VARARGS | METH_KEYWORDS,
-     "table(limit=0, sort='own')\n--\n\n(samples, rows): rows of (own, total, file, line, "
-     "name) in samples, sorted by own or total."},
+     "table(limit=0, sort='own', window=None)\n--\n\n(samples, rows): rows of (own, total, "
+     "file, line, name) in samples, sorted by own or total; window: of the last that many "
+     "seconds only (at most 10)."},
     {"leaf_lines", (PyCFunction)Sampler_leaf_lines, METH_NOARGS,
      "leaf_lines()\n--\n\n{(file, name, line): samples} of the innermost frames."},
     {NULL, NULL, 0, NULL},

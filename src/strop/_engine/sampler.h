@@ -17,6 +17,10 @@
  * 0.3 s and each read by its own reader), and in wall mode a leaf
  * `<waiting: recvfrom on tcp 1.2.3.4:5432>` / `<sleeping: clock_nanosleep>`
  * for a thread blocked in a system call (proctask.h).
+ *
+ * Besides the tree it keeps per-function own and total counts as it records,
+ * and a ring of snapshots of them every 0.1 s of sampling, so that table()
+ * can count the last seconds only (strop top's "last second" view).
  */
 #ifndef STROP_SAMPLER_H
 #define STROP_SAMPLER_H
