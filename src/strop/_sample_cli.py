@@ -43,7 +43,8 @@ def _attach(pid, **kw):
 def _dump_parser():
     p = _Parser(prog="strop dump",
                 description="Print every thread's current Python stack of a running process "
-                "(innermost call last, like a traceback).")
+                "(innermost call last, like a traceback), and under it what a blocked "
+                "thread waits on.")
     p.add_argument("--pid", required=True, help="the process to read")
     return p
 
@@ -60,12 +61,14 @@ def cmd_dump(argv):
         raise UsageError(str(e)) from None
     version = sampler.info()["python"]
     lines = [f"Process {pid} (Python {version}), {len(threads)} threads with Python frames"]
-    for ident, native_id, frames, torn in threads:
+    for ident, native_id, frames, torn, wait in threads:
         lines.append("")
         lines.append(f"Thread {ident} (native id {native_id or '?'})"
                      + (" [could not be read consistently]" if torn else "") + ":")
         for filename, line, name in frames:
             lines.append(f'  File "{filename}", line {line if line >= 0 else "?"}, in {name}')
+        if wait:
+            lines.append(f"    {wait}")
     try:
         print("\n".join(lines))
         sys.stdout.flush()

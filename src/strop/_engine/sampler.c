@@ -726,14 +726,34 @@ ready(Sampler *self)
     return 1;
 }
 
+/* What thread `tid` of the target waits on, as wall mode's leaf frame names
+ * it without the brackets ("waiting: recvfrom on tcp 127.0.0.1:5000",
+ * "sleeping: clock_nanosleep"), or None when it runs or is not in a system
+ * call.  Returns a new reference, or NULL with an exception set. */
+static PyObject *
+wait_of(Sampler *self, long tid)
+{
+    char label[256];
+    size_t len;
+    int state = tid > 0 ? strop_tasks_state(self->tasks, tid) : 0;
+    if (state == 0 || state == 'R' ||
+        !strop_tasks_wait_label(self->tasks, tid, label, sizeof label))
+        Py_RETURN_NONE;
+    len = strlen(label);
+    if (len >= 2 && label[0] == '<' && label[len - 1] == '>')
+        return PyUnicode_DecodeUTF8(label + 1, (Py_ssize_t)len - 2, "replace");
+    return PyUnicode_DecodeUTF8(label, (Py_ssize_t)len, "replace");
+}
+
 /* Sampler.stacks(retries=5): one reading of every thread, as a list of
- * (ident, native_id, [(file, line, name), ...] outermost first).  Threads
+ * (ident, native_id, [(file, line, name), ...] outermost first, torn, wait)
+ * with wait what a blocked thread waits on (see wait_of) or None.  Threads
  * without a Python frame are left out; a torn reading is retried. */
 static PyObject *
 Sampler_stacks(Sampler *self, PyObject *args)
 {
     int retries = 5, rc = 0;
-    PyObject *result = NULL, *frames = NULL, *item = NULL;
+    PyObject *result = NULL, *frames = NULL, *item = NULL, *wait = NULL;
     StropRemoteSample *s = &self->sample;
     if (!PyArg_ParseTuple(args, "|i", &retries) || !ready(self))
         return NULL;
@@ -773,8 +793,10 @@ Sampler_stacks(Sampler *self, PyObject *args)
         StropRemoteThread *th = &s->threads[t];
         if (th->n_frames == 0 && !th->torn)
             continue;
+        Py_CLEAR(wait);
+        wait = wait_of(self, th->native_id);
         frames = PyList_New(0);
-        if (frames == NULL)
+        if (wait == NULL || frames == NULL)
             goto error;
         for (uint32_t i = th->n_frames; !th->torn && i-- > 0;) {
             const StropRemoteFrame *f = &s->frames[th->first + i];
@@ -783,15 +805,17 @@ Sampler_stacks(Sampler *self, PyObject *args)
                 goto error;
             Py_CLEAR(item);
         }
-        item = Py_BuildValue("(KlNO)", (unsigned long long)th->ident, th->native_id, frames,
-                             th->torn ? Py_True : Py_False);
+        item = Py_BuildValue("(KlNOO)", (unsigned long long)th->ident, th->native_id, frames,
+                             th->torn ? Py_True : Py_False, wait);
         frames = NULL;
         if (item == NULL || PyList_Append(result, item) < 0)
             goto error;
         Py_CLEAR(item);
     }
+    Py_XDECREF(wait);
     return result;
 error:
+    Py_XDECREF(wait);
     Py_XDECREF(item);
     Py_XDECREF(frames);
     Py_DECREF(result);
@@ -1308,7 +1332,8 @@ Sampler_dealloc(Sampler *self)
 static PyMethodDef Sampler_methods[] = {
     {"stacks", (PyCFunction)Sampler_stacks, METH_VARARGS,
      "stacks(retries=5)\n--\n\nOne reading of every thread: a list of (ident, native_id, "
-     "frames, torn), frames as (file, line, name) outermost first."},
+     "frames, torn, wait), frames as (file, line, name) outermost first, wait what a "
+     "blocked thread waits on ('waiting: recvfrom on tcp 127.0.0.1:5000') or None."},
     {"run", (PyCFunction)(void (*)(void))Sampler_run, METH_VARARGS | METH_KEYWORDS,
      "run(duration=None)\n--\n\nSample until duration seconds pass, the target exits or "
      "Ctrl-C; returns 'duration', 'exited' or 'interrupted'."},
