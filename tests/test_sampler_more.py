@@ -97,6 +97,31 @@ def test_in_process_sampler(tmp_path):
     assert "spin (" in folded and "nap (" in folded
 
 
+def test_in_process_sampler_leaves_out_its_own_frames(tmp_path):
+    script = tmp_path / "own.py"
+    script.write_text(
+        "import os, strop, time\n"
+        "def work():\n"
+        "    end = time.perf_counter() + 0.3\n"
+        "    while time.perf_counter() < end: pass\n"
+        "with strop.Sampler(rate=1000) as s:\n"
+        "    work()\n"
+        "package = os.path.dirname(os.path.abspath(strop.__file__))\n"
+        "keys = s.stats().stats\n"
+        "mine = [k for k in keys if os.path.dirname(os.path.abspath(k[0])) == package]\n"
+        "own = {k[2]: v[2] for k, v in keys.items()}\n"
+        "print(len(mine), round(own.get('work', 0) / sum(own.values()), 3), mine[:3])\n"
+        "s.close()\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    n_mine, work_share, mine = r.stdout.split(" ", 2)
+    # Every sample is of work() or of the script around it: none of the
+    # handshake in strop's __enter__/__exit__ is left.
+    assert int(n_mine) == 0, r.stdout
+    assert float(work_share) >= 0.9, r.stdout
+
+
 def test_in_process_sampler_bad_arguments():
     import strop
 

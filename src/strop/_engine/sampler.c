@@ -100,7 +100,11 @@ typedef struct Sampler {
     uint64_t *func_own;   /* samples with the function innermost */
     uint64_t *func_total; /* samples with it anywhere in the stack, once */
     uint64_t *func_seen;  /* the stack that counted its total last */
+    unsigned char *func_hidden; /* 1: its file is one of `hide` */
     uint32_t cap_func_counts;
+    char **hide;    /* files whose frames drop the stack they are in (the
+                     * in-process API's own): owned copies */
+    uint32_t n_hide;
     uint64_t stack_id;    /* stacks recorded, numbering them for func_seen */
     Snapshot snaps[N_SNAPS]; /* a ring, for windowed tables */
     uint32_t snap_next;      /* the slot written next */
@@ -109,6 +113,7 @@ typedef struct Sampler {
     uint64_t samples;  /* thread stacks recorded */
     uint64_t bad;      /* thread stacks (or whole readings) dropped as torn */
     uint64_t idle;     /* cpu mode: stacks of threads not running, left out */
+    uint64_t hidden;   /* stacks left out for a frame of a `hide` file */
     uint64_t late;     /* readings that started later than one period after due */
     double elapsed;    /* seconds spent sampling */
     uint64_t start_unix_ns;
@@ -179,6 +184,7 @@ func_counts_reserve(Sampler *self)
 {
     uint32_t n = self->tree.n_funcs, cap;
     uint64_t *own, *total, *seen;
+    unsigned char *hidden;
     if (n <= self->cap_func_counts)
         return 0;
     cap = self->cap_func_counts ? self->cap_func_counts : 256;
@@ -196,6 +202,11 @@ func_counts_reserve(Sampler *self)
     if (seen == NULL)
         return -1;
     self->func_seen = seen;
+    hidden = strop_realloc(self->func_hidden, (size_t)cap * sizeof *hidden);
+    if (hidden == NULL)
+        return -1;
+    self->func_hidden = hidden;
+    memset(hidden + self->cap_func_counts, 0, (size_t)(cap - self->cap_func_counts));
     memset(own + self->cap_func_counts, 0, (size_t)(cap - self->cap_func_counts) * sizeof *own);
     memset(total + self->cap_func_counts, 0,
            (size_t)(cap - self->cap_func_counts) * sizeof *total);
@@ -252,8 +263,12 @@ function_of(Sampler *self, const StropCode *c)
     if (f != STROP_NONE)
         return f;
     f = function_add(self, c);
-    if (f != STROP_NONE && func_counts_reserve(self) < 0)
+    if (f == STROP_NONE || func_counts_reserve(self) < 0)
         return STROP_NONE;
+    for (uint32_t i = 0; i < self->n_hide && f != STROP_OVERFLOW_FUNC; i++) {
+        if (strcmp(c->filename, self->hide[i]) == 0)
+            self->func_hidden[f] = 1;
+    }
     return f;
 }
 
@@ -386,6 +401,21 @@ process_label(pid_t pid, char *buf, size_t len)
     snprintf(buf, len, "<process %d: %s>", (int)pid, n ? cmd : "?");
 }
 
+/* 1 when a frame of thread `th` is of a `hide` file, 0 when none is, -1 when
+ * out of memory. */
+static int
+hidden_stack(Sampler *self, const StropRemoteSample *s, const StropRemoteThread *th)
+{
+    for (uint32_t i = 0; i < th->n_frames; i++) {
+        uint32_t f = function_of(self, s->frames[th->first + i].code);
+        if (f == STROP_NONE)
+            return -1;
+        if (self->func_hidden[f])
+            return 1;
+    }
+    return 0;
+}
+
 /* Records one reading `s` of a process (threads through `tasks`), under the
  * frame `root` when not NULL.  Returns 0 or STROP_REMOTE_ENOMEM. */
 static int
@@ -406,6 +436,15 @@ record(Sampler *self, StropRemoteSample *s, StropTasks *tasks, const StropCode *
         if (self->cpu && state != 0 && state != 'R') {
             self->idle++;
             continue;
+        }
+        if (self->n_hide > 0) {
+            int hidden = hidden_stack(self, s, th);
+            if (hidden < 0)
+                return STROP_REMOTE_ENOMEM;
+            if (hidden) {
+                self->hidden++;
+                continue;
+            }
         }
         self->stack_id++;
         if (root != NULL && (node = step(self, node, root)) == STROP_NONE)
@@ -656,7 +695,14 @@ sampler_release(Sampler *self)
     strop_free(self->func_own);
     strop_free(self->func_total);
     strop_free(self->func_seen);
+    strop_free(self->func_hidden);
     self->func_own = self->func_total = self->func_seen = NULL;
+    self->func_hidden = NULL;
+    for (uint32_t i = 0; i < self->n_hide; i++)
+        strop_free(self->hide[i]);
+    strop_free(self->hide);
+    self->hide = NULL;
+    self->n_hide = 0;
     self->cap_func_counts = 0;
     self->stack_id = 0;
     for (int i = 0; i < N_SNAPS; i++)
@@ -666,17 +712,64 @@ sampler_release(Sampler *self)
     self->snap_due = 0;
 }
 
+/* Keeps copies of the file names of `hide` (a list or tuple of str, or
+ * NULL).  Returns 0 or -1 with an exception set. */
+static int
+set_hide(Sampler *self, PyObject *hide)
+{
+    Py_ssize_t n = hide != NULL ? PySequence_Fast_GET_SIZE(hide) : 0;
+    if (n == 0)
+        return 0;
+    self->hide = strop_calloc((size_t)n, sizeof *self->hide);
+    if (self->hide == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        const char *name = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(hide, i), &len);
+        if (name == NULL)
+            return -1;
+        self->hide[i] = strop_malloc((size_t)len + 1);
+        if (self->hide[i] == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(self->hide[i], name, (size_t)len + 1);
+        self->n_hide = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
 static int
 Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"pid", "rate", "mode", "threads", "waits", "subprocesses", NULL};
+    static char *kwlist[] = {"pid",          "rate", "mode", "threads", "waits",
+                             "subprocesses", "hide", NULL};
     int pid, rc, threads = 0, waits = -1, follow = 0;
     double rate = 100.0;
     const char *mode = "wall";
     char err[512];
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspip", kwlist, &pid, &rate, &mode,
-                                     &threads, &waits, &follow))
+    PyObject *hide_arg = Py_None, *hide = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspipO", kwlist, &pid, &rate, &mode,
+                                     &threads, &waits, &follow, &hide_arg))
         return -1;
+    if (hide_arg != Py_None) {
+        if (PyUnicode_Check(hide_arg)) {
+            PyErr_SetString(PyExc_TypeError, "hide must be a sequence of file names, not a str");
+            return -1;
+        }
+        hide = PySequence_Fast(hide_arg, "hide must be a sequence of file names");
+        if (hide == NULL)
+            return -1;
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(hide); i++) {
+            if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(hide, i))) {
+                PyErr_SetString(PyExc_TypeError, "hide must be a sequence of file names");
+                Py_DECREF(hide);
+                return -1;
+            }
+        }
+    }
     if (!(rate > 0 && rate <= 1e6)) {
         PyErr_SetString(PyExc_ValueError, "rate must be above 0 and at most 1,000,000 Hz");
         return -1;
@@ -692,6 +785,10 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
     self->threads = threads;
     self->follow = follow;
     self->waits = waits < 0 ? !self->cpu : waits;
+    rc = set_hide(self, hide);
+    Py_XDECREF(hide);
+    if (rc < 0)
+        return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = strop_remote_attach((pid_t)pid, &self->remote, err, sizeof err);
     Py_END_ALLOW_THREADS
@@ -935,13 +1032,14 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
     if (!ready(self))
         return NULL;
     version = strop_remote_version(self->remote);
-    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O}", "pid",
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O}", "pid",
                          (int)strop_remote_pid(self->remote), "mode",
                          self->cpu ? "cpu" : "wall", "python",
                          PyUnicode_FromFormat("%d.%d", version >> 8, version & 0xFF), "rate",
                          self->rate, "ticks", (unsigned long long)self->ticks, "samples",
                          (unsigned long long)self->samples, "bad",
                          (unsigned long long)self->bad, "idle", (unsigned long long)self->idle,
+                         "hidden", (unsigned long long)self->hidden,
                          "late", (unsigned long long)self->late, "elapsed", self->elapsed,
                          "achieved_rate", self->elapsed > 0 ? self->ticks / self->elapsed : 0.0,
                          "cached_codes", (Py_ssize_t)strop_remote_cached_codes(self->remote),
@@ -1358,11 +1456,14 @@ static PyMethodDef Sampler_methods[] = {
 };
 
 static PyType_Slot Sampler_slots[] = {
-    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall', threads=False, waits=None)\n--\n\n"
+    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall', threads=False, waits=None, "
+                "subprocesses=False, hide=None)\n--\n\n"
                 "The statistical profiler's engine: reads the Python stacks of process pid "
                 "from outside, without stopping it.  threads: a root frame per thread; "
                 "waits (default: in wall mode): a leaf frame naming the system call a "
-                "blocked thread waits in."},
+                "blocked thread waits in; subprocesses: follow child processes too; hide: "
+                "file names whose frames leave out the stack they are in (counted as "
+                "'hidden' in info())."},
     {Py_tp_init, Sampler_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, Sampler_dealloc},
