@@ -274,6 +274,48 @@ def test_subprocesses_are_followed_under_their_process(tmp_path):
             assert frame.startswith("<") or " (" in frame, frame
 
 
+def _roots_of(stacks, function):
+    """{root frame: samples} of the stacks that pass through `function`."""
+    roots = {}
+    for stack, count in stacks.items():
+        if f";{function} (" in stack:
+            root = stack.split(";", 1)[0]
+            roots[root] = roots.get(root, 0) + count
+    return roots
+
+
+def test_short_lived_children_are_followed(tmp_path):
+    out = tmp_path / "short.folded"
+    # Ground truth: five children, one after another, each spinning 0.05 s in
+    # short_work after Python's start-up: 50 periods at 1000 Hz.
+    r = _strop("sample", "--subprocesses", "--rate", "1000", "-o", str(out),
+               os.path.join(TARGETS, "s_short_children.py"), "5", "0.05")
+    assert r.returncode == 0, r.stderr
+    roots = _roots_of(_folded(out), "short_work")
+    assert all(" child 0.05>" in root for root in roots), roots
+    assert len(roots) >= 4, (roots, r.stderr[:300])
+    # Each child is read for most of its short_work, not only caught once.
+    assert sorted(roots.values())[len(roots) // 2] >= 10, roots
+
+
+def test_a_child_that_execs_is_read_again(tmp_path):
+    out = tmp_path / "exec.folded"
+    # Ground truth: the child spins 0.3 s in before_exec, then the same pid
+    # runs a new Python on s_reexec_second.py that spins 0.3 s in after_exec.
+    r = _strop("sample", "--subprocesses", "--rate", "1000", "-o", str(out),
+               os.path.join(TARGETS, "s_reexec.py"), "0.3")
+    assert r.returncode == 0, r.stderr
+    stacks = _folded(out)
+    before, after = _roots_of(stacks, "before_exec"), _roots_of(stacks, "after_exec")
+    assert len(before) == 1 and len(after) == 1, (before, after)
+    (root_before, n_before), = before.items()
+    (root_after, n_after), = after.items()
+    # One pid, two programs: each under the command line it ran.
+    assert root_before.split(":")[0] == root_after.split(":")[0], (root_before, root_after)
+    assert "s_reexec.py 0.3 child>" in root_before and "s_reexec_second.py 0.3>" in root_after
+    assert n_after >= 0.5 * n_before, (n_before, n_after)
+
+
 def test_proctask_in_c(tmp_path):
     import shutil
 

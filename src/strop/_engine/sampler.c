@@ -41,17 +41,22 @@ typedef struct Pseudo {
     struct Pseudo *next;
 } Pseudo;
 
-/* A child process followed with `subprocesses`: its own reader, counted
- * into the same tree under its `<process PID: cmdline>` frame. */
+/* A descendant of the target met with `subprocesses`: when it runs a
+ * Python, its own reader, counted into the same tree under its
+ * `<process PID: cmdline>` frame.  A slot whose pid is 0 is free. */
 typedef struct Proc {
     pid_t pid;
-    StropRemote *remote; /* NULL: not attached (yet); kept after the process
-                          * exits, as its code cache names our functions */
-    int gone;            /* the process exited */
+    StropRemote *remote; /* NULL: not attached (yet, or not a Python) */
     StropRemoteSample sample;
     StropTasks *tasks;
     const StropCode *root;
-    int failures; /* attach attempts that failed */
+    int stat_fd;       /* /proc/PID/stat kept open, to notice an exec; -1: none */
+    uint64_t image;    /* the program image it ran at the last attach attempt
+                        * (image_of): a change means it exec'd */
+    uint64_t seen_ns;  /* when it was met, or seen to exec */
+    uint64_t retry_ns; /* the next attach attempt */
+    int failures;      /* attach attempts that failed */
+    int given_up;      /* not a Python (or not readable): only its children matter */
 } Proc;
 
 #define MAX_PROCS 256
@@ -82,8 +87,13 @@ typedef struct Sampler {
     int threads; /* a root frame per thread */
     int follow;  /* follow child processes, a root frame per process */
     const StropCode *root; /* the target's `<process ...>` frame when following */
-    Proc *procs; /* the target's descendants met so far */
-    uint32_t n_procs;
+    Proc *procs; /* the target's live descendants: MAX_PROCS slots */
+    uint32_t n_procs; /* slots used so far (some may be free again) */
+    int children_files; /* /proc/PID/task/TID/children exists: scan it every tick */
+    uint64_t children_due; /* CLOCK_MONOTONIC of the next scan of them */
+    StropRemote **retired; /* readers of processes that exited or exec'd: kept,
+                            * as their code caches name our functions */
+    uint32_t n_retired, cap_retired;
     int waits;   /* a leaf frame naming what a blocked thread waits on */
     StropRemoteSample sample;
     StropTree tree;
@@ -476,16 +486,6 @@ record(Sampler *self, StropRemoteSample *s, StropTasks *tasks, const StropCode *
     return 0;
 }
 
-static void
-proc_detach(Proc *p)
-{
-    strop_remote_sample_free(&p->sample);
-    strop_remote_free(p->remote);
-    p->remote = NULL;
-    strop_tasks_free(p->tasks);
-    p->tasks = NULL;
-}
-
 /* Keeps the per-function counts of now in the ring, for windowed tables.
  * Returns 0 or -1 (out of memory: the ring is unchanged).  No GIL needed. */
 static int
@@ -513,6 +513,305 @@ snapshot(Sampler *self, uint64_t now)
     return 0;
 }
 
+/* The parent pid of process `pid`; -1 when gone. */
+static pid_t
+parent_of(pid_t pid)
+{
+    char path[64], buf[512];
+    int fd, ppid = -1;
+    ssize_t n;
+    const char *p;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 2, "%*c %d", &ppid) != 1)
+        return -1;
+    return (pid_t)ppid;
+}
+
+/* 1 when `pid` descends from the target. */
+static int
+descends(Sampler *self, pid_t pid)
+{
+    pid_t target = strop_remote_pid(self->remote);
+    pid_t ppid = parent_of(pid);
+    for (int hops = 0; ppid > 1 && hops < 64; hops++) {
+        if (ppid == target)
+            return 1;
+        ppid = parent_of(ppid);
+    }
+    return 0;
+}
+
+/* What process `pid`'s /proc/PID/stat (open as `fd`) says of its program
+ * image: the addresses of its code and of its stack, which an exec changes
+ * (ASLR places them anew).  0 when it cannot be read. */
+static uint64_t
+image_of(int fd)
+{
+    char buf[1024];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    unsigned long long start_code = 0, start_stack = 0;
+    const char *p;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+     * utime stime cutime cstime priority nice threads itrealvalue starttime
+     * vsize rss rsslim startcode endcode startstack */
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                            "%*d %*d %*d %*d %*u %*u %*d %*u %llu %*u %llu",
+                            &start_code, &start_stack) != 2)
+        return 0;
+    return (start_code * 0x9E3779B97F4A7C15ull) ^ start_stack;
+}
+
+/* 1 when process `pid` runs an executable named python* (so a failed attach
+ * is worth retrying soon: it is still loading). */
+static int
+looks_python(pid_t pid)
+{
+    char path[64], exe[512];
+    const char *base;
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    n = readlink(path, exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    base = strrchr(exe, '/');
+    base = base != NULL ? base + 1 : exe;
+    return strncmp(base, "python", 6) == 0;
+}
+
+/* Keeps reader `r` (of a process that exited or exec'd) until the sampler is
+ * released.  Returns 0 or -1 (out of memory: `r` is then freed, and the
+ * caller must stop recording, as the tree may name its codes). */
+static int
+retire(Sampler *self, StropRemote *r)
+{
+    if (r == NULL)
+        return 0;
+    if (self->n_retired == self->cap_retired) {
+        uint32_t cap = self->cap_retired ? self->cap_retired * 2 : 16;
+        StropRemote **p = strop_realloc(self->retired, (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            strop_remote_free(r);
+            return -1;
+        }
+        self->retired = p;
+        self->cap_retired = cap;
+    }
+    self->retired[self->n_retired++] = r;
+    return 0;
+}
+
+/* Stops reading process `p` (it exited or exec'd) and retires its reader;
+ * with `free_slot`, the slot is free again.  Returns 0 or -1 (out of memory). */
+static int
+proc_detach(Sampler *self, Proc *p, int free_slot)
+{
+    int rc = retire(self, p->remote);
+    p->remote = NULL;
+    strop_remote_sample_free(&p->sample);
+    strop_tasks_free(p->tasks);
+    p->tasks = NULL;
+    p->root = NULL;
+    if (free_slot) {
+        if (p->stat_fd >= 0)
+            close(p->stat_fd);
+        memset(p, 0, sizeof *p);
+        p->stat_fd = -1;
+    }
+    return rc;
+}
+
+/* Tries to attach to descendant `p`.  A process still loading is retried
+ * every millisecond for 2 s when its executable is a python*, else a few
+ * times, further apart; one that is not readable is given up.  Returns 0 or
+ * STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+proc_attach(Sampler *self, Proc *p, uint64_t now)
+{
+    char err[256], label[256];
+    uint64_t image = image_of(p->stat_fd);
+    int rc = strop_remote_attach(p->pid, &p->remote, err, sizeof err), python;
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    p->image = image;
+    if (rc != STROP_REMOTE_OK) {
+        /* Caught in the middle of an exec, a Python looks like no Python or
+         * an unknown version for a moment: not given up at once. */
+        python = looks_python(p->pid);
+        p->remote = NULL;
+        p->failures++;
+        if (rc == STROP_REMOTE_EPERM || rc == STROP_REMOTE_ENOPROC)
+            p->given_up = 1;
+        else if (python)
+            p->given_up = now - p->seen_ns > 2000000000ull;
+        else
+            p->given_up = p->failures >= 8;
+        p->retry_ns = now + (python ? 1000000ull : 10000000ull * (uint64_t)p->failures);
+        return 0;
+    }
+    p->tasks = strop_tasks_new(p->pid);
+    process_label(p->pid, label, sizeof label);
+    p->root = pseudo_of(self, label);
+    if (p->tasks == NULL || p->root == NULL)
+        return STROP_REMOTE_ENOMEM;
+    return 0;
+}
+
+/* Meets descendant `pid` of the target: takes a slot for it and tries to
+ * attach, unless it is known already.  Returns 0 or STROP_REMOTE_ENOMEM. */
+static int
+meet(Sampler *self, pid_t pid, uint64_t now)
+{
+    char path[64];
+    Proc *p = NULL;
+    if (pid <= 0 || pid == strop_remote_pid(self->remote))
+        return 0;
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        if (self->procs[i].pid == pid)
+            return 0;
+        if (p == NULL && self->procs[i].pid == 0)
+            p = &self->procs[i];
+    }
+    if (p == NULL) {
+        if (self->n_procs >= MAX_PROCS)
+            return 0;
+        if (self->procs == NULL) {
+            self->procs = strop_calloc(MAX_PROCS, sizeof *self->procs);
+            if (self->procs == NULL)
+                return STROP_REMOTE_ENOMEM;
+        }
+        p = &self->procs[self->n_procs++];
+    }
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    p->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    p->seen_ns = p->retry_ns = now;
+    return proc_attach(self, p, now);
+}
+
+/* Meets the children of process `pid` (every thread's, from
+ * /proc/PID/task/TID/children).  Returns 0, 1 when the process is gone, or
+ * STROP_REMOTE_ENOMEM. */
+static int
+meet_children_of(Sampler *self, pid_t pid, uint64_t now)
+{
+    char path[96], buf[4096];
+    struct dirent *e;
+    DIR *dir;
+    int rc = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    dir = opendir(path);
+    if (dir == NULL)
+        return 1;
+    while (rc == 0 && (e = readdir(dir)) != NULL) {
+        ssize_t n;
+        int fd;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.20s/children", (int)pid, e->d_name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        for (char *q = buf, *end; rc == 0; q = end) {
+            long child = strtol(q, &end, 10);
+            if (end == q)
+                break;
+            rc = meet(self, (pid_t)child, now);
+        }
+    }
+    closedir(dir);
+    return rc;
+}
+
+/* Follows the target's descendants from their /proc/PID/task/TID/children:
+ * meets new ones, re-attaches to those that exec'd, retries those still
+ * loading, frees the slots of those gone.  Cheap enough for every tick.
+ * Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+follow_children_fast(Sampler *self, uint64_t now)
+{
+    int rc = meet_children_of(self, strop_remote_pid(self->remote), now);
+    if (rc < 0)
+        return rc;
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        Proc *p = &self->procs[i];
+        uint64_t image;
+        if (p->pid == 0)
+            continue;
+        rc = meet_children_of(self, p->pid, now);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) { /* gone */
+            if (proc_detach(self, p, 1) < 0)
+                return STROP_REMOTE_ENOMEM;
+            continue;
+        }
+        image = image_of(p->stat_fd);
+        if (image != 0 && image != p->image) {
+            /* It exec'd: the same pid runs a new program, to attach anew. */
+            if (proc_detach(self, p, 0) < 0)
+                return STROP_REMOTE_ENOMEM;
+            p->seen_ns = p->retry_ns = now;
+            p->failures = 0;
+            p->given_up = 0;
+        }
+        else if (p->remote != NULL) {
+            continue;
+        }
+        if (!p->given_up && now >= p->retry_ns && proc_attach(self, p, now) < 0)
+            return STROP_REMOTE_ENOMEM;
+    }
+    return 0;
+}
+
+/* Where /proc/PID/task/TID/children does not exist (a kernel without
+ * CONFIG_PROC_CHILDREN): meets the target's descendants by scanning /proc,
+ * every 0.3 s.  Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+follow_children(Sampler *self)
+{
+    DIR *dir = opendir("/proc");
+    struct dirent *e;
+    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    int rc = 0;
+    if (dir == NULL)
+        return 0;
+    while (rc == 0 && (e = readdir(dir)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == (long)strop_remote_pid(self->remote))
+            continue;
+        if (descends(self, (pid_t)pid))
+            rc = meet(self, (pid_t)pid, now);
+    }
+    closedir(dir);
+    for (uint32_t i = 0; rc == 0 && i < self->n_procs; i++) {
+        Proc *p = &self->procs[i];
+        if (p->pid != 0 && p->remote == NULL && !p->given_up && now >= p->retry_ns)
+            rc = proc_attach(self, p, now);
+    }
+    return rc;
+}
+
 /* Takes one reading of the target (and of the followed processes) and
  * records it.  Returns 0, STROP_REMOTE_ENOPROC when the target is gone,
  * STROP_REMOTE_ENOMEM.  No GIL needed. */
@@ -530,126 +829,27 @@ sample_once(Sampler *self)
         return STROP_REMOTE_ENOMEM;
     for (uint32_t i = 0; i < self->n_procs; i++) {
         Proc *p = &self->procs[i];
-        if (p->remote == NULL || p->gone)
+        if (p->remote == NULL)
             continue;
         rc = strop_remote_sample(p->remote, &p->sample);
         if (rc == STROP_REMOTE_ENOMEM)
             return rc;
-        if (rc == STROP_REMOTE_ENOPROC)
-            p->gone = 1;
+        if (rc == STROP_REMOTE_ENOPROC) {
+            if (proc_detach(self, p, 1) < 0)
+                return STROP_REMOTE_ENOMEM;
+        }
+        else if (rc != 0 && image_of(p->stat_fd) != p->image) {
+            /* It exec'd: not a bad reading, an old reader (follow_children_fast
+             * attaches anew). */
+            if (proc_detach(self, p, 0) < 0)
+                return STROP_REMOTE_ENOMEM;
+            p->image = 0;
+        }
         else if (rc != 0)
             self->bad++;
         else if (record(self, &p->sample, p->tasks, p->root) < 0)
             return STROP_REMOTE_ENOMEM;
     }
-    return 0;
-}
-
-/* The parent pid and the age in clock ticks of process `pid`; -1 when gone. */
-static pid_t
-parent_of(pid_t pid, unsigned long long *age_ticks)
-{
-    char path[64], buf[512];
-    int fd, ppid = -1;
-    ssize_t n;
-    unsigned long long start = 0;
-    const char *p;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-     * utime stime cutime cstime priority nice threads itrealvalue starttime */
-    if (p == NULL || sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-                            "%*d %*d %*d %*d %llu", &ppid, &start) != 2)
-        return -1;
-    if (age_ticks != NULL) {
-        struct timespec ts;
-        double up;
-        clock_gettime(CLOCK_BOOTTIME, &ts);
-        up = (double)ts.tv_sec * sysconf(_SC_CLK_TCK) +
-             (double)ts.tv_nsec * sysconf(_SC_CLK_TCK) / 1e9;
-        *age_ticks = up > (double)start ? (unsigned long long)(up - (double)start) : 0;
-    }
-    return (pid_t)ppid;
-}
-
-/* 1 when `pid` descends from the target. */
-static int
-descends(Sampler *self, pid_t pid, unsigned long long *age)
-{
-    pid_t target = strop_remote_pid(self->remote);
-    pid_t ppid = parent_of(pid, age);
-    for (int hops = 0; ppid > 1 && hops < 64; hops++) {
-        if (ppid == target)
-            return 1;
-        ppid = parent_of(ppid, NULL);
-    }
-    return 0;
-}
-
-/* Attaches to the target's descendants not followed yet: scans /proc.
- * Processes younger than 0.1 s are left for the next scan (a fork about to
- * exec is not worth reading), and one that failed 20 times is given up.
- * Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
-static int
-follow_children(Sampler *self)
-{
-    DIR *dir = opendir("/proc");
-    struct dirent *e;
-    long hz = sysconf(_SC_CLK_TCK);
-    if (dir == NULL)
-        return 0;
-    while ((e = readdir(dir)) != NULL) {
-        char *end, err[256], label[256];
-        long pid = strtol(e->d_name, &end, 10);
-        unsigned long long age = 0;
-        Proc *p = NULL;
-        if (*end != '\0' || pid <= 0 || pid == (long)strop_remote_pid(self->remote))
-            continue;
-        for (uint32_t i = 0; i < self->n_procs; i++) {
-            if (self->procs[i].pid == (pid_t)pid)
-                p = &self->procs[i];
-        }
-        if (p != NULL && (p->remote != NULL || p->failures >= 20))
-            continue;
-        if (!descends(self, (pid_t)pid, &age) || age * 10 < (unsigned long long)hz)
-            continue;
-        if (p == NULL) {
-            if (self->n_procs >= MAX_PROCS)
-                continue;
-            if (self->procs == NULL) {
-                self->procs = strop_calloc(MAX_PROCS, sizeof *self->procs);
-                if (self->procs == NULL) {
-                    closedir(dir);
-                    return STROP_REMOTE_ENOMEM;
-                }
-            }
-            p = &self->procs[self->n_procs++];
-            memset(p, 0, sizeof *p);
-            p->pid = (pid_t)pid;
-        }
-        if (strop_remote_attach((pid_t)pid, &p->remote, err, sizeof err) != STROP_REMOTE_OK) {
-            p->remote = NULL;
-            p->failures++;
-            continue;
-        }
-        p->tasks = strop_tasks_new((pid_t)pid);
-        process_label((pid_t)pid, label, sizeof label);
-        p->root = pseudo_of(self, label);
-        if (p->tasks == NULL) {
-            proc_detach(p);
-            closedir(dir);
-            return STROP_REMOTE_ENOMEM;
-        }
-    }
-    closedir(dir);
     return 0;
 }
 
@@ -675,11 +875,23 @@ sampler_release(Sampler *self)
     self->remote = NULL;
     strop_tasks_free(self->tasks);
     self->tasks = NULL;
-    for (uint32_t i = 0; i < self->n_procs; i++)
-        proc_detach(&self->procs[i]);
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        Proc *p = &self->procs[i];
+        strop_remote_sample_free(&p->sample);
+        strop_remote_free(p->remote);
+        strop_tasks_free(p->tasks);
+        if (p->pid != 0 && p->stat_fd >= 0)
+            close(p->stat_fd);
+    }
     strop_free(self->procs);
     self->procs = NULL;
     self->n_procs = 0;
+    for (uint32_t i = 0; i < self->n_retired; i++)
+        strop_remote_free(self->retired[i]);
+    strop_free(self->retired);
+    self->retired = NULL;
+    self->n_retired = self->cap_retired = 0;
+    self->children_due = 0;
     self->root = NULL;
     pseudo_free(self);
     strop_tree_free(&self->tree);
@@ -803,6 +1015,9 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     if (follow) {
+        char children[64];
+        snprintf(children, sizeof children, "/proc/%d/task/%d/children", pid, pid);
+        self->children_files = access(children, R_OK) == 0;
         process_label((pid_t)pid, err, sizeof err);
         self->root = pseudo_of(self, err);
         if (self->root == NULL) {
@@ -955,7 +1170,7 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
     end = duration >= 0 ? start + (uint64_t)(duration * 1e9) : UINT64_MAX;
     next = start;
     check_at = start + 100000000ull;
-    if (self->follow && follow_children(self) == STROP_REMOTE_ENOMEM) {
+    if (self->follow && !self->children_files && follow_children(self) == STROP_REMOTE_ENOMEM) {
         PyErr_NoMemory();
         return NULL;
     }
@@ -973,9 +1188,21 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
                 clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
                 continue;
             }
-            rc = sample_once(self);
-            if (rc == 0 && now >= self->snap_due && snapshot(self, now) < 0)
+            if (self->children_files && now >= self->children_due) {
+                /* Before the reading, so that a child met now is read now. */
+                rc = follow_children_fast(self, now);
+                self->children_due = now + (period > 1000000ull ? period : 1000000ull) -
+                                     period / 4;
+                if (rc != 0)
+                    break;
+            }
+            /* Before the reading: the first snapshot holds the counts of
+             * before the first sample. */
+            if (now >= self->snap_due && snapshot(self, now) < 0) {
                 rc = STROP_REMOTE_ENOMEM;
+                break;
+            }
+            rc = sample_once(self);
             if (rc != 0)
                 break;
             next += period;
@@ -1000,7 +1227,7 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
             break;
         }
         check_at = now + 100000000ull;
-        if (self->follow && ++checks % 3 == 1) {
+        if (self->follow && !self->children_files && ++checks % 3 == 1) {
             int frc;
             Py_BEGIN_ALLOW_THREADS
             frc = follow_children(self);

@@ -13,8 +13,11 @@
  * Frames it makes up, named like built-ins (file "~", line 0), so that every
  * writer shows them: `<thread TID ...>` under the root per thread (threads=),
  * `<process PID: cmdline>` per process when following child processes
- * (subprocesses=: the target's descendants are looked for in /proc every
- * 0.3 s and each read by its own reader), and in wall mode a leaf
+ * (subprocesses=: the target's descendants are met every tick through
+ * /proc/PID/task/TID/children, or by a scan of /proc every 0.3 s where the
+ * kernel lacks those files, and each read by its own reader; one that execs,
+ * noticed by its code and stack addresses in /proc/PID/stat, is read anew
+ * under its new command line), and in wall mode a leaf
  * `<waiting: recvfrom on tcp 1.2.3.4:5432>` / `<sleeping: clock_nanosleep>`
  * for a thread blocked in a system call (proctask.h).
  *
