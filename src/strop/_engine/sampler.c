@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -742,6 +743,31 @@ meet_children_of(Sampler *self, pid_t pid, uint64_t now)
     return rc;
 }
 
+/* Keeps descendant `p` up to date: frees its slot when it is gone, reads it
+ * anew when it exec'd, retries one still loading.  Returns 0 or
+ * STROP_REMOTE_ENOMEM. */
+static int
+tend(Sampler *self, Proc *p, uint64_t now)
+{
+    uint64_t image = image_of(p->stat_fd);
+    if (image == 0 && kill(p->pid, 0) < 0 && errno == ESRCH)
+        return proc_detach(self, p, 1) < 0 ? STROP_REMOTE_ENOMEM : 0;
+    if (image != 0 && image != p->image) {
+        /* It exec'd: the same pid runs a new program, to attach anew. */
+        if (proc_detach(self, p, 0) < 0)
+            return STROP_REMOTE_ENOMEM;
+        p->seen_ns = p->retry_ns = now;
+        p->failures = 0;
+        p->given_up = 0;
+    }
+    else if (p->remote != NULL) {
+        return 0;
+    }
+    if (!p->given_up && now >= p->retry_ns)
+        return proc_attach(self, p, now);
+    return 0;
+}
+
 /* Follows the target's descendants from their /proc/PID/task/TID/children:
  * meets new ones, re-attaches to those that exec'd, retries those still
  * loading, frees the slots of those gone.  Cheap enough for every tick.
@@ -754,33 +780,30 @@ follow_children_fast(Sampler *self, uint64_t now)
         return rc;
     for (uint32_t i = 0; i < self->n_procs; i++) {
         Proc *p = &self->procs[i];
-        uint64_t image;
         if (p->pid == 0)
             continue;
         rc = meet_children_of(self, p->pid, now);
+        if (rc == 0)
+            rc = tend(self, p, now);
+        else if (rc == 1 && proc_detach(self, p, 1) < 0) /* gone */
+            rc = STROP_REMOTE_ENOMEM;
         if (rc < 0)
             return rc;
-        if (rc == 1) { /* gone */
-            if (proc_detach(self, p, 1) < 0)
-                return STROP_REMOTE_ENOMEM;
-            continue;
-        }
-        image = image_of(p->stat_fd);
-        if (image != 0 && image != p->image) {
-            /* It exec'd: the same pid runs a new program, to attach anew. */
-            if (proc_detach(self, p, 0) < 0)
-                return STROP_REMOTE_ENOMEM;
-            p->seen_ns = p->retry_ns = now;
-            p->failures = 0;
-            p->given_up = 0;
-        }
-        else if (p->remote != NULL) {
-            continue;
-        }
-        if (!p->given_up && now >= p->retry_ns && proc_attach(self, p, now) < 0)
-            return STROP_REMOTE_ENOMEM;
     }
     return 0;
+}
+
+/* Keeps the descendants met so far up to date (see tend), without looking
+ * for new ones.  Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+tend_children(Sampler *self, uint64_t now)
+{
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < self->n_procs; i++) {
+        if (self->procs[i].pid != 0)
+            rc = tend(self, &self->procs[i], now);
+    }
+    return rc;
 }
 
 /* Where /proc/PID/task/TID/children does not exist (a kernel without
@@ -804,12 +827,7 @@ follow_children(Sampler *self)
             rc = meet(self, (pid_t)pid, now);
     }
     closedir(dir);
-    for (uint32_t i = 0; rc == 0 && i < self->n_procs; i++) {
-        Proc *p = &self->procs[i];
-        if (p->pid != 0 && p->remote == NULL && !p->given_up && now >= p->retry_ns)
-            rc = proc_attach(self, p, now);
-    }
-    return rc;
+    return rc != 0 ? rc : tend_children(self, now);
 }
 
 /* Takes one reading of the target (and of the followed processes) and
@@ -1188,9 +1206,10 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
                 clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
                 continue;
             }
-            if (self->children_files && now >= self->children_due) {
+            if (self->follow && now >= self->children_due) {
                 /* Before the reading, so that a child met now is read now. */
-                rc = follow_children_fast(self, now);
+                rc = self->children_files ? follow_children_fast(self, now)
+                                          : tend_children(self, now);
                 self->children_due = now + (period > 1000000ull ? period : 1000000ull) -
                                      period / 4;
                 if (rc != 0)
