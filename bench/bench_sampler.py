@@ -186,7 +186,7 @@ def sustained(path, rates, depth=50, seconds=1.0):
         stacks = sampler.stacks()
         proc.kill()
         proc.wait()
-        depth_seen = max((len(frames) for _, _, frames, _ in stacks), default=0)
+        depth_seen = max((len(thread[2]) for thread in stacks), default=0)
         achieved = info["achieved_rate"]
         bad = info["bad"] / max(1, info["samples"] + info["bad"])
         print(f"  asked {rate:>7} Hz: achieved {achieved:9.0f} Hz, reader CPU "

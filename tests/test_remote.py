@@ -130,6 +130,44 @@ def test_dump_matches_the_targets_own_stacks(minor, tmp_path):
     assert {"method", "gen_blocker", "in_generator", "recursive", "level3"} <= names
 
 
+@pytest.mark.parametrize("minor", VERSIONS)
+def test_dump_says_what_blocked_threads_wait_on(minor, tmp_path):
+    exe = _need(minor)
+    ready = tmp_path / "ready"
+    # Ground truth: s_wait.py blocks one thread in recv from a local server
+    # that never answers, one in time.sleep, the main thread in a pipe read.
+    proc = subprocess.Popen([exe, os.path.join(TARGETS, "s_wait.py"), str(ready)])
+    try:
+        deadline = time.time() + 20
+        while not ready.exists():
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail("the target did not get ready")
+            time.sleep(0.02)
+        port = int(ready.read_text())
+        r = _strop("dump", "--pid", str(proc.pid))
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    # The line under each thread's innermost frame, by that frame's function.
+    under = {}
+    lines = r.stdout.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith('  File "') and i + 1 < len(lines):
+            if lines[i + 1].startswith("    ") and not lines[i + 1].startswith("    File"):
+                under[line.rsplit(", in ", 1)[1]] = lines[i + 1]
+    assert under.get("wait_for_reply") == f"    waiting: recvfrom on tcp 127.0.0.1:{port}", \
+        r.stdout
+    # 3.11+ sleep in clock_nanosleep, 3.8-3.10 in select(0, ...) (pselect6 in the kernel).
+    assert under.get("doze") in ("    sleeping: clock_nanosleep", "    sleeping: select",
+                                 "    sleeping: pselect6", "    sleeping: nanosleep"), r.stdout
+    assert under.get("read_pipe", "").startswith("    waiting: read on fd "), r.stdout
+    # Only blocked threads get such a line, and the stacks still parse.
+    assert len(under) == 3, r.stdout
+    assert {stack[-1][2] for stack in _parse_dump(r.stdout).values()} == {
+        "wait_for_reply", "doze", "read_pipe"}
+
+
 # ---- bad input ----------------------------------------------------------------
 
 def _one_line_error(r, *words):

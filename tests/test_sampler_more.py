@@ -97,6 +97,31 @@ def test_in_process_sampler(tmp_path):
     assert "spin (" in folded and "nap (" in folded
 
 
+def test_in_process_sampler_leaves_out_its_own_frames(tmp_path):
+    script = tmp_path / "own.py"
+    script.write_text(
+        "import os, strop, time\n"
+        "def work():\n"
+        "    end = time.perf_counter() + 0.3\n"
+        "    while time.perf_counter() < end: pass\n"
+        "with strop.Sampler(rate=1000) as s:\n"
+        "    work()\n"
+        "package = os.path.dirname(os.path.abspath(strop.__file__))\n"
+        "keys = s.stats().stats\n"
+        "mine = [k for k in keys if os.path.dirname(os.path.abspath(k[0])) == package]\n"
+        "own = {k[2]: v[2] for k, v in keys.items()}\n"
+        "print(len(mine), round(own.get('work', 0) / sum(own.values()), 3), mine[:3])\n"
+        "s.close()\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    n_mine, work_share, mine = r.stdout.split(" ", 2)
+    # Every sample is of work() or of the script around it: none of the
+    # handshake in strop's __enter__/__exit__ is left.
+    assert int(n_mine) == 0, r.stdout
+    assert float(work_share) >= 0.9, r.stdout
+
+
 def test_in_process_sampler_bad_arguments():
     import strop
 
@@ -142,6 +167,10 @@ def test_top_shows_the_hot_function_and_quits_on_q():
     try:
         seen = _read_until(fd, lambda b: b.count(b"f60") >= 1 and b"samples" in b, 15)
         assert b"strop top: process" in seen and b"f60" in seen, seen[-2000:]
+        assert b"last second" in seen, seen[-2000:]
+        os.write(fd, b"a")
+        seen = _read_until(fd, lambda b: b"since start" in b, 5)
+        assert b"since start" in seen, seen[-2000:]
         os.write(fd, b"t")
         seen = _read_until(fd, lambda b: b"total)" in b, 5)
         assert b"total)" in seen, seen[-2000:]  # curses redraws what changed
@@ -163,6 +192,59 @@ def test_top_shows_the_hot_function_and_quits_on_q():
         os.close(fd)
         target.kill()
         target.wait()
+
+
+def _attach_when_started(engine, proc, **kw):
+    """A Sampler on `proc` once its runtime is there (it may still be starting)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return engine.Sampler(proc.pid, **kw)
+        except ValueError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.005)
+
+
+def _shares(table):
+    samples, rows = table
+    own = {name: o / max(samples, 1) for o, t, f, line, name in rows}
+    total = {name: t / max(samples, 1) for o, t, f, line, name in rows}
+    return samples, own, total
+
+
+def test_windowed_table_shows_the_last_second_only(tmp_path):
+    from strop import _engine
+
+    ready = tmp_path / "b"
+    proc = subprocess.Popen([sys.executable, os.path.join(TARGETS, "s_phases.py"), "1.5",
+                             str(ready)])
+    try:
+        sampler = _attach_when_started(_engine, proc, rate=200)
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            sampler.run(0.05)
+        assert ready.exists(), "the target never reached phase_b"
+        # Ground truth: the target has been in phase_b since `ready` appeared.
+        sampler.run(1.3)
+        n_win, own_win, total_win = _shares(sampler.table(window=1.0))
+        n_all, own_all, total_all = _shares(sampler.table())
+        with pytest.raises(ValueError):
+            sampler.table(window=0)
+        with pytest.raises(ValueError):
+            sampler.table(window=11)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert n_win < n_all, (n_win, n_all)
+    assert own_win.get("phase_b", 0) >= 0.95, own_win
+    assert total_win.get("phase_a", 0) <= 0.02, total_win
+    assert total_win.get("main", 0) >= 0.95, total_win
+    # The cumulative table still holds phase_a: the sampler saw most of its 1.5 s.
+    assert own_all.get("phase_a", 0) >= 0.3 and own_all.get("phase_b", 0) >= 0.2, own_all
+    # A window longer than the sampling counts every sample.
+    n_long, own_long, _ = _shares(sampler.table(window=10))
+    assert n_long == n_all and own_long == own_all
 
 
 def test_top_needs_a_terminal():
@@ -190,6 +272,53 @@ def test_subprocesses_are_followed_under_their_process(tmp_path):
     for stack in stacks:
         for frame in stack.split(";"):
             assert frame.startswith("<") or " (" in frame, frame
+
+
+def _roots_of(stacks, function):
+    """{root frame: samples} of the stacks that pass through `function`."""
+    roots = {}
+    for stack, count in stacks.items():
+        if f";{function} (" in stack:
+            root = stack.split(";", 1)[0]
+            roots[root] = roots.get(root, 0) + count
+    return roots
+
+
+def test_short_lived_children_are_followed(tmp_path):
+    import threading
+
+    if not os.path.exists(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children"):
+        pytest.skip("the kernel has no /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN): "
+                    "children are met by a scan of /proc every 0.3 s only")
+    out = tmp_path / "short.folded"
+    # Ground truth: five children, one after another, each spinning 0.05 s in
+    # short_work after Python's start-up: 50 periods at 1000 Hz.
+    r = _strop("sample", "--subprocesses", "--rate", "1000", "-o", str(out),
+               os.path.join(TARGETS, "s_short_children.py"), "5", "0.05")
+    assert r.returncode == 0, r.stderr
+    roots = _roots_of(_folded(out), "short_work")
+    assert all(" child 0.05>" in root for root in roots), roots
+    assert len(roots) >= 4, (roots, r.stderr[:300])
+    # Each child is read for most of its short_work, not only caught once.
+    assert sorted(roots.values())[len(roots) // 2] >= 10, roots
+
+
+def test_a_child_that_execs_is_read_again(tmp_path):
+    out = tmp_path / "exec.folded"
+    # Ground truth: the child spins 0.3 s in before_exec, then the same pid
+    # runs a new Python on s_reexec_second.py that spins 0.3 s in after_exec.
+    r = _strop("sample", "--subprocesses", "--rate", "1000", "-o", str(out),
+               os.path.join(TARGETS, "s_reexec.py"), "0.3")
+    assert r.returncode == 0, r.stderr
+    stacks = _folded(out)
+    before, after = _roots_of(stacks, "before_exec"), _roots_of(stacks, "after_exec")
+    assert len(before) == 1 and len(after) == 1, (before, after)
+    (root_before, n_before), = before.items()
+    (root_after, n_after), = after.items()
+    # One pid, two programs: each under the command line it ran.
+    assert root_before.split(":")[0] == root_after.split(":")[0], (root_before, root_after)
+    assert "s_reexec.py 0.3 child>" in root_before and "s_reexec_second.py 0.3>" in root_after
+    assert n_after >= 0.5 * n_before, (n_before, n_after)
 
 
 def test_proctask_in_c(tmp_path):

@@ -43,7 +43,8 @@ def _attach(pid, **kw):
 def _dump_parser():
     p = _Parser(prog="strop dump",
                 description="Print every thread's current Python stack of a running process "
-                "(innermost call last, like a traceback).")
+                "(innermost call last, like a traceback), and under it what a blocked "
+                "thread waits on.")
     p.add_argument("--pid", required=True, help="the process to read")
     return p
 
@@ -61,13 +62,15 @@ def cmd_dump(argv):
     names = sampler.thread_names()  # after the stacks: a thread started meanwhile is named too
     version = sampler.info()["python"]
     lines = [f"Process {pid} (Python {version}), {len(threads)} threads with Python frames"]
-    for ident, native_id, frames, torn in threads:
-        name = f' "{names[ident]}"' if ident in names else ""
+    for ident, native_id, frames, torn, wait in threads:
+        label = f' "{names[ident]}"' if ident in names else ""
         lines.append("")
-        lines.append(f"Thread {ident}{name} (native id {native_id or '?'})"
+        lines.append(f"Thread {ident}{label} (native id {native_id or '?'})"
                      + (" [could not be read consistently]" if torn else "") + ":")
         for filename, line, name in frames:
             lines.append(f'  File "{filename}", line {line if line >= 0 else "?"}, in {name}')
+        if wait:
+            lines.append(f"    {wait}")
     try:
         print("\n".join(lines))
         sys.stdout.flush()
@@ -228,7 +231,9 @@ def _report(sampler, opts):
 def _top_parser():
     p = _Parser(prog="strop top",
                 description="A live view of a running process's functions by share of "
-                "samples, refreshed every second.  Keys: o sort by own, t by total, q quit.")
+                "the samples of the last second, refreshed every second.  Keys: a toggles "
+                "between the last second and all samples since start, o sort by own, "
+                "t by total, q quit.")
     p.add_argument("--pid", required=True, help="the process to watch")
     p.add_argument("--rate", default="100", help="samples a second (default 100)")
     p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
@@ -244,13 +249,15 @@ def _top_screen(screen, sampler, pid):
         curses.curs_set(0)
     except curses.error:
         pass
-    sort, shown_at, reason = "own", 0.0, None
+    sort, shown_at, reason, since_start = "own", 0.0, None, False
     while True:
         key = screen.getch()
         if key in (ord("q"), ord("Q")):
             return "quit"
         if key in (ord("o"), ord("t")):
             sort, shown_at = ("own" if key == ord("o") else "total"), 0.0
+        if key in (ord("a"), ord("A")):
+            since_start, shown_at = not since_start, 0.0
         if reason is None:
             reason = sampler.run(0.05)
             if reason != "exited":
@@ -261,13 +268,16 @@ def _top_screen(screen, sampler, pid):
             continue
         shown_at = time.monotonic()
         height, width = screen.getmaxyx()
-        samples, rows = sampler.table(limit=max(height - 4, 1), sort=sort)
+        samples, rows = sampler.table(limit=max(height - 4, 1), sort=sort,
+                                      window=None if since_start else 1.0)
         info = sampler.info()
         screen.erase()
+        view = "since start" if since_start else "last second"
         head = (f"strop top: process {pid} (Python {info['python']}, {info['mode']} time), "
-                f"{samples} samples, {info['achieved_rate']:.0f} Hz"
+                f"{view}: {samples} samples, {info['achieved_rate']:.0f} Hz"
                 + ("  [process exited]" if reason == "exited" else ""))
-        lines = [head, "keys: o own  t total  q quit   (sorted by " + sort + ")",
+        lines = [head, "keys: a last second/since start  o own  t total  q quit   "
+                 f"(showing {view}, sorted by {sort})",
                  f"{'own %':>7}  {'total %':>7}  function (file:line)"]
         total = samples or 1
         for own, inclusive, filename, line, name in rows:

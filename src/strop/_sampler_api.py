@@ -9,6 +9,8 @@ starts a helper (``python -m strop._sampler_child``) that reads its parent
 with the engine's out-of-process reader; on Linux the parent first allows it
 with prctl(PR_SET_PTRACER), which Yama's ptrace_scope=1 asks for.  The helper
 keeps its profile until the Sampler is closed, so dump() writes any format.
+Stacks that pass through this file (the Sampler's own start and stop) are
+left out of the profile.
 """
 import ast
 import os
@@ -20,6 +22,10 @@ import weakref
 __all__ = ["Sampler"]
 
 _FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot")
+# Our frames (start, stop, the handshake with the helper) are not the user's:
+# the helper leaves out every stack with a frame of this file.  Code objects
+# carry the file name the module was imported by, as __file__ does.
+_OWN_FILE = __file__
 
 
 def _end(child):
@@ -73,7 +79,7 @@ class Sampler:
         os.close(fd)
         self._child = subprocess.Popen(
             [sys.executable, "-m", "strop._sampler_child", str(os.getpid()), repr(self.rate),
-             self.mode, "1" if self.threads else "0"],
+             self.mode, "1" if self.threads else "0", _OWN_FILE],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
         self._finalizer = weakref.finalize(self, _end, self._child)
         try:

@@ -1,7 +1,8 @@
 """The helper process of strop.Sampler: samples its parent from outside.
 
-Run as ``python -m strop._sampler_child PID RATE MODE THREADS``.  Talks with
-the parent over stdin/stdout, one line each way:
+Run as ``python -m strop._sampler_child PID RATE MODE THREADS [HIDE...]``
+(stacks with a frame of a HIDE file, the parent's strop._sampler_api, are
+left out).  Talks with the parent over stdin/stdout, one line each way:
 
     parent: "go"               (after prctl(PR_SET_PTRACER) let us read it)
     child:  "ready" | "error: ..."
@@ -36,11 +37,12 @@ def main(argv):
     from strop import _engine
 
     pid, rate, mode, threads = int(argv[0]), float(argv[1]), argv[2], argv[3] == "1"
+    hide = argv[4:]
     stdin = sys.stdin
     if stdin.readline().strip() != "go":
         return 1
     try:
-        sampler = _engine.Sampler(pid, rate=rate, mode=mode, threads=threads)
+        sampler = _engine.Sampler(pid, rate=rate, mode=mode, threads=threads, hide=hide)
     except (OSError, ValueError) as e:
         _say(f"error: {e}")
         return 2

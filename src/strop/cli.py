@@ -525,9 +525,10 @@ COMMANDS = {
     "sample": (lambda argv: _sample_command("cmd_sample")(argv),
                "sample a program's stacks from outside (a child, or --pid)"),
     "dump": (lambda argv: _sample_command("cmd_dump")(argv),
-             "print every thread's Python stack of a running process"),
+             "print every thread's Python stack of a running process, and what it waits on"),
     "top": (lambda argv: _sample_command("cmd_top")(argv),
-            "a live view of a running process's functions by share of samples"),
+            "a live view of a running process's functions by share of the last second's "
+            "samples"),
 }
 
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -43,22 +44,42 @@ typedef struct Pseudo {
     char *renamed; /* the name after a rename (a thread's new name), or NULL */
 } Pseudo;
 
-/* A child process followed with `subprocesses`: its own reader, counted
- * into the same tree under its `<process PID: cmdline>` frame. */
+/* A descendant of the target met with `subprocesses`: when it runs a
+ * Python, its own reader, counted into the same tree under its
+ * `<process PID: cmdline>` frame.  A slot whose pid is 0 is free. */
 typedef struct Proc {
     pid_t pid;
-    StropRemote *remote; /* NULL: not attached (yet); kept after the process
-                          * exits, as its code cache names our functions */
-    int gone;            /* the process exited */
+    StropRemote *remote; /* NULL: not attached (yet, or not a Python) */
     StropRemoteSample sample;
     StropTasks *tasks;
     const StropCode *root;
-    int failures; /* attach attempts that failed */
+    int stat_fd;       /* /proc/PID/stat kept open, to notice an exec; -1: none */
+    uint64_t image;    /* the program image it ran at the last attach attempt
+                        * (image_of): a change means it exec'd */
+    uint64_t seen_ns;  /* when it was met, or seen to exec */
+    uint64_t retry_ns; /* the next attach attempt */
+    int failures;      /* attach attempts that failed */
+    int given_up;      /* not a Python (or not readable): only its children matter */
 } Proc;
 
 #define MAX_PROCS 256
 #define PSEUDO_BUCKETS 256
 #define MAX_PSEUDO 65536
+
+/* Windowed tables (table(window=...)): a snapshot of the per-function counts
+ * every SNAP_NS of sampling, the last N_SNAPS kept, so windows of up to 10 s. */
+#define SNAP_NS 100000000ull
+#define N_SNAPS 101
+
+/* The per-function counts at one moment.  Counts are kept modulo 2^32: the
+ * difference over a window of seconds is exact in unsigned arithmetic. */
+typedef struct Snapshot {
+    uint64_t at_ns;   /* CLOCK_MONOTONIC when taken; 0: never taken */
+    uint64_t samples; /* Sampler.samples then */
+    uint32_t n_funcs; /* functions then (later ones counted 0 then) */
+    uint32_t cap;
+    uint32_t *counts; /* per function: own, total */
+} Snapshot;
 
 typedef struct Sampler {
     PyObject_HEAD
@@ -69,8 +90,13 @@ typedef struct Sampler {
     int threads; /* a root frame per thread */
     int follow;  /* follow child processes, a root frame per process */
     const StropCode *root; /* the target's `<process ...>` frame when following */
-    Proc *procs; /* the target's descendants met so far */
-    uint32_t n_procs;
+    Proc *procs; /* the target's live descendants: MAX_PROCS slots */
+    uint32_t n_procs; /* slots used so far (some may be free again) */
+    int children_files; /* /proc/PID/task/TID/children exists: scan it every tick */
+    uint64_t children_due; /* CLOCK_MONOTONIC of the next scan of them */
+    StropRemote **retired; /* readers of processes that exited or exec'd: kept,
+                            * as their code caches name our functions */
+    uint32_t n_retired, cap_retired;
     int waits;   /* a leaf frame naming what a blocked thread waits on */
     StropRemoteSample sample;
     StropTree tree;
@@ -82,10 +108,25 @@ typedef struct Sampler {
     uint32_t label_mask;
     LeafLine *lines; /* open addressing: (leaf code, line) -> samples */
     uint32_t lines_mask, n_lines;
+    /* Per function, kept as samples are recorded (the tree's aggregate gives
+     * the same numbers, but costs a walk of every node): */
+    uint64_t *func_own;   /* samples with the function innermost */
+    uint64_t *func_total; /* samples with it anywhere in the stack, once */
+    uint64_t *func_seen;  /* the stack that counted its total last */
+    unsigned char *func_hidden; /* 1: its file is one of `hide` */
+    uint32_t cap_func_counts;
+    char **hide;    /* files whose frames drop the stack they are in (the
+                     * in-process API's own): owned copies */
+    uint32_t n_hide;
+    uint64_t stack_id;    /* stacks recorded, numbering them for func_seen */
+    Snapshot snaps[N_SNAPS]; /* a ring, for windowed tables */
+    uint32_t snap_next;      /* the slot written next */
+    uint64_t snap_due;       /* CLOCK_MONOTONIC of the next snapshot */
     uint64_t ticks;    /* readings attempted */
     uint64_t samples;  /* thread stacks recorded */
     uint64_t bad;      /* thread stacks (or whole readings) dropped as torn */
     uint64_t idle;     /* cpu mode: stacks of threads not running, left out */
+    uint64_t hidden;   /* stacks left out for a frame of a `hide` file */
     uint64_t late;     /* readings that started later than one period after due */
     double elapsed;    /* seconds spent sampling */
     uint64_t start_unix_ns;
@@ -152,9 +193,49 @@ labels_reserve(Sampler *self, int rehash)
     return 0;
 }
 
-/* The function of code `c`, added when new.  STROP_NONE when out of memory. */
+/* Grows the per-function counts to cover every function of the tree.
+ * Returns 0 or -1 (out of memory). */
+static int
+func_counts_reserve(Sampler *self)
+{
+    uint32_t n = self->tree.n_funcs, cap;
+    uint64_t *own, *total, *seen;
+    unsigned char *hidden;
+    if (n <= self->cap_func_counts)
+        return 0;
+    cap = self->cap_func_counts ? self->cap_func_counts : 256;
+    while (cap < n)
+        cap *= 2;
+    own = strop_realloc(self->func_own, (size_t)cap * sizeof *own);
+    if (own == NULL)
+        return -1;
+    self->func_own = own;
+    total = strop_realloc(self->func_total, (size_t)cap * sizeof *total);
+    if (total == NULL)
+        return -1;
+    self->func_total = total;
+    seen = strop_realloc(self->func_seen, (size_t)cap * sizeof *seen);
+    if (seen == NULL)
+        return -1;
+    self->func_seen = seen;
+    hidden = strop_realloc(self->func_hidden, (size_t)cap * sizeof *hidden);
+    if (hidden == NULL)
+        return -1;
+    self->func_hidden = hidden;
+    memset(hidden + self->cap_func_counts, 0, (size_t)(cap - self->cap_func_counts));
+    memset(own + self->cap_func_counts, 0, (size_t)(cap - self->cap_func_counts) * sizeof *own);
+    memset(total + self->cap_func_counts, 0,
+           (size_t)(cap - self->cap_func_counts) * sizeof *total);
+    memset(seen + self->cap_func_counts, 0,
+           (size_t)(cap - self->cap_func_counts) * sizeof *seen);
+    self->cap_func_counts = cap;
+    return 0;
+}
+
+/* Adds the function of code `c` to the tree and the label table (see
+ * function_of).  STROP_NONE when out of memory. */
 static uint32_t
-function_of(Sampler *self, const StropCode *c)
+function_add(Sampler *self, const StropCode *c)
 {
     uint32_t f = strop_tree_func_find(&self->tree, (uintptr_t)c);
     uint32_t j, canon = STROP_NONE;
@@ -186,6 +267,24 @@ function_of(Sampler *self, const StropCode *c)
     }
     self->func_code[f] = c;
     self->label_slots[j] = f;
+    return f;
+}
+
+/* The function of code `c`, added when new (with its counts).  STROP_NONE
+ * when out of memory. */
+static uint32_t
+function_of(Sampler *self, const StropCode *c)
+{
+    uint32_t f = strop_tree_func_find(&self->tree, (uintptr_t)c);
+    if (f != STROP_NONE)
+        return f;
+    f = function_add(self, c);
+    if (f == STROP_NONE || func_counts_reserve(self) < 0)
+        return STROP_NONE;
+    for (uint32_t i = 0; i < self->n_hide && f != STROP_OVERFLOW_FUNC; i++) {
+        if (strcmp(c->filename, self->hide[i]) == 0)
+            self->func_hidden[f] = 1;
+    }
     return f;
 }
 
@@ -312,9 +411,9 @@ pseudo_free(Sampler *self)
 static uint32_t
 step(Sampler *self, uint32_t node, const StropCode *c)
 {
-    uint32_t child = strop_tree_child_find(&self->tree, node, (uintptr_t)c);
+    uint32_t f, child = strop_tree_child_find(&self->tree, node, (uintptr_t)c);
     if (child == STROP_NONE) {
-        uint32_t f = function_of(self, c);
+        f = function_of(self, c);
         if (f == STROP_NONE)
             return STROP_NONE;
         child = strop_tree_child_add(&self->tree, node, (uintptr_t)c, f);
@@ -322,6 +421,11 @@ step(Sampler *self, uint32_t node, const StropCode *c)
             return STROP_NONE;
     }
     self->tree.nodes[child].total_ticks++;
+    f = self->tree.nodes[child].func;
+    if (self->func_seen[f] != self->stack_id) {
+        self->func_seen[f] = self->stack_id;
+        self->func_total[f]++;
+    }
     return child;
 }
 
@@ -348,6 +452,21 @@ process_label(pid_t pid, char *buf, size_t len)
     }
     cmd[n] = '\0';
     snprintf(buf, len, "<process %d: %s>", (int)pid, n ? cmd : "?");
+}
+
+/* 1 when a frame of thread `th` is of a `hide` file, 0 when none is, -1 when
+ * out of memory. */
+static int
+hidden_stack(Sampler *self, const StropRemoteSample *s, const StropRemoteThread *th)
+{
+    for (uint32_t i = 0; i < th->n_frames; i++) {
+        uint32_t f = function_of(self, s->frames[th->first + i].code);
+        if (f == STROP_NONE)
+            return -1;
+        if (self->func_hidden[f])
+            return 1;
+    }
+    return 0;
 }
 
 /* Reads threading's names of the threads of reading `s` (of `remote`) and
@@ -424,6 +543,16 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
             self->idle++;
             continue;
         }
+        if (self->n_hide > 0) {
+            int hidden = hidden_stack(self, s, th);
+            if (hidden < 0)
+                return STROP_REMOTE_ENOMEM;
+            if (hidden) {
+                self->hidden++;
+                continue;
+            }
+        }
+        self->stack_id++;
         if (root != NULL && (node = step(self, node, root)) == STROP_NONE)
             return STROP_REMOTE_ENOMEM;
         if (self->threads) {
@@ -445,6 +574,7 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
         }
         self->tree.nodes[node].calls++;
         self->tree.nodes[node].self_ticks++;
+        self->func_own[self->tree.nodes[node].func]++;
         self->samples++;
         if (count_leaf_line(self, s->frames[th->first].code, s->frames[th->first].line) < 0)
             return STROP_REMOTE_ENOMEM;
@@ -452,14 +582,347 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
     return 0;
 }
 
-static void
-proc_detach(Proc *p)
+/* Keeps the per-function counts of now in the ring, for windowed tables.
+ * Returns 0 or -1 (out of memory: the ring is unchanged).  No GIL needed. */
+static int
+snapshot(Sampler *self, uint64_t now)
 {
-    strop_remote_sample_free(&p->sample);
-    strop_remote_free(p->remote);
+    Snapshot *snap = &self->snaps[self->snap_next];
+    uint32_t n = self->tree.n_funcs;
+    if (n > snap->cap) {
+        uint32_t cap = n + n / 2 + 64;
+        uint32_t *counts = strop_realloc(snap->counts, (size_t)cap * 2 * sizeof *counts);
+        if (counts == NULL)
+            return -1;
+        snap->counts = counts;
+        snap->cap = cap;
+    }
+    for (uint32_t f = 0; f < n; f++) {
+        snap->counts[2 * f] = (uint32_t)self->func_own[f];
+        snap->counts[2 * f + 1] = (uint32_t)self->func_total[f];
+    }
+    snap->at_ns = now;
+    snap->samples = self->samples;
+    snap->n_funcs = n;
+    self->snap_next = (self->snap_next + 1) % N_SNAPS;
+    self->snap_due = now + SNAP_NS;
+    return 0;
+}
+
+/* The parent pid of process `pid`; -1 when gone. */
+static pid_t
+parent_of(pid_t pid)
+{
+    char path[64], buf[512];
+    int fd, ppid = -1;
+    ssize_t n;
+    const char *p;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 2, "%*c %d", &ppid) != 1)
+        return -1;
+    return (pid_t)ppid;
+}
+
+/* 1 when `pid` descends from the target. */
+static int
+descends(Sampler *self, pid_t pid)
+{
+    pid_t target = strop_remote_pid(self->remote);
+    pid_t ppid = parent_of(pid);
+    for (int hops = 0; ppid > 1 && hops < 64; hops++) {
+        if (ppid == target)
+            return 1;
+        ppid = parent_of(ppid);
+    }
+    return 0;
+}
+
+/* What process `pid`'s /proc/PID/stat (open as `fd`) says of its program
+ * image: the addresses of its code and of its stack, which an exec changes
+ * (ASLR places them anew).  0 when it cannot be read. */
+static uint64_t
+image_of(int fd)
+{
+    char buf[1024];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    unsigned long long start_code = 0, start_stack = 0;
+    const char *p;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+     * utime stime cutime cstime priority nice threads itrealvalue starttime
+     * vsize rss rsslim startcode endcode startstack */
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                            "%*d %*d %*d %*d %*u %*u %*d %*u %llu %*u %llu",
+                            &start_code, &start_stack) != 2)
+        return 0;
+    return (start_code * 0x9E3779B97F4A7C15ull) ^ start_stack;
+}
+
+/* 1 when process `pid` runs an executable named python* (so a failed attach
+ * is worth retrying soon: it is still loading). */
+static int
+looks_python(pid_t pid)
+{
+    char path[64], exe[512];
+    const char *base;
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    n = readlink(path, exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    base = strrchr(exe, '/');
+    base = base != NULL ? base + 1 : exe;
+    return strncmp(base, "python", 6) == 0;
+}
+
+/* Keeps reader `r` (of a process that exited or exec'd) until the sampler is
+ * released.  Returns 0 or -1 (out of memory: `r` is then freed, and the
+ * caller must stop recording, as the tree may name its codes). */
+static int
+retire(Sampler *self, StropRemote *r)
+{
+    if (r == NULL)
+        return 0;
+    if (self->n_retired == self->cap_retired) {
+        uint32_t cap = self->cap_retired ? self->cap_retired * 2 : 16;
+        StropRemote **p = strop_realloc(self->retired, (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            strop_remote_free(r);
+            return -1;
+        }
+        self->retired = p;
+        self->cap_retired = cap;
+    }
+    self->retired[self->n_retired++] = r;
+    return 0;
+}
+
+/* Stops reading process `p` (it exited or exec'd) and retires its reader;
+ * with `free_slot`, the slot is free again.  Returns 0 or -1 (out of memory). */
+static int
+proc_detach(Sampler *self, Proc *p, int free_slot)
+{
+    int rc = retire(self, p->remote);
     p->remote = NULL;
+    strop_remote_sample_free(&p->sample);
     strop_tasks_free(p->tasks);
     p->tasks = NULL;
+    p->root = NULL;
+    if (free_slot) {
+        if (p->stat_fd >= 0)
+            close(p->stat_fd);
+        memset(p, 0, sizeof *p);
+        p->stat_fd = -1;
+    }
+    return rc;
+}
+
+/* Tries to attach to descendant `p`.  A process still loading is retried
+ * every millisecond for 2 s when its executable is a python*, else a few
+ * times, further apart; one that is not readable is given up.  Returns 0 or
+ * STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+proc_attach(Sampler *self, Proc *p, uint64_t now)
+{
+    char err[256], label[256];
+    uint64_t image = image_of(p->stat_fd);
+    int rc = strop_remote_attach(p->pid, &p->remote, err, sizeof err), python;
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    p->image = image;
+    if (rc != STROP_REMOTE_OK) {
+        /* Caught in the middle of an exec, a Python looks like no Python or
+         * an unknown version for a moment: not given up at once. */
+        python = looks_python(p->pid);
+        p->remote = NULL;
+        p->failures++;
+        if (rc == STROP_REMOTE_EPERM || rc == STROP_REMOTE_ENOPROC)
+            p->given_up = 1;
+        else if (python)
+            p->given_up = now - p->seen_ns > 2000000000ull;
+        else
+            p->given_up = p->failures >= 8;
+        p->retry_ns = now + (python ? 1000000ull : 10000000ull * (uint64_t)p->failures);
+        return 0;
+    }
+    p->tasks = strop_tasks_new(p->pid);
+    process_label(p->pid, label, sizeof label);
+    p->root = pseudo_of(self, label);
+    if (p->tasks == NULL || p->root == NULL)
+        return STROP_REMOTE_ENOMEM;
+    return 0;
+}
+
+/* Meets descendant `pid` of the target: takes a slot for it and tries to
+ * attach, unless it is known already.  Returns 0 or STROP_REMOTE_ENOMEM. */
+static int
+meet(Sampler *self, pid_t pid, uint64_t now)
+{
+    char path[64];
+    Proc *p = NULL;
+    if (pid <= 0 || pid == strop_remote_pid(self->remote))
+        return 0;
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        if (self->procs[i].pid == pid)
+            return 0;
+        if (p == NULL && self->procs[i].pid == 0)
+            p = &self->procs[i];
+    }
+    if (p == NULL) {
+        if (self->n_procs >= MAX_PROCS)
+            return 0;
+        if (self->procs == NULL) {
+            self->procs = strop_calloc(MAX_PROCS, sizeof *self->procs);
+            if (self->procs == NULL)
+                return STROP_REMOTE_ENOMEM;
+        }
+        p = &self->procs[self->n_procs++];
+    }
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    p->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    p->seen_ns = p->retry_ns = now;
+    return proc_attach(self, p, now);
+}
+
+/* Meets the children of process `pid` (every thread's, from
+ * /proc/PID/task/TID/children).  Returns 0, 1 when the process is gone, or
+ * STROP_REMOTE_ENOMEM. */
+static int
+meet_children_of(Sampler *self, pid_t pid, uint64_t now)
+{
+    char path[96], buf[4096];
+    struct dirent *e;
+    DIR *dir;
+    int rc = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    dir = opendir(path);
+    if (dir == NULL)
+        return 1;
+    while (rc == 0 && (e = readdir(dir)) != NULL) {
+        ssize_t n;
+        int fd;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.20s/children", (int)pid, e->d_name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        for (char *q = buf, *end; rc == 0; q = end) {
+            long child = strtol(q, &end, 10);
+            if (end == q)
+                break;
+            rc = meet(self, (pid_t)child, now);
+        }
+    }
+    closedir(dir);
+    return rc;
+}
+
+/* Keeps descendant `p` up to date: frees its slot when it is gone, reads it
+ * anew when it exec'd, retries one still loading.  Returns 0 or
+ * STROP_REMOTE_ENOMEM. */
+static int
+tend(Sampler *self, Proc *p, uint64_t now)
+{
+    uint64_t image = image_of(p->stat_fd);
+    if (image == 0 && kill(p->pid, 0) < 0 && errno == ESRCH)
+        return proc_detach(self, p, 1) < 0 ? STROP_REMOTE_ENOMEM : 0;
+    if (image != 0 && image != p->image) {
+        /* It exec'd: the same pid runs a new program, to attach anew. */
+        if (proc_detach(self, p, 0) < 0)
+            return STROP_REMOTE_ENOMEM;
+        p->seen_ns = p->retry_ns = now;
+        p->failures = 0;
+        p->given_up = 0;
+    }
+    else if (p->remote != NULL) {
+        return 0;
+    }
+    if (!p->given_up && now >= p->retry_ns)
+        return proc_attach(self, p, now);
+    return 0;
+}
+
+/* Follows the target's descendants from their /proc/PID/task/TID/children:
+ * meets new ones, re-attaches to those that exec'd, retries those still
+ * loading, frees the slots of those gone.  Cheap enough for every tick.
+ * Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+follow_children_fast(Sampler *self, uint64_t now)
+{
+    int rc = meet_children_of(self, strop_remote_pid(self->remote), now);
+    if (rc < 0)
+        return rc;
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        Proc *p = &self->procs[i];
+        if (p->pid == 0)
+            continue;
+        rc = meet_children_of(self, p->pid, now);
+        if (rc == 0)
+            rc = tend(self, p, now);
+        else if (rc == 1 && proc_detach(self, p, 1) < 0) /* gone */
+            rc = STROP_REMOTE_ENOMEM;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Keeps the descendants met so far up to date (see tend), without looking
+ * for new ones.  Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+tend_children(Sampler *self, uint64_t now)
+{
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < self->n_procs; i++) {
+        if (self->procs[i].pid != 0)
+            rc = tend(self, &self->procs[i], now);
+    }
+    return rc;
+}
+
+/* Where /proc/PID/task/TID/children does not exist (a kernel without
+ * CONFIG_PROC_CHILDREN): meets the target's descendants by scanning /proc,
+ * every 0.3 s.  Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+follow_children(Sampler *self)
+{
+    DIR *dir = opendir("/proc");
+    struct dirent *e;
+    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    int rc = 0;
+    if (dir == NULL)
+        return 0;
+    while (rc == 0 && (e = readdir(dir)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == (long)strop_remote_pid(self->remote))
+            continue;
+        if (descends(self, (pid_t)pid))
+            rc = meet(self, (pid_t)pid, now);
+    }
+    closedir(dir);
+    return rc != 0 ? rc : tend_children(self, now);
 }
 
 /* Takes one reading of the target (and of the followed processes) and
@@ -479,13 +942,22 @@ sample_once(Sampler *self)
         return STROP_REMOTE_ENOMEM;
     for (uint32_t i = 0; i < self->n_procs; i++) {
         Proc *p = &self->procs[i];
-        if (p->remote == NULL || p->gone)
+        if (p->remote == NULL)
             continue;
         rc = strop_remote_sample(p->remote, &p->sample);
         if (rc == STROP_REMOTE_ENOMEM)
             return rc;
-        if (rc == STROP_REMOTE_ENOPROC)
-            p->gone = 1;
+        if (rc == STROP_REMOTE_ENOPROC) {
+            if (proc_detach(self, p, 1) < 0)
+                return STROP_REMOTE_ENOMEM;
+        }
+        else if (rc != 0 && image_of(p->stat_fd) != p->image) {
+            /* It exec'd: not a bad reading, an old reader (follow_children_fast
+             * attaches anew). */
+            if (proc_detach(self, p, 0) < 0)
+                return STROP_REMOTE_ENOMEM;
+            p->image = 0;
+        }
         else if (rc != 0)
             self->bad++;
         else if (record(self, p->remote, &p->sample, p->tasks, p->root) < 0)
@@ -510,7 +982,7 @@ refresh_all_names(Sampler *self)
         return STROP_REMOTE_ENOMEM;
     for (uint32_t i = 0; i < self->n_procs; i++) {
         Proc *p = &self->procs[i];
-        if (p->remote == NULL || p->gone)
+        if (p->pid == 0 || p->remote == NULL)
             continue;
         rc = strop_remote_sample(p->remote, &p->sample);
         if (rc == STROP_REMOTE_ENOMEM)
@@ -518,114 +990,6 @@ refresh_all_names(Sampler *self)
         if (rc == 0 && refresh_names(self, p->remote, p->tasks, &p->sample) < 0)
             return STROP_REMOTE_ENOMEM;
     }
-    return 0;
-}
-
-/* The parent pid and the age in clock ticks of process `pid`; -1 when gone. */
-static pid_t
-parent_of(pid_t pid, unsigned long long *age_ticks)
-{
-    char path[64], buf[512];
-    int fd, ppid = -1;
-    ssize_t n;
-    unsigned long long start = 0;
-    const char *p;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-     * utime stime cutime cstime priority nice threads itrealvalue starttime */
-    if (p == NULL || sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-                            "%*d %*d %*d %*d %llu", &ppid, &start) != 2)
-        return -1;
-    if (age_ticks != NULL) {
-        struct timespec ts;
-        double up;
-        clock_gettime(CLOCK_BOOTTIME, &ts);
-        up = (double)ts.tv_sec * sysconf(_SC_CLK_TCK) +
-             (double)ts.tv_nsec * sysconf(_SC_CLK_TCK) / 1e9;
-        *age_ticks = up > (double)start ? (unsigned long long)(up - (double)start) : 0;
-    }
-    return (pid_t)ppid;
-}
-
-/* 1 when `pid` descends from the target. */
-static int
-descends(Sampler *self, pid_t pid, unsigned long long *age)
-{
-    pid_t target = strop_remote_pid(self->remote);
-    pid_t ppid = parent_of(pid, age);
-    for (int hops = 0; ppid > 1 && hops < 64; hops++) {
-        if (ppid == target)
-            return 1;
-        ppid = parent_of(ppid, NULL);
-    }
-    return 0;
-}
-
-/* Attaches to the target's descendants not followed yet: scans /proc.
- * Processes younger than 0.1 s are left for the next scan (a fork about to
- * exec is not worth reading), and one that failed 20 times is given up.
- * Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
-static int
-follow_children(Sampler *self)
-{
-    DIR *dir = opendir("/proc");
-    struct dirent *e;
-    long hz = sysconf(_SC_CLK_TCK);
-    if (dir == NULL)
-        return 0;
-    while ((e = readdir(dir)) != NULL) {
-        char *end, err[256], label[256];
-        long pid = strtol(e->d_name, &end, 10);
-        unsigned long long age = 0;
-        Proc *p = NULL;
-        if (*end != '\0' || pid <= 0 || pid == (long)strop_remote_pid(self->remote))
-            continue;
-        for (uint32_t i = 0; i < self->n_procs; i++) {
-            if (self->procs[i].pid == (pid_t)pid)
-                p = &self->procs[i];
-        }
-        if (p != NULL && (p->remote != NULL || p->failures >= 20))
-            continue;
-        if (!descends(self, (pid_t)pid, &age) || age * 10 < (unsigned long long)hz)
-            continue;
-        if (p == NULL) {
-            if (self->n_procs >= MAX_PROCS)
-                continue;
-            if (self->procs == NULL) {
-                self->procs = strop_calloc(MAX_PROCS, sizeof *self->procs);
-                if (self->procs == NULL) {
-                    closedir(dir);
-                    return STROP_REMOTE_ENOMEM;
-                }
-            }
-            p = &self->procs[self->n_procs++];
-            memset(p, 0, sizeof *p);
-            p->pid = (pid_t)pid;
-        }
-        if (strop_remote_attach((pid_t)pid, &p->remote, err, sizeof err) != STROP_REMOTE_OK) {
-            p->remote = NULL;
-            p->failures++;
-            continue;
-        }
-        p->tasks = strop_tasks_new((pid_t)pid);
-        process_label((pid_t)pid, label, sizeof label);
-        p->root = pseudo_of(self, label);
-        if (p->tasks == NULL) {
-            proc_detach(p);
-            closedir(dir);
-            return STROP_REMOTE_ENOMEM;
-        }
-    }
-    closedir(dir);
     return 0;
 }
 
@@ -651,11 +1015,23 @@ sampler_release(Sampler *self)
     self->remote = NULL;
     strop_tasks_free(self->tasks);
     self->tasks = NULL;
-    for (uint32_t i = 0; i < self->n_procs; i++)
-        proc_detach(&self->procs[i]);
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        Proc *p = &self->procs[i];
+        strop_remote_sample_free(&p->sample);
+        strop_remote_free(p->remote);
+        strop_tasks_free(p->tasks);
+        if (p->pid != 0 && p->stat_fd >= 0)
+            close(p->stat_fd);
+    }
     strop_free(self->procs);
     self->procs = NULL;
     self->n_procs = 0;
+    for (uint32_t i = 0; i < self->n_retired; i++)
+        strop_remote_free(self->retired[i]);
+    strop_free(self->retired);
+    self->retired = NULL;
+    self->n_retired = self->cap_retired = 0;
+    self->children_due = 0;
     self->root = NULL;
     pseudo_free(self);
     strop_tree_free(&self->tree);
@@ -668,19 +1044,84 @@ sampler_release(Sampler *self)
     strop_free(self->lines);
     self->lines = NULL;
     self->lines_mask = self->n_lines = 0;
+    strop_free(self->func_own);
+    strop_free(self->func_total);
+    strop_free(self->func_seen);
+    strop_free(self->func_hidden);
+    self->func_own = self->func_total = self->func_seen = NULL;
+    self->func_hidden = NULL;
+    for (uint32_t i = 0; i < self->n_hide; i++)
+        strop_free(self->hide[i]);
+    strop_free(self->hide);
+    self->hide = NULL;
+    self->n_hide = 0;
+    self->cap_func_counts = 0;
+    self->stack_id = 0;
+    for (int i = 0; i < N_SNAPS; i++)
+        strop_free(self->snaps[i].counts);
+    memset(self->snaps, 0, sizeof self->snaps);
+    self->snap_next = 0;
+    self->snap_due = 0;
+}
+
+/* Keeps copies of the file names of `hide` (a list or tuple of str, or
+ * NULL).  Returns 0 or -1 with an exception set. */
+static int
+set_hide(Sampler *self, PyObject *hide)
+{
+    Py_ssize_t n = hide != NULL ? PySequence_Fast_GET_SIZE(hide) : 0;
+    if (n == 0)
+        return 0;
+    self->hide = strop_calloc((size_t)n, sizeof *self->hide);
+    if (self->hide == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        const char *name = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(hide, i), &len);
+        if (name == NULL)
+            return -1;
+        self->hide[i] = strop_malloc((size_t)len + 1);
+        if (self->hide[i] == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(self->hide[i], name, (size_t)len + 1);
+        self->n_hide = (uint32_t)i + 1;
+    }
+    return 0;
 }
 
 static int
 Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"pid", "rate", "mode", "threads", "waits", "subprocesses", NULL};
+    static char *kwlist[] = {"pid",          "rate", "mode", "threads", "waits",
+                             "subprocesses", "hide", NULL};
     int pid, rc, threads = 0, waits = -1, follow = 0;
     double rate = 100.0;
     const char *mode = "wall";
     char err[512];
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspip", kwlist, &pid, &rate, &mode,
-                                     &threads, &waits, &follow))
+    PyObject *hide_arg = Py_None, *hide = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspipO", kwlist, &pid, &rate, &mode,
+                                     &threads, &waits, &follow, &hide_arg))
         return -1;
+    if (hide_arg != Py_None) {
+        if (PyUnicode_Check(hide_arg)) {
+            PyErr_SetString(PyExc_TypeError, "hide must be a sequence of file names, not a str");
+            return -1;
+        }
+        hide = PySequence_Fast(hide_arg, "hide must be a sequence of file names");
+        if (hide == NULL)
+            return -1;
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(hide); i++) {
+            if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(hide, i))) {
+                PyErr_SetString(PyExc_TypeError, "hide must be a sequence of file names");
+                Py_DECREF(hide);
+                return -1;
+            }
+        }
+    }
     if (!(rate > 0 && rate <= 1e6)) {
         PyErr_SetString(PyExc_ValueError, "rate must be above 0 and at most 1,000,000 Hz");
         return -1;
@@ -696,6 +1137,10 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
     self->threads = threads;
     self->follow = follow;
     self->waits = waits < 0 ? !self->cpu : waits;
+    rc = set_hide(self, hide);
+    Py_XDECREF(hide);
+    if (rc < 0)
+        return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = strop_remote_attach((pid_t)pid, &self->remote, err, sizeof err);
     Py_END_ALLOW_THREADS
@@ -704,11 +1149,15 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->tasks = strop_tasks_new((pid_t)pid);
-    if (self->tasks == NULL || strop_tree_init(&self->tree, 0, 0) < 0) {
+    if (self->tasks == NULL || strop_tree_init(&self->tree, 0, 0) < 0 ||
+        func_counts_reserve(self) < 0) {
         PyErr_NoMemory();
         return -1;
     }
     if (follow) {
+        char children[64];
+        snprintf(children, sizeof children, "/proc/%d/task/%d/children", pid, pid);
+        self->children_files = access(children, R_OK) == 0;
         process_label((pid_t)pid, err, sizeof err);
         self->root = pseudo_of(self, err);
         if (self->root == NULL) {
@@ -729,14 +1178,34 @@ ready(Sampler *self)
     return 1;
 }
 
+/* What thread `tid` of the target waits on, as wall mode's leaf frame names
+ * it without the brackets ("waiting: recvfrom on tcp 127.0.0.1:5000",
+ * "sleeping: clock_nanosleep"), or None when it runs or is not in a system
+ * call.  Returns a new reference, or NULL with an exception set. */
+static PyObject *
+wait_of(Sampler *self, long tid)
+{
+    char label[256];
+    size_t len;
+    int state = tid > 0 ? strop_tasks_state(self->tasks, tid) : 0;
+    if (state == 0 || state == 'R' ||
+        !strop_tasks_wait_label(self->tasks, tid, label, sizeof label))
+        Py_RETURN_NONE;
+    len = strlen(label);
+    if (len >= 2 && label[0] == '<' && label[len - 1] == '>')
+        return PyUnicode_DecodeUTF8(label + 1, (Py_ssize_t)len - 2, "replace");
+    return PyUnicode_DecodeUTF8(label, (Py_ssize_t)len, "replace");
+}
+
 /* Sampler.stacks(retries=5): one reading of every thread, as a list of
- * (ident, native_id, [(file, line, name), ...] outermost first).  Threads
+ * (ident, native_id, [(file, line, name), ...] outermost first, torn, wait)
+ * with wait what a blocked thread waits on (see wait_of) or None.  Threads
  * without a Python frame are left out; a torn reading is retried. */
 static PyObject *
 Sampler_stacks(Sampler *self, PyObject *args)
 {
     int retries = 5, rc = 0;
-    PyObject *result = NULL, *frames = NULL, *item = NULL;
+    PyObject *result = NULL, *frames = NULL, *item = NULL, *wait = NULL;
     StropRemoteSample *s = &self->sample;
     if (!PyArg_ParseTuple(args, "|i", &retries) || !ready(self))
         return NULL;
@@ -776,8 +1245,10 @@ Sampler_stacks(Sampler *self, PyObject *args)
         StropRemoteThread *th = &s->threads[t];
         if (th->n_frames == 0 && !th->torn)
             continue;
+        Py_CLEAR(wait);
+        wait = wait_of(self, th->native_id);
         frames = PyList_New(0);
-        if (frames == NULL)
+        if (wait == NULL || frames == NULL)
             goto error;
         for (uint32_t i = th->n_frames; !th->torn && i-- > 0;) {
             const StropRemoteFrame *f = &s->frames[th->first + i];
@@ -786,15 +1257,17 @@ Sampler_stacks(Sampler *self, PyObject *args)
                 goto error;
             Py_CLEAR(item);
         }
-        item = Py_BuildValue("(KlNO)", (unsigned long long)th->ident, th->native_id, frames,
-                             th->torn ? Py_True : Py_False);
+        item = Py_BuildValue("(KlNOO)", (unsigned long long)th->ident, th->native_id, frames,
+                             th->torn ? Py_True : Py_False, wait);
         frames = NULL;
         if (item == NULL || PyList_Append(result, item) < 0)
             goto error;
         Py_CLEAR(item);
     }
+    Py_XDECREF(wait);
     return result;
 error:
+    Py_XDECREF(wait);
     Py_XDECREF(item);
     Py_XDECREF(frames);
     Py_DECREF(result);
@@ -873,7 +1346,7 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
     end = duration >= 0 ? start + (uint64_t)(duration * 1e9) : UINT64_MAX;
     next = start;
     check_at = start + 100000000ull;
-    if (self->follow && follow_children(self) == STROP_REMOTE_ENOMEM) {
+    if (self->follow && !self->children_files && follow_children(self) == STROP_REMOTE_ENOMEM) {
         PyErr_NoMemory();
         return NULL;
     }
@@ -890,6 +1363,21 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
                                       (long)(next % 1000000000ull)};
                 clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
                 continue;
+            }
+            if (self->follow && now >= self->children_due) {
+                /* Before the reading, so that a child met now is read now. */
+                rc = self->children_files ? follow_children_fast(self, now)
+                                          : tend_children(self, now);
+                self->children_due = now + (period > 1000000ull ? period : 1000000ull) -
+                                     period / 4;
+                if (rc != 0)
+                    break;
+            }
+            /* Before the reading: the first snapshot holds the counts of
+             * before the first sample. */
+            if (now >= self->snap_due && snapshot(self, now) < 0) {
+                rc = STROP_REMOTE_ENOMEM;
+                break;
             }
             rc = sample_once(self);
             if (rc != 0)
@@ -927,7 +1415,7 @@ Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
                 break;
             }
         }
-        if (self->follow && ++checks % 3 == 1) {
+        if (self->follow && !self->children_files && ++checks % 3 == 1) {
             int frc;
             Py_BEGIN_ALLOW_THREADS
             frc = follow_children(self);
@@ -968,13 +1456,14 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
     if (!ready(self))
         return NULL;
     version = strop_remote_version(self->remote);
-    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O}", "pid",
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O}", "pid",
                          (int)strop_remote_pid(self->remote), "mode",
                          self->cpu ? "cpu" : "wall", "python",
                          PyUnicode_FromFormat("%d.%d", version >> 8, version & 0xFF), "rate",
                          self->rate, "ticks", (unsigned long long)self->ticks, "samples",
                          (unsigned long long)self->samples, "bad",
                          (unsigned long long)self->bad, "idle", (unsigned long long)self->idle,
+                         "hidden", (unsigned long long)self->hidden,
                          "late", (unsigned long long)self->late, "elapsed", self->elapsed,
                          "achieved_rate", self->elapsed > 0 ? self->ticks / self->elapsed : 0.0,
                          "cached_codes", (Py_ssize_t)strop_remote_cached_codes(self->remote),
@@ -1160,15 +1649,66 @@ done:
     return result;
 }
 
-/* Sampler.table(limit=0, sort='own'): the rows of report() as data, for a
- * live view: (samples, [(own, total, file, line, name), ...]) with own and
- * total in samples, sorted, at most `limit` rows (0: all). */
+/* The snapshot to count a window of `window` seconds ending now from: the
+ * newest one taken at least that long ago, else the oldest kept (the window
+ * is then shorter: sampling began later, or the ring holds less), else NULL
+ * (nothing taken yet: count from the start). */
+static const Snapshot *
+window_base(Sampler *self, double window)
+{
+    uint64_t now = now_ns(CLOCK_MONOTONIC), span = (uint64_t)(window * 1e9);
+    uint64_t want = now > span ? now - span : 0;
+    const Snapshot *best = NULL, *oldest = NULL;
+    for (int i = 0; i < N_SNAPS; i++) {
+        const Snapshot *snap = &self->snaps[i];
+        if (snap->at_ns == 0)
+            continue;
+        if (oldest == NULL || snap->at_ns < oldest->at_ns)
+            oldest = snap;
+        if (snap->at_ns <= want && (best == NULL || snap->at_ns > best->at_ns))
+            best = snap;
+    }
+    return best != NULL ? best : oldest;
+}
+
+/* Per-function own (tt) and total (ct) samples since snapshot `base` (NULL:
+ * since the start), from the running counts.  Returns 0 or -1 with an
+ * exception set. */
+static int
+window_totals(Sampler *self, const Snapshot *base, StropFuncStats **funcs)
+{
+    uint32_t n = self->tree.n_funcs;
+    *funcs = strop_calloc(n ? n : 1, sizeof **funcs);
+    if (*funcs == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (uint32_t f = 0; f < n; f++) {
+        uint32_t own0 = 0, total0 = 0;
+        if (base != NULL && f < base->n_funcs) {
+            own0 = base->counts[2 * f];
+            total0 = base->counts[2 * f + 1];
+        }
+        (*funcs)[f].tt = (uint32_t)((uint32_t)self->func_own[f] - own0);
+        (*funcs)[f].ct = (uint32_t)((uint32_t)self->func_total[f] - total0);
+    }
+    return 0;
+}
+
+/* Sampler.table(limit=0, sort='own', window=None): the rows of report() as
+ * data, for a live view: (samples, [(own, total, file, line, name), ...])
+ * with own and total in samples, sorted, at most `limit` rows (0: all).
+ * window: only the samples of the last `window` seconds (at most 10; the
+ * sampler keeps a snapshot of its counts every 0.1 s of sampling). */
 static PyObject *
 Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"limit", "sort", NULL};
+    static char *kwlist[] = {"limit", "sort", "window", NULL};
     Py_ssize_t limit = 0;
     const char *sort = "own";
+    PyObject *window_arg = Py_None;
+    double window = -1;
+    uint64_t samples;
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     StropLabel *labels = NULL;
@@ -1176,15 +1716,36 @@ Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
     size_t n_edges = 0;
     PyObject *rows = NULL, *row = NULL, *result = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ns", kwlist, &limit, &sort) || !ready(self))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|nsO", kwlist, &limit, &sort, &window_arg) ||
+        !ready(self))
         return NULL;
     if (strcmp(sort, "own") != 0 && strcmp(sort, "total") != 0) {
         PyErr_Format(PyExc_ValueError, "sort must be 'own' or 'total', not '%s'", sort);
         return NULL;
     }
+    if (window_arg != Py_None) {
+        window = PyFloat_AsDouble(window_arg);
+        if (window == -1 && PyErr_Occurred())
+            return NULL;
+        if (!(window > 0 && window <= (N_SNAPS - 1) * (SNAP_NS * 1e-9) + 1e-9)) {
+            PyErr_SetString(PyExc_ValueError, "window must be above 0 and at most 10 seconds");
+            return NULL;
+        }
+    }
     labels = make_labels(self);
-    if (labels == NULL || sample_totals(self, &funcs, &edges, &n_edges) < 0)
+    if (labels == NULL)
         goto done;
+    if (window > 0) {
+        const Snapshot *base = window_base(self, window);
+        samples = self->samples - (base != NULL ? base->samples : 0);
+        if (window_totals(self, base, &funcs) < 0)
+            goto done;
+    }
+    else {
+        samples = self->samples;
+        if (sample_totals(self, &funcs, &edges, &n_edges) < 0)
+            goto done;
+    }
     order = strop_malloc((size_t)(self->tree.n_funcs ? self->tree.n_funcs : 1) * sizeof *order);
     rows = PyList_New(0);
     if (order == NULL || rows == NULL) {
@@ -1207,7 +1768,7 @@ Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
             goto done;
         Py_CLEAR(row);
     }
-    result = Py_BuildValue("(KO)", (unsigned long long)self->samples, rows);
+    result = Py_BuildValue("(KO)", (unsigned long long)samples, rows);
 done:
     Py_XDECREF(row);
     Py_XDECREF(rows);
@@ -1293,7 +1854,8 @@ Sampler_dealloc(Sampler *self)
 static PyMethodDef Sampler_methods[] = {
     {"stacks", (PyCFunction)Sampler_stacks, METH_VARARGS,
      "stacks(retries=5)\n--\n\nOne reading of every thread: a list of (ident, native_id, "
-     "frames, torn), frames as (file, line, name) outermost first."},
+     "frames, torn, wait), frames as (file, line, name) outermost first, wait what a "
+     "blocked thread waits on ('waiting: recvfrom on tcp 127.0.0.1:5000') or None."},
     {"thread_names", (PyCFunction)Sampler_thread_names, METH_NOARGS,
      "thread_names()\n--\n\n{ident: name} of the threads the target's threading module "
      "knows, read now; {} when they cannot be read."},
@@ -1312,20 +1874,24 @@ static PyMethodDef Sampler_methods[] = {
     {"stats", (PyCFunction)Sampler_stats, METH_NOARGS,
      "stats()\n--\n\nThe pstats dict of the samples."},
     {"table", (PyCFunction)(void (*)(void))Sampler_table, METH_VARARGS | METH_KEYWORDS,
-     "table(limit=0, sort='own')\n--\n\n(samples, rows): rows of (own, total, file, line, "
-     "name) in samples, sorted by own or total."},
+     "table(limit=0, sort='own', window=None)\n--\n\n(samples, rows): rows of (own, total, "
+     "file, line, name) in samples, sorted by own or total; window: of the last that many "
+     "seconds only (at most 10)."},
     {"leaf_lines", (PyCFunction)Sampler_leaf_lines, METH_NOARGS,
      "leaf_lines()\n--\n\n{(file, name, line): samples} of the innermost frames."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyType_Slot Sampler_slots[] = {
-    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall', threads=False, waits=None)\n--\n\n"
+    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall', threads=False, waits=None, "
+                "subprocesses=False, hide=None)\n--\n\n"
                 "The statistical profiler's engine: reads the Python stacks of process pid "
                 "from outside, without stopping it.  threads: a root frame per thread, "
                 "named by threading's name when it has one; "
                 "waits (default: in wall mode): a leaf frame naming the system call a "
-                "blocked thread waits in."},
+                "blocked thread waits in; subprocesses: follow child processes too; hide: "
+                "file names whose frames leave out the stack they are in (counted as "
+                "'hidden' in info())."},
     {Py_tp_init, Sampler_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, Sampler_dealloc},

@@ -17,10 +17,17 @@
  * the end of run() (a renamed thread's frame takes its latest name; after the
  * target exits, the last one read), else the kernel's label (proctask.h),
  * `<process PID: cmdline>` per process when following child processes
- * (subprocesses=: the target's descendants are looked for in /proc every
- * 0.3 s and each read by its own reader), and in wall mode a leaf
+ * (subprocesses=: the target's descendants are met every tick through
+ * /proc/PID/task/TID/children, or by a scan of /proc every 0.3 s where the
+ * kernel lacks those files, and each read by its own reader; one that execs,
+ * noticed by its code and stack addresses in /proc/PID/stat, is read anew
+ * under its new command line), and in wall mode a leaf
  * `<waiting: recvfrom on tcp 1.2.3.4:5432>` / `<sleeping: clock_nanosleep>`
  * for a thread blocked in a system call (proctask.h).
+ *
+ * Besides the tree it keeps per-function own and total counts as it records,
+ * and a ring of snapshots of them every 0.1 s of sampling, so that table()
+ * can count the last seconds only (strop top's "last second" view).
  */
 #ifndef STROP_SAMPLER_H
 #define STROP_SAMPLER_H
