@@ -736,32 +736,39 @@ called_c_function(PyObject *callable, PyObject *arg0, PyObject **c_self, PyObjec
     return NULL;
 }
 
+/* CALL fires for every call, Python functions included: those are dismissed
+ * first (PY_START records them), before the tracer's own checks. */
 static PyObject *
 mon_call(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
 {
+    PyObject *c_self, *c_module;
+    PyMethodDef *ml;
     StropThread *th;
-    Tracer *self = monitored(self_obj, &th);
-    if (self != NULL && nargs >= 4) {
-        PyObject *c_self, *c_module;
-        PyMethodDef *ml = called_c_function(args[2], args[3], &c_self, &c_module);
-        if (ml != NULL)
-            enter(self, th, strop_clock_ticks(), (uintptr_t)ml, KIND_C, args[2], ml, c_self,
-                  c_module);
-    }
+    Tracer *self;
+    uint64_t t;
+    if (nargs < 4 || (ml = called_c_function(args[2], args[3], &c_self, &c_module)) == NULL)
+        Py_RETURN_NONE;
+    t = strop_clock_ticks();
+    self = monitored(self_obj, &th);
+    if (self != NULL)
+        enter(self, th, t, (uintptr_t)ml, KIND_C, args[2], ml, c_self, c_module);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 mon_c_return(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
 {
+    PyObject *c_self, *c_module;
+    PyMethodDef *ml;
     StropThread *th;
-    Tracer *self = monitored(self_obj, &th);
-    if (self != NULL && nargs >= 4) {
-        PyObject *c_self, *c_module;
-        PyMethodDef *ml = called_c_function(args[2], args[3], &c_self, &c_module);
-        if (ml != NULL)
-            leave(self, th, strop_clock_ticks(), (uintptr_t)ml);
-    }
+    Tracer *self;
+    uint64_t t;
+    if (nargs < 4 || (ml = called_c_function(args[2], args[3], &c_self, &c_module)) == NULL)
+        Py_RETURN_NONE;
+    t = strop_clock_ticks();
+    self = monitored(self_obj, &th);
+    if (self != NULL)
+        leave(self, th, t, (uintptr_t)ml);
     Py_RETURN_NONE;
 }
 
