@@ -152,7 +152,7 @@ def test_timeit_pass_is_near_zero_after_the_loop_is_subtracted():
     assert abs(r.median) < 0.5 * r.overhead
     # And the result says it is not to be trusted: below the loop's noise, or
     # (on a loaded machine) too widely spread.
-    assert any("noise" in w or "spread" in w for w in r.warnings), r.warnings
+    assert any("read the result as zero" in w or "spread" in w for w in r.warnings), r.warnings
 
 
 def test_timeit_calls_exactly_number_times_repeat_plus_warmup():
@@ -392,7 +392,9 @@ def test_budget_passes_with_room_and_records_the_cost():
         _spin(n)
     assert b.verdict in ("pass", "inconclusive")  # never a failure
     assert 0.5 * seconds <= b.seconds  # CPU waits are left out: can be below the best wall time
-    assert b.kstones == pytest.approx(cost, rel=0.5)
+    # The same work as measured a moment before: within a factor of 3 on a busy
+    # machine, where the reference runs slow or fast with the code under test.
+    assert cost / 3 <= b.kstones <= cost * 3
     assert b.interval[0] <= b.kstones <= b.interval[1]
 
 

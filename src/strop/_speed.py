@@ -234,14 +234,18 @@ def _judge(values, raw, overheads, number, overhead=0.0):
                      f"{fmt(SHORT_MEASUREMENT)} a measurement is easily disturbed; use a "
                      "larger number, or let strop choose it")
     noise = _engine.summarize(overheads, resamples=1)["mad"] if len(overheads) > 1 else 0.0
-    # What the subtraction of the loop's cost can resolve: its run-to-run noise,
-    # and a tenth of the cost itself (a quiet machine still shifts it by a few
-    # percent between the empty loop and the measured one: alignment, caches).
-    floor = max(3 * noise, 0.1 * overhead, 1e-9)
+    # What the subtraction of the loop's cost can resolve: the run-to-run noise
+    # of the loop and of the statement, and a tenth of the loop's cost itself
+    # (a quiet machine still shifts it by a few percent between the empty loop
+    # and the measured one: alignment, caches).
+    floor = max(3 * noise, 3 * summary["mad"], 0.1 * overhead, 1e-9)
     if abs(summary["median"]) <= floor:
         found.append(f"the statement costs less than the timing loop's own noise "
                      f"({fmt(floor)} per loop): read the result as zero")
-    elif summary["median"] > 0 and summary["iqr"] > WIDE_SPREAD * summary["median"]:
+    elif summary["median"] < 0:
+        found.append("the statement measured faster than the empty loop: the machine was "
+                     "busy while the loop's cost was measured; read the result as zero")
+    elif summary["iqr"] > WIDE_SPREAD * summary["median"]:
         found.append(f"the values spread widely (IQR {summary['iqr'] / summary['median']:.0%} "
                      "of the median): the machine was busy or the work varies between runs")
     return found
