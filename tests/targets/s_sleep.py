@@ -1,7 +1,9 @@
 """Target that works half of its time and sleeps the other half, and says
-how the split really came out (a loaded machine oversleeps).
+how the split really came out (a loaded machine oversleeps).  The spells last
+4 to 16 ms at random, so that no sampling rate can lock onto them.
 Usage: s_sleep.py SECONDS [SPLIT.json]"""
 import json
+import random
 import sys
 import time
 from time import perf_counter
@@ -16,13 +18,14 @@ def nap(seconds):
 
 
 def main(seconds):
+    rng = random.Random(1)
     spent = {"work": 0.0, "nap": 0.0}
     stop = perf_counter() + seconds
     while perf_counter() < stop:
         t0 = perf_counter()
-        work(t0 + 0.01)
+        work(t0 + rng.uniform(0.004, 0.016))
         t1 = perf_counter()
-        nap(0.01)
+        nap(rng.uniform(0.004, 0.016))
         t2 = perf_counter()
         spent["work"] += t1 - t0
         spent["nap"] += t2 - t1
