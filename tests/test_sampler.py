@@ -166,3 +166,53 @@ def test_bad_input_is_one_line(args, words):
     assert r.returncode == 2, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("strop: ") and words in lines[0], r.stderr
+
+
+EXEC_TARGET = """\
+import os, sys, time
+
+def before(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+before(0.6)
+sys.stdout.flush()
+if sys.argv[1] == "python":
+    os.execv(sys.executable, [sys.executable, os.path.join(os.path.dirname(__file__), "after.py")])
+os.execv("/bin/sh", ["sh", "-c", "sleep 0.4; exit 5"])
+"""
+
+AFTER = """\
+import time
+
+def after(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+after(0.6)
+"""
+
+
+@pytest.mark.parametrize("into", ["python", "other"])
+def test_target_that_execs_keeps_its_samples(tmp_path, into):
+    (tmp_path / "execs.py").write_text(EXEC_TARGET)
+    (tmp_path / "after.py").write_text(AFTER)
+    out = tmp_path / "out.folded"
+    r = _strop("sample", "--rate", "200", "-o", str(out), str(tmp_path / "execs.py"), into)
+    assert r.returncode == (0 if into == "python" else 5), r.stderr  # the exit status passes
+    counts = {}
+    for line in out.read_text().splitlines():
+        stack, n = line.rsplit(" ", 1)
+        leaf = stack.split(";")[-1].split(" ")[0]
+        counts[leaf] = counts.get(leaf, 0) + int(n)
+    assert counts.get("before", 0) >= 60, counts  # 0.6 s at 200 Hz: about 120
+    head = r.stderr.splitlines()[0]
+    unreadable = float(head.split(" could not be read (")[1].split("%")[0])
+    assert unreadable < 5, head  # readings after the exec are not unreadable ones
+    if into == "python":
+        assert counts.get("after", 0) >= 60, counts
+        assert "exec'd and was read anew" in head, head
+    else:
+        assert "exec'd a program that is not Python" in head, head

@@ -131,6 +131,14 @@ typedef struct Sampler {
     double elapsed;    /* seconds spent sampling */
     uint64_t start_unix_ns;
     int fault; /* out of memory: the recording stopped */
+    /* The target's own exec: its /proc/PID/stat, open to see the image change */
+    int stat_open, stat_fd;
+    uint64_t image;         /* image_of() the program read now */
+    int execd;              /* it exec'd a program not read (yet): not sampled */
+    uint64_t exec_since;    /* CLOCK_MONOTONIC of that exec */
+    uint64_t exec_retry;    /* when to try attaching to it again */
+    uint64_t after_exec;    /* readings skipped while execd */
+    uint32_t execs;         /* execs of the target seen */
 } Sampler;
 
 static uint64_t
@@ -925,6 +933,48 @@ follow_children(Sampler *self)
     return rc != 0 ? rc : tend_children(self, now);
 }
 
+/* The target exec'd (or is still loading the program it exec'd): reads it
+ * anew when it runs a Python again; until then its readings are skipped, not
+ * counted as unreadable.  A python* executable still loading is retried every
+ * millisecond for 2 s, any other program every 100 ms (a script may exec a
+ * Python later).  Returns 0 or STROP_REMOTE_ENOMEM.  No GIL needed. */
+static int
+target_exec(Sampler *self, uint64_t now)
+{
+    pid_t pid = strop_remote_pid(self->remote);
+    StropRemote *fresh = NULL;
+    char err[256];
+    int rc;
+    if (!self->execd) {
+        self->execd = 1;
+        self->execs++;
+        self->exec_since = now;
+    }
+    rc = strop_remote_attach(pid, &fresh, err, sizeof err);
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    if (rc != STROP_REMOTE_OK) {
+        int loading = looks_python(pid) && now - self->exec_since < 2000000000ull;
+        self->exec_retry = now + (loading ? 1000000ull : 100000000ull);
+        return 0;
+    }
+    /* The old reader names the functions recorded so far: kept. */
+    if (retire(self, self->remote) < 0) {
+        self->remote = fresh;
+        return STROP_REMOTE_ENOMEM;
+    }
+    self->remote = fresh;
+    self->execd = 0;
+    self->image = image_of(self->stat_fd);
+    if (self->follow) {
+        process_label(pid, err, sizeof err);
+        self->root = pseudo_of(self, err);
+        if (self->root == NULL)
+            return STROP_REMOTE_ENOMEM;
+    }
+    return 0;
+}
+
 /* Takes one reading of the target (and of the followed processes) and
  * records it.  Returns 0, STROP_REMOTE_ENOPROC when the target is gone,
  * STROP_REMOTE_ENOMEM.  No GIL needed. */
@@ -932,14 +982,35 @@ static int
 sample_once(Sampler *self)
 {
     StropRemoteSample *s = &self->sample;
-    int rc = strop_remote_sample(self->remote, s);
+    int rc;
     self->ticks++;
-    if (rc == STROP_REMOTE_ENOPROC || rc == STROP_REMOTE_ENOMEM)
-        return rc;
-    if (rc != 0)
-        self->bad++;
-    else if (record(self, self->remote, s, self->tasks, self->root) < 0)
-        return STROP_REMOTE_ENOMEM;
+    if (self->execd) {
+        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        self->after_exec++;
+        if (self->stat_open && image_of(self->stat_fd) == 0)
+            return STROP_REMOTE_ENOPROC; /* gone, or a zombie */
+        if (now >= self->exec_retry && target_exec(self, now) < 0)
+            return STROP_REMOTE_ENOMEM;
+        rc = 1; /* nothing recorded this time */
+    }
+    else {
+        rc = strop_remote_sample(self->remote, s);
+        if (rc == STROP_REMOTE_ENOPROC || rc == STROP_REMOTE_ENOMEM)
+            return rc;
+        if (rc != 0 && self->stat_open && self->image != 0 &&
+            image_of(self->stat_fd) != self->image) {
+            uint64_t image = image_of(self->stat_fd);
+            if (image == 0)
+                return STROP_REMOTE_ENOPROC;
+            self->after_exec++;
+            if (target_exec(self, now_ns(CLOCK_MONOTONIC)) < 0)
+                return STROP_REMOTE_ENOMEM;
+        }
+        else if (rc != 0)
+            self->bad++;
+        else if (record(self, self->remote, s, self->tasks, self->root) < 0)
+            return STROP_REMOTE_ENOMEM;
+    }
     for (uint32_t i = 0; i < self->n_procs; i++) {
         Proc *p = &self->procs[i];
         if (p->remote == NULL)
@@ -1010,6 +1081,9 @@ attach_error(int rc, const char *message)
 static void
 sampler_release(Sampler *self)
 {
+    if (self->stat_open)
+        close(self->stat_fd);
+    self->stat_open = 0;
     strop_remote_sample_free(&self->sample);
     strop_remote_free(self->remote);
     self->remote = NULL;
@@ -1147,6 +1221,13 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
     if (rc != STROP_REMOTE_OK) {
         attach_error(rc, err);
         return -1;
+    }
+    {
+        char stat_path[64];
+        snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", pid);
+        self->stat_fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+        self->stat_open = self->stat_fd >= 0;
+        self->image = image_of(self->stat_open ? self->stat_fd : -1);
     }
     self->tasks = strop_tasks_new((pid_t)pid);
     if (self->tasks == NULL || strop_tree_init(&self->tree, 0, 0) < 0 ||
@@ -1456,7 +1537,8 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
     if (!ready(self))
         return NULL;
     version = strop_remote_version(self->remote);
-    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O}", "pid",
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
+                         "pid",
                          (int)strop_remote_pid(self->remote), "mode",
                          self->cpu ? "cpu" : "wall", "python",
                          PyUnicode_FromFormat("%d.%d", version >> 8, version & 0xFF), "rate",
@@ -1468,7 +1550,10 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
                          "achieved_rate", self->elapsed > 0 ? self->ticks / self->elapsed : 0.0,
                          "cached_codes", (Py_ssize_t)strop_remote_cached_codes(self->remote),
                          "reads", (unsigned long long)strop_remote_reads(self->remote),
-                         "out_of_memory", self->fault ? Py_True : Py_False);
+                         "out_of_memory", self->fault ? Py_True : Py_False, "execs",
+                         (unsigned)self->execs, "after_exec",
+                         (unsigned long long)self->after_exec, "execd",
+                         self->execd ? Py_True : Py_False);
 }
 
 /* Labels of every function, pointing into the reader's cache.  The caller
@@ -1624,6 +1709,10 @@ Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
                      self->bad, read_total > 0 ? 100.0 * (double)self->bad / read_total : 0.0);
     if (self->cpu)
         strop_buf_printf(&text, "; %" PRIu64 " of idle threads left out", self->idle);
+    if (self->execs > 0)
+        strop_buf_printf(&text, "; the process exec'd %s (%" PRIu64 " readings skipped)",
+                         self->execd ? "a program that is not Python" : "and was read anew",
+                         self->after_exec);
     strop_buf_puts(&text, "\n\n   own %   total %  function (file:line)\n");
     for (uint32_t i = 0; i < n && (limit <= 0 || (Py_ssize_t)i < limit); i++) {
         uint32_t f = order[i];
