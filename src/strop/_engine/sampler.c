@@ -7,6 +7,9 @@
  * A thread stack that the reader reports torn is dropped and counted, never
  * recorded in part.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall(SYS_gettid) under -std=c11 */
+#endif
 #include "sampler.h"
 
 #include <errno.h>
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1395,7 +1400,7 @@ Sampler_thread_names(Sampler *self, PyObject *Py_UNUSED(ignored))
  * have passed, the target exits, or Ctrl-C.  Returns why it stopped:
  * 'duration', 'exited' or 'interrupted'.  What was gathered is kept. */
 static PyObject *
-Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
+sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"duration", NULL};
     PyObject *duration_arg = Py_None;
@@ -1938,6 +1943,29 @@ Sampler_dealloc(Sampler *self)
     sampler_release(self);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
+}
+
+/* Sampler.run(): the reading thread runs at nice -10 where it may (root, or
+ * RLIMIT_NICE), then at its own priority again.  On a busy machine a reader
+ * at the same priority as everything else is scheduled late while the
+ * target computes and on time while it sleeps, so wall-mode samples lean to
+ * the target's waits (on 2 cores with 2 CPU hogs: +3.4 points on a 50% sleep
+ * share at nice 0, within 0.5 at nice -10).  Its bursts are short: 5% of a
+ * CPU at 1 kHz. */
+static PyObject *
+Sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *result;
+    id_t tid = (id_t)syscall(SYS_gettid);
+    int old, raised = 0;
+    errno = 0;
+    old = getpriority(PRIO_PROCESS, tid);
+    if (!(old == -1 && errno != 0) && old > -10)
+        raised = setpriority(PRIO_PROCESS, tid, -10) == 0;
+    result = sampler_run(self, args, kwds);
+    if (raised)
+        (void)setpriority(PRIO_PROCESS, tid, old);
+    return result;
 }
 
 static PyMethodDef Sampler_methods[] = {
