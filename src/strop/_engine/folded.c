@@ -23,7 +23,6 @@ strop_folded_write(FILE *out, const StropTree *tree, const StropLabel *labels,
     StropBuf path = {0}, text = {0};
     size_t *cut; /* cut[d]: length of the path above a node at depth d */
     uint32_t max_depth = strop_tree_max_depth(tree);
-    double us_per_tick = info->seconds_per_tick * 1e6;
     int status = -1;
 
     cut = strop_malloc(((size_t)max_depth + 2) * sizeof *cut);
@@ -46,8 +45,9 @@ strop_folded_write(FILE *out, const StropTree *tree, const StropLabel *labels,
                 value = node->calls;
             }
             else {
-                double us = (double)node->self_ticks * us_per_tick + 0.5;
-                value = us < 1 ? 0 : (uint64_t)us;
+                /* From the same whole ns as every other writer's, so that
+                 * all round a node alike. */
+                value = (strop_ticks_to_ns(node->self_ticks, info) + 500) / 1000;
             }
             if (value) {
                 if (strop_buf_put(&text, path.data, path.len) < 0 ||

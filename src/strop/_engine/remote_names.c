@@ -406,7 +406,7 @@ interp_names(StropRemote *r, uintptr_t interp, StropThreadName **names, size_t *
         return rc;
     for (size_t i = 0; i < t.n && rc == FOUND; i++) {
         uintptr_t key = table_key(&t, i), thread = table_value(&t, i), name_obj;
-        uint64_t ident;
+        uint64_t ident = 0;
         char *name;
         if (key == 0 || thread == 0)
             continue;

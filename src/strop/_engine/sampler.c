@@ -8,7 +8,7 @@
  * recorded in part.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* syscall(SYS_gettid) under -std=c11 */
+#define _GNU_SOURCE 1 /* syscall(SYS_gettid) under -std=c11; as pyconfig.h says it */
 #endif
 #include "sampler.h"
 

@@ -16,7 +16,7 @@
  * call, so it is read only when a thread may have slept or waited.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* syscall(SYS_gettid) under -std=c11 */
+#define _GNU_SOURCE 1 /* syscall(SYS_gettid) under -std=c11; as pyconfig.h says it */
 #endif
 #include "tracer.h"
 
