@@ -90,32 +90,50 @@ def test_leaf_line_is_the_executing_line():
         assert counts[hot[which]] >= 0.95 * sum(counts.values())
 
 
+def _wall_split(tmp_path, attempt):
+    """One wall-mode run of s_sleep.py: (sampled nap share, its leaf's share,
+    the true share, the wall shares, the rate achieved)."""
+    out, split = tmp_path / f"wall{attempt}.prof", tmp_path / f"split{attempt}.json"
+    # 1 kHz: each 4-16 ms spell is then read many times, so that the shares
+    # follow the spells the target really had.
+    r = _strop("sample", "--mode", "wall", "--rate", "1000", "-o", str(out),
+               os.path.join(TARGETS, "s_sleep.py"), "2", str(split))
+    assert r.returncode == 3, r.stderr  # the program's exit status passes through
+    achieved = float(r.stderr.splitlines()[0].split(" Hz achieved")[0].split()[-1])
+    shares, data = _own_shares(out)
+    # Ground truth: the split the target measured itself (a loaded machine
+    # oversleeps), over the samples of main()'s two functions.
+    spent = json.loads(split.read_text())
+    truth = spent["nap"] / (spent["nap"] + spent["work"])
+    # nap's own samples sit in its <sleeping: ...> leaf: take its total.
+    totals = {k[2]: v[3] for k, v in data.items()}
+    nap = totals["nap"] / (totals["nap"] + totals["work"])
+    leaf = [k[2] for k in data if k[2].startswith("<sleeping: ")]
+    leaf_share = totals[leaf[0]] / (totals["nap"] + totals["work"]) if leaf else None
+    return nap, leaf_share, truth, shares, achieved
+
+
 def test_wall_and_cpu_modes(tmp_path):
-    target = os.path.join(TARGETS, "s_sleep.py")
-    shares = {}
-    split = tmp_path / "split.json"
-    for mode in ("wall", "cpu"):
-        out = tmp_path / f"{mode}.prof"
-        # 1 kHz: each 4-16 ms spell is then read many times, so that the
-        # shares follow the spells the target really had.
-        r = _strop("sample", "--mode", mode, "--rate", "1000", "-o", str(out), target, "2",
-                   str(split))
-        assert r.returncode == 3, r.stderr  # the program's exit status passes through
-        shares[mode], data = _own_shares(out)
-        if mode == "wall":
-            # Ground truth: the split the target measured itself (a loaded
-            # machine oversleeps), over the samples of main()'s two functions.
-            spent = json.loads(split.read_text())
-            truth = spent["nap"] / (spent["nap"] + spent["work"])
-            # nap's own samples sit in its <sleeping: ...> leaf: take its total.
-            totals = {k[2]: v[3] for k, v in data.items()}
-            nap = totals["nap"] / (totals["nap"] + totals["work"])
-            leaf = [k[2] for k in data if k[2].startswith("<sleeping: ")]
-            leaf_share = totals[leaf[0]] / (totals["nap"] + totals["work"]) if leaf else 0
-    assert abs(nap - truth) <= 0.03, (nap, truth, shares["wall"])
-    assert leaf and abs(leaf_share - truth) <= 0.03, (leaf_share, truth, shares["wall"])
-    assert shares["cpu"].get("nap", 0) <= 0.05, shares["cpu"]
-    assert shares["cpu"]["work"] >= 0.85
+    # A reader that cannot run on time reads the target when it sleeps (the
+    # CPU is free then) and leans the shares toward its waits: on a machine
+    # that busy the check says nothing, so it is skipped.  One run more is
+    # allowed: both must miss by over 3 points to fail.
+    for attempt in range(2):
+        nap, leaf_share, truth, wall, achieved = _wall_split(tmp_path, attempt)
+        if achieved < 900:
+            pytest.skip(f"machine too busy: the reader achieved {achieved:.0f} Hz of 1000")
+        if abs(nap - truth) <= 0.03 and leaf_share is not None and \
+                abs(leaf_share - truth) <= 0.03:
+            break
+    assert abs(nap - truth) <= 0.03, (nap, truth, wall)
+    assert leaf_share is not None and abs(leaf_share - truth) <= 0.03, (leaf_share, truth, wall)
+    out = tmp_path / "cpu.prof"
+    r = _strop("sample", "--mode", "cpu", "--rate", "1000", "-o", str(out),
+               os.path.join(TARGETS, "s_sleep.py"), "2")
+    assert r.returncode == 3, r.stderr
+    cpu, _ = _own_shares(out)
+    assert cpu.get("nap", 0) <= 0.05, cpu
+    assert cpu["work"] >= 0.85
 
 
 def test_attach_by_pid_with_duration_and_folded(tmp_path):
