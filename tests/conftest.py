@@ -15,6 +15,7 @@ import importlib.util
 import json
 import marshal
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,27 @@ def builtin_key(stats, name):
     assert len(found) == 1, "no key %r among %s" % (
         wanted, sorted(k[2] for k in stats if k[0] == "~"))
     return found[0]
+
+
+# ---- other installed Pythons (targets of the remote reader) -----------------
+
+PYENV = "/root/.pyenv/versions"
+PYTHON_VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def python_of(minor):
+    """An installed CPython of that minor version ("3.11"), or None."""
+    if os.path.isdir(PYENV):
+        for name in sorted(os.listdir(PYENV)):
+            exe = os.path.join(PYENV, name, "bin", "python")
+            if name.startswith(minor + ".") and os.path.exists(exe):
+                return exe
+    return shutil.which(f"python{minor}")
+
+
+def need_python(minor):
+    """python_of(minor), or the test skips."""
+    exe = python_of(minor)
+    if exe is None:
+        pytest.skip(f"no Python {minor} installed")
+    return exe

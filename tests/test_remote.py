@@ -10,29 +10,11 @@ import time
 
 import pytest
 
+from conftest import PYTHON_VERSIONS, need_python
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
 TARGETS = os.path.join(ROOT, "tests", "targets")
-PYENV = "/root/.pyenv/versions"
-VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
-
-
-def _python(minor):
-    """An installed CPython of that minor version, or None."""
-    if os.path.isdir(PYENV):
-        for name in sorted(os.listdir(PYENV)):
-            exe = os.path.join(PYENV, name, "bin", "python")
-            if name.startswith(minor + ".") and os.path.exists(exe):
-                return exe
-    exe = shutil.which(f"python{minor}")
-    return exe
-
-
-def _need(minor):
-    exe = _python(minor)
-    if exe is None:
-        pytest.skip(f"no Python {minor} installed")
-    return exe
 
 
 def _strop(*args, **kw):
@@ -54,9 +36,9 @@ def print_offsets(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("minor", VERSIONS)
+@pytest.mark.parametrize("minor", PYTHON_VERSIONS)
 def test_offset_table_matches_the_headers(minor, print_offsets, tmp_path):
-    exe = _need(minor)
+    exe = need_python(minor)
     include = subprocess.run([exe, "-c", "import sysconfig; print(sysconfig.get_paths()"
                               "['include'])"], capture_output=True, text=True,
                              check=True).stdout.strip()
@@ -112,9 +94,9 @@ def _parse_dump(text):
     return threads
 
 
-@pytest.mark.parametrize("minor", VERSIONS)
+@pytest.mark.parametrize("minor", PYTHON_VERSIONS)
 def test_dump_matches_the_targets_own_stacks(minor, tmp_path):
-    exe = _need(minor)
+    exe = need_python(minor)
     proc, truth = _start_blocked(exe, tmp_path)
     try:
         r = _strop("dump", "--pid", str(proc.pid))
@@ -130,9 +112,9 @@ def test_dump_matches_the_targets_own_stacks(minor, tmp_path):
     assert {"method", "gen_blocker", "in_generator", "recursive", "level3"} <= names
 
 
-@pytest.mark.parametrize("minor", VERSIONS)
+@pytest.mark.parametrize("minor", PYTHON_VERSIONS)
 def test_dump_says_what_blocked_threads_wait_on(minor, tmp_path):
-    exe = _need(minor)
+    exe = need_python(minor)
     ready = tmp_path / "ready"
     # Ground truth: s_wait.py blocks one thread in recv from a local server
     # that never answers, one in time.sleep, the main thread in a pipe read.

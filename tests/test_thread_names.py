@@ -6,34 +6,13 @@ fallback to the kernel's labels where threading names nothing."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import TARGETS, child_env, describe, run_strop
-
-PYENV = "/root/.pyenv/versions"
-VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
-
-
-def _python(minor):
-    """An installed CPython of that minor version, or None (as test_remote.py)."""
-    if os.path.isdir(PYENV):
-        for name in sorted(os.listdir(PYENV)):
-            exe = os.path.join(PYENV, name, "bin", "python")
-            if name.startswith(minor + ".") and os.path.exists(exe):
-                return exe
-    return shutil.which(f"python{minor}")
-
-
-def _need(minor):
-    exe = _python(minor)
-    if exe is None:
-        pytest.skip(f"no Python {minor} installed")
-    return exe
+from conftest import PYTHON_VERSIONS, TARGETS, child_env, describe, need_python, run_strop
 
 
 def _wait_for(path, proc, seconds=20):
@@ -88,9 +67,9 @@ def _sample(pid, out, duration="1"):
     return _roots(out)
 
 
-@pytest.mark.parametrize("minor", VERSIONS)
+@pytest.mark.parametrize("minor", PYTHON_VERSIONS)
 def test_dump_shows_the_names_the_target_gave(minor, tmp_path):
-    exe = _need(minor)
+    exe = need_python(minor)
     proc, truth = _start(exe, tmp_path)
     try:
         r = run_strop("dump", "--pid", str(proc.pid), env=child_env(PYTHONIOENCODING="utf-8"))
@@ -103,9 +82,9 @@ def test_dump_shows_the_names_the_target_gave(minor, tmp_path):
             "dict-thread", "big-thread"} <= set(expected.values())
 
 
-@pytest.mark.parametrize("minor", VERSIONS)
+@pytest.mark.parametrize("minor", PYTHON_VERSIONS)
 def test_sample_threads_roots_carry_the_names(minor, tmp_path):
-    exe = _need(minor)
+    exe = need_python(minor)
     proc, truth = _start(exe, tmp_path)
     try:
         roots = _sample(proc.pid, tmp_path / "x.folded")
@@ -115,11 +94,11 @@ def test_sample_threads_roots_carry_the_names(minor, tmp_path):
     assert set(roots) == expected
 
 
-@pytest.mark.parametrize("minor", VERSIONS)
+@pytest.mark.parametrize("minor", PYTHON_VERSIONS)
 def test_a_renamed_thread_shows_its_latest_name(minor, tmp_path):
     """worker-1 becomes renamed-1 while sampled: every sample of that thread,
     before and after, is under the new name at the end, and dump shows it."""
-    exe = _need(minor)
+    exe = need_python(minor)
     proc, truth = _start(exe, tmp_path, rename=True)
     try:
         sampler = subprocess.Popen(
@@ -209,12 +188,12 @@ print(json.dumps({"seen": sorted(seen), "with_main": with_main}))
 CHURN_NAME = r"MainThread|churner|churn-\d+|renamed-\d+"
 
 
-@pytest.mark.parametrize("minor", VERSIONS)
+@pytest.mark.parametrize("minor", PYTHON_VERSIONS)
 def test_names_of_threads_that_come_and_go(minor, tmp_path):
     """Threads started, renamed and ended hundreds of times a second: every
     name read is one the program gave (torn reads give none), in
     Sampler.thread_names() and in the root frames of a sampling."""
-    exe = _need(minor)
+    exe = need_python(minor)
     proc = subprocess.Popen([exe, "-c", CHURN], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "ready\n"

@@ -736,10 +736,11 @@ called_c_function(PyObject *callable, PyObject *arg0, PyObject **c_self, PyObjec
     return NULL;
 }
 
-/* CALL fires for every call, Python functions included: those are dismissed
- * first (PY_START records them), before the tracer's own checks. */
-static PyObject *
-mon_call(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
+/* CALL (`call` = 1) and C_RETURN / C_RAISE (0) of a C function.  CALL fires
+ * for every call, Python functions included: those are dismissed first
+ * (PY_START records them), before the tracer's own checks. */
+static inline PyObject *
+mon_c_event(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs, int call)
 {
     PyObject *c_self, *c_module;
     PyMethodDef *ml;
@@ -750,26 +751,23 @@ mon_call(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
         Py_RETURN_NONE;
     t = strop_clock_ticks();
     self = monitored(self_obj, &th);
-    if (self != NULL)
+    if (self != NULL && call)
         enter(self, th, t, (uintptr_t)ml, KIND_C, args[2], ml, c_self, c_module);
+    else if (self != NULL)
+        leave(self, th, t, (uintptr_t)ml);
     Py_RETURN_NONE;
+}
+
+static PyObject *
+mon_call(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
+{
+    return mon_c_event(self_obj, args, nargs, 1);
 }
 
 static PyObject *
 mon_c_return(PyObject *self_obj, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *c_self, *c_module;
-    PyMethodDef *ml;
-    StropThread *th;
-    Tracer *self;
-    uint64_t t;
-    if (nargs < 4 || (ml = called_c_function(args[2], args[3], &c_self, &c_module)) == NULL)
-        Py_RETURN_NONE;
-    t = strop_clock_ticks();
-    self = monitored(self_obj, &th);
-    if (self != NULL)
-        leave(self, th, t, (uintptr_t)ml);
-    Py_RETURN_NONE;
+    return mon_c_event(self_obj, args, nargs, 0);
 }
 
 static PyMethodDef mon_defs[] = {
