@@ -28,8 +28,9 @@ class _StatsDict(dict):
 class Profile:
     """Records every call of the program, on every thread.
 
-    builtins: count C functions too, as cProfile does; False uses the fast
-        frame-evaluation hook, which sees Python functions only.
+    builtins: count C functions too, as cProfile does; False counts Python
+        functions only, on a cheaper hook (the frame-evaluation hook on
+        3.9-3.11, sys.monitoring's Python events on 3.12+).
     timer: 'wall' (elapsed time) or 'cpu' (the thread's CPU time).
     threads: each thread's calls under a root frame '<thread NAME>', which
         pprof writes as thread_name/thread_id labels and speedscope as one

@@ -200,7 +200,7 @@ def _run_parser():
     p.add_argument("--timer", choices=("wall", "cpu"), default="wall",
                    help="wall-clock time (default) or the threads' CPU time")
     p.add_argument("--no-builtins", action="store_true",
-                   help="Python functions only, on the fast frame-evaluation hook")
+                   help="Python functions only, on a cheaper hook")
     p.add_argument("--threads", action="store_true",
                    help="each thread's calls under its own root: thread_name labels in "
                         "pprof, one profile per thread in speedscope")

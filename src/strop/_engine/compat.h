@@ -5,8 +5,21 @@
  * borrowed reference.  Supported: CPython 3.8 to 3.13.
  *
  * Mechanisms chosen per version (see tracer.c):
- *   STROP_HAVE_MONITORING  3.12+: sys.monitoring is the default hook.
- *   STROP_HAVE_EVALFRAME   3.9+:  a PEP 523 frame-evaluation hook (fast mode).
+ *   STROP_HAVE_MONITORING  3.12+: sys.monitoring is the default hook, and fast
+ *                          mode's (Python events only).
+ *   STROP_HAVE_EVALFRAME   3.9+:  a PEP 523 frame-evaluation hook exists.
+ *   STROP_FAST_EVALFRAME   3.9-3.11: fast mode (no builtins) uses that hook.
+ *
+ * Why fast mode leaves the frame-evaluation hook on 3.12 and 3.13:
+ *   - every call that the interpreter would have inlined re-enters
+ *     _PyEval_EvalFrameDefault, which costs PY_EVAL_C_STACK_UNITS (2) of the C
+ *     recursion budget (1500 on 3.12): plain recursion 790 deep raised
+ *     RecursionError;
+ *   - 3.13.0's CALL_ALLOC_AND_ENTER_INIT pushes a class's __init__ frame
+ *     without checking for a PEP 523 hook, so a specialized `Shape(w, h)` is
+ *     never seen by it (1 call recorded of 400).
+ * sys.monitoring's PY_START fires for every frame however it starts and costs
+ * no C stack.  A new version is one line here once checked against both.
  */
 #ifndef STROP_COMPAT_H
 #define STROP_COMPAT_H
@@ -25,6 +38,12 @@
 #define STROP_HAVE_EVALFRAME 1
 #else
 #define STROP_HAVE_EVALFRAME 0
+#endif
+
+#if STROP_HAVE_EVALFRAME && !STROP_HAVE_MONITORING
+#define STROP_FAST_EVALFRAME 1
+#else
+#define STROP_FAST_EVALFRAME 0
 #endif
 
 #if PY_VERSION_HEX < 0x030A0000

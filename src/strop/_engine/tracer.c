@@ -104,7 +104,7 @@ static Tracer *active = NULL;
 /* Bumped at every enable and disable: an evalframe hook that started under an
  * older epoch leaves no mark when it returns.  Protected by the GIL. */
 static uint64_t epoch = 0;
-#if STROP_HAVE_EVALFRAME
+#if STROP_FAST_EVALFRAME
 /* The frame evaluator we chained to (NULL: the default).  GIL. */
 static StropEvalFunc chained_eval = NULL;
 #endif
@@ -913,7 +913,7 @@ fail:
 
 /* ---- mechanism 3: the frame-evaluation hook (3.9+) ------------------- */
 
-#if STROP_HAVE_EVALFRAME
+#if STROP_FAST_EVALFRAME
 static PyObject *evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag);
 
 static inline PyObject *
@@ -991,13 +991,9 @@ evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag)
     th = thread_of(self, tstate);
     if (th == NULL)
         return eval_next(tstate, frame, throwflag);
-    /* Every call now nests on the C stack: stop before it runs out, and
-     * before 3.12's C recursion limit turns deep recursion into an error. */
-    if ((uintptr_t)&here < th->stack_floor
-#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
-        || th->depth >= 1200
-#endif
-    ) {
+    /* Every call now nests on the C stack (3.11 would have inlined it): stop
+     * before the stack runs out. */
+    if ((uintptr_t)&here < th->stack_floor) {
         self->stopped = 1;
         warn_once(self, "recursion too deep for fast mode (--no-builtins): recording stopped "
                         "there; profile with builtins counted to see deeper");
@@ -1033,7 +1029,7 @@ evalframe_enable(Tracer *self)
     strop_set_evalframe(interp, evalframe_hook);
     return 0;
 }
-#endif /* STROP_HAVE_EVALFRAME */
+#endif /* STROP_FAST_EVALFRAME */
 
 /* ---- calibration ------------------------------------------------------- */
 
@@ -1111,7 +1107,7 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     if (strcmp(mechanism, "auto") == 0) {
-#if STROP_HAVE_EVALFRAME
+#if STROP_FAST_EVALFRAME
         if (!builtins)
             self->want = MECH_EVALFRAME;
         else
@@ -1124,7 +1120,7 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
     else if (strcmp(mechanism, "monitoring") == 0 && STROP_HAVE_MONITORING) {
         self->want = MECH_MONITORING;
     }
-    else if (strcmp(mechanism, "evalframe") == 0 && STROP_HAVE_EVALFRAME && !builtins) {
+    else if (strcmp(mechanism, "evalframe") == 0 && STROP_FAST_EVALFRAME && !builtins) {
         self->want = MECH_EVALFRAME;
     }
     else {
@@ -1133,7 +1129,7 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
                      "'setprofile'%s%s",
                      mechanism, builtins ? "True" : "False",
                      STROP_HAVE_MONITORING ? ", 'monitoring'" : "",
-                     STROP_HAVE_EVALFRAME && !builtins ? ", 'evalframe'" : "");
+                     STROP_FAST_EVALFRAME && !builtins ? ", 'evalframe'" : "");
         return -1;
     }
     if (self->labels != NULL) {
@@ -1221,7 +1217,7 @@ tracer_disable(Tracer *self)
         monitoring_disable(self);
         break;
 #endif
-#if STROP_HAVE_EVALFRAME
+#if STROP_FAST_EVALFRAME
     case MECH_EVALFRAME:
         evalframe_uninstall();
         break;
@@ -1281,7 +1277,7 @@ Tracer_enable(Tracer *self, PyObject *Py_UNUSED(ignored))
     self->stopped = 0;
     self->mech = self->want;
     switch (self->want) {
-#if STROP_HAVE_EVALFRAME
+#if STROP_FAST_EVALFRAME
     case MECH_EVALFRAME:
         rc = evalframe_enable(self);
         break;
