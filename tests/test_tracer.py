@@ -28,6 +28,7 @@ COUNT_TARGETS = [
     "t_classes.py",
     "t_functional.py",
     "t_callforms.py",
+    "t_frame_starts.py",
 ]
 
 BUILTINS = [pytest.param(True, id="builtins"), pytest.param(False, id="no-builtins")]
