@@ -45,14 +45,24 @@ thread_run_delay_ns(void)
     return (int64_t)delay;
 }
 
-/* Seconds from `start` to `stop` (ns), less the run-queue wait between the
- * two readings when both were available. */
+/* Seconds from `start` to `stop` (ns), less the run-queue wait that surely
+ * fell between them.  The waits are read (delay0, delay1) just outside the
+ * timed region, at `outer0` and `outer1`: a wait counted between the two
+ * readings may have fallen in the slivers outside the region (a thread
+ * preempted after reading delay0 and before reading `start`), so at most the
+ * slivers' length is given back.  Never below zero: a run cut by a long wait
+ * just before it began used to come out as 0 s (and a rate divided by it). */
 static double
-net_seconds(uint64_t start, uint64_t stop, int64_t delay0, int64_t delay1)
+net_seconds(uint64_t outer0, uint64_t start, uint64_t stop, uint64_t outer1, int64_t delay0,
+            int64_t delay1)
 {
     double ns = (double)(stop - start);
-    if (delay0 >= 0 && delay1 >= delay0)
-        ns -= (double)(delay1 - delay0);
+    if (delay0 >= 0 && delay1 >= delay0) {
+        double waited = (double)(delay1 - delay0);
+        double slivers = (double)(start - outer0) + (double)(outer1 - stop);
+        if (waited > slivers)
+            ns -= waited - slivers;
+    }
     return (ns > 0 ? ns : 0) * 1e-9;
 }
 
@@ -74,7 +84,7 @@ strop_timing_time_loop(PyObject *module, PyObject *args, PyObject *kwargs)
     Py_ssize_t number;
     int exclude_waits = 1;
     int64_t delay0 = -1, delay1 = -1;
-    uint64_t start, stop;
+    uint64_t outer0, start, stop, outer1;
     (void)module;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "On|p:time_loop", kwlist, &func, &number,
                                      &exclude_waits))
@@ -95,6 +105,7 @@ strop_timing_time_loop(PyObject *module, PyObject *args, PyObject *kwargs)
                      Py_TYPE(func)->tp_name);
         return NULL;
     }
+    outer0 = strop_clock_mono_ns();
     if (exclude_waits)
         delay0 = thread_run_delay_ns();
     start = strop_clock_mono_ns();
@@ -108,7 +119,8 @@ strop_timing_time_loop(PyObject *module, PyObject *args, PyObject *kwargs)
     stop = strop_clock_mono_ns();
     if (exclude_waits)
         delay1 = thread_run_delay_ns();
-    return PyFloat_FromDouble(net_seconds(start, stop, delay0, delay1));
+    outer1 = strop_clock_mono_ns();
+    return PyFloat_FromDouble(net_seconds(outer0, start, stop, outer1, delay0, delay1));
 }
 
 /* A new engine array of the floats in `seq` (*n of them), or NULL with an
