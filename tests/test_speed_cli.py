@@ -27,13 +27,28 @@ def test_bench_prints_timeit_line_with_spread(tmp_path):
 
 
 def test_bench_in_worker_processes(tmp_path):
-    out = tmp_path / "b.json"
-    p = run_strop("bench", "-s", "import os; pid = os.getpid()", "pid + 1", "-n", "1000",
-                  "-r", "4", "--processes", "2", "--json", out, "--name", "add")
+    """--processes 2: the measurements run in two fresh processes (not strop's
+    own), one after the other, as the processes themselves record it."""
+    out, log = tmp_path / "b.json", tmp_path / "workers.log"
+    setup = ("import atexit, os, time\n"
+             "log = open(%r, 'a')\n"
+             "log.write('start %%d %%.6f\\n' %% (os.getpid(), time.time())); log.flush()\n"
+             "atexit.register(lambda: log.write('end %%d %%.6f\\n' %% (os.getpid(), time.time())))\n"
+             "pid = os.getpid()" % str(log))
+    p = run_strop("bench", "-s", setup, "pid + 1", "-n", "1000", "-r", "4", "--processes", "2",
+                  "--json", out, "--name", "add")
     assert p.returncode == 0, describe(p)
     assert LINE.match(p.stdout.strip()), p.stdout
     entry = json.loads(out.read_text())["benchmarks"]["add"]
     assert len(entry["values"]) == 4 and entry["processes"] == 2
+    spans = {}
+    for line in log.read_text().splitlines():
+        what, pid, when = line.split()
+        spans.setdefault(int(pid), {})[what] = float(when)
+    assert len(spans) == 2, spans  # two processes set up the statement...
+    assert all(set(s) == {"start", "end"} for s in spans.values()), spans
+    first, second = sorted(spans.values(), key=lambda s: s["start"])
+    assert first["end"] <= second["start"], spans  # ...one after the other
 
 
 def test_bench_statement_that_raises_shows_its_error_once():
@@ -133,14 +148,23 @@ def test_compare_bad_files_are_one_line_exit_2(tmp_path):
 
 
 def test_compare_reads_what_bench_writes(tmp_path):
-    out = tmp_path / "b.json"
-    for _ in range(2):
-        p = run_strop("bench", "-s", "import time", "time.sleep(0.001)", "-n", "3", "-r", "3",
-                      "--json", out, "--name", "nap")
+    """Two files that strop bench wrote, of sleeps of 1 and 4 ms: 'slower' one way
+    and 'faster' the other, with a ratio near 4 (a sleep oversleeps by a
+    little, more so on a busy machine: the bounds leave room for that)."""
+    short, long_ = tmp_path / "short.json", tmp_path / "long.json"
+    for path, seconds in ((short, 0.001), (long_, 0.004)):
+        p = run_strop("bench", "-s", "import time", "time.sleep(%g)" % seconds, "-n", "3",
+                      "-r", "7", "--json", path, "--name", "nap")
         assert p.returncode == 0, describe(p)
-    p = run_strop("compare", out, out)
+    p = run_strop("compare", short, long_)
     assert p.returncode == 0, describe(p)
-    assert "nap" in p.stdout and "no significant change" in p.stdout
+    row = [line for line in p.stdout.splitlines() if line.startswith("nap")][0]
+    assert row.endswith("slower"), p.stdout
+    ratio = float(row.split()[5])
+    assert 2.0 <= ratio <= 4.5, p.stdout
+    p = run_strop("compare", long_, short)
+    row = [line for line in p.stdout.splitlines() if line.startswith("nap")][0]
+    assert row.endswith("faster") and 1 / 4.5 <= float(row.split()[5]) <= 0.5, p.stdout
 
 
 def test_stones_prints_rate_with_uncertainty(tmp_path):

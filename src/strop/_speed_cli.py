@@ -136,13 +136,15 @@ def cmd_bench(argv):
     if os.curdir not in sys.path:
         sys.path.insert(0, os.curdir)  # as timeit does: the statement imports from here
     try:
-        func, empty = _speed.prepare(stmt, setup)
         if opts.processes:
-            number = opts.number or _speed._calibrate(func)
+            # The statement and its setup run in the workers only, unless the
+            # number of loops must be found first.
+            number = opts.number or _speed._calibrate(_speed.prepare(stmt, setup)[0])
             raw, overheads = _run_workers(stmt, setup, number, opts.repeat, opts.processes)
             if raw is None:
                 return EXIT_STMT_FAILED
         else:
+            func, empty = _speed.prepare(stmt, setup)
             raw, overheads, number = _speed.measure(func, empty, opts.number, opts.repeat)
     except KeyboardInterrupt:
         raise
