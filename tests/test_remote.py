@@ -179,31 +179,12 @@ def test_dump_bad_pid_argument():
     _one_line_error(_strop("dump"), "--pid")
 
 
-def test_dump_without_permission(tmp_path):
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to run strop as another user")
-    target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        # The strop this interpreter imports (installed, or an editable install).
-        env = dict(os.environ, HOME=str(tmp_path))
-        env.pop("PYTHONPATH", None)
-        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                            sys.executable, "-m", "strop", "dump", "--pid", str(target.pid)],
-                           capture_output=True, text=True, timeout=60, env=env, cwd="/")
-    finally:
-        target.kill()
-        target.wait()
-    if ("No module named" in r.stderr or "Permission denied: '" in r.stderr
-            or "engine is not built" in r.stderr or r.returncode == 127):
-        # The other user cannot run this interpreter or import strop (under
-        # /root, say): nothing here to test.
-        pytest.skip("strop is not readable by another user here")
-    _one_line_error(r, "permission denied")
-
-
 def test_dump_without_ptrace_capability(tmp_path):
     """Root without CAP_SYS_PTRACE may not read another user's process: the
-    target runs as nobody (on the system's Python, which any user may run)."""
+    target runs as nobody (on the system's Python, which any user may run).
+    This is the refusal a user meets attaching to someone else's process; a
+    test that ran strop itself as another user skipped on almost every run
+    (that user cannot read the pyenv Pythons under /root) and is gone."""
     system_python = "/usr/bin/python3"
     if os.geteuid() != 0 or shutil.which("setpriv") is None or not os.access(system_python,
                                                                                os.X_OK):

@@ -115,13 +115,20 @@ def _wall_split(tmp_path, attempt):
 
 def test_wall_and_cpu_modes(tmp_path):
     # A reader that cannot run on time reads the target when it sleeps (the
-    # CPU is free then) and leans the shares toward its waits: on a machine
-    # that busy the check says nothing, so it is skipped.  One run more is
-    # allowed: both must miss by over 3 points to fail.
-    for attempt in range(2):
-        nap, leaf_share, truth, wall, achieved = _wall_split(tmp_path, attempt)
+    # CPU is free then) and leans the shares toward its waits: a run whose
+    # reader fell below 900 Hz says nothing and is run again. Two runs at the
+    # rate are judged: both must miss by over 3 points to fail. Only when four
+    # runs in a row were starved is the check skipped.
+    judged = starved = 0
+    while judged < 2:
+        nap, leaf_share, truth, wall, achieved = _wall_split(tmp_path, judged + starved)
         if achieved < 900:
-            pytest.skip(f"machine too busy: the reader achieved {achieved:.0f} Hz of 1000")
+            starved += 1
+            if starved == 4:
+                pytest.skip(f"machine too busy: the reader achieved {achieved:.0f} Hz of 1000 "
+                            f"in 4 runs")
+            continue
+        judged += 1
         if abs(nap - truth) <= 0.03 and leaf_share is not None and \
                 abs(leaf_share - truth) <= 0.03:
             break
