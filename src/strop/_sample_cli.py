@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from .cli import UsageError, _check_output, _Parser, _positive_int, format_of, split_target
+from ._formats import TREE_FORMATS, format_of, write_tree
+from .cli import UsageError, _check_output, _Parser, _positive_int, split_target
 
 __all__ = ["cmd_sample", "cmd_dump", "cmd_top"]
 
@@ -81,7 +82,6 @@ def cmd_dump(argv):
 
 # ---- strop sample -----------------------------------------------------------
 
-_SAMPLE_FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot")
 _VALUE_OPTS = {"--rate", "--duration", "-o", "--output", "--mode", "--pid", "--limit", "-l",
                "--sort", "-s", "--format"}
 
@@ -123,8 +123,11 @@ def _sample_parser():
     p.add_argument("--no-waits", dest="waits", action="store_false",
                    help="wall mode: no leaf frame naming the system call a thread waits in")
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the profile; the name chooses the format as for 'strop run'")
-    p.add_argument("--format", help="the output format, whatever the name")
+                   help="write the profile; the name chooses the format as for 'strop run': "
+                   ".prof/.pstats, .folded/.collapsed, .pb.gz/.pprof, callgrind.out.*/"
+                   ".callgrind, .speedscope.json, .dot, .svg/.png (call graph drawn by "
+                   "graphviz), .html (a report to open in a browser)")
+    p.add_argument("--format", choices=TREE_FORMATS, help="the output format, whatever the name")
     p.add_argument("-s", "--sort", choices=("own", "total"), default="own",
                    help="sort the table by own (default) or total share")
     p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
@@ -168,13 +171,8 @@ def cmd_sample(argv):
     if opts.pid is None and kind is None:
         raise UsageError("nothing to sample: give --pid PID, a script or -m module "
                          "(see 'strop sample --help')")
-    if opts.format is not None and opts.format not in _SAMPLE_FORMATS:
-        raise UsageError(f"unknown format {opts.format!r}: choose {', '.join(_SAMPLE_FORMATS)}")
     if opts.output:
-        _check_output(opts.output, opts.format)
-        if format_of(opts.output, opts.format) not in _SAMPLE_FORMATS:
-            raise UsageError(f"cannot write {opts.output}: samples are written as .prof, "
-                             ".folded, .pb.gz, .callgrind, .speedscope.json or .dot")
+        _check_sample_output(opts.output, opts.format)
     status = 0
     if opts.pid is not None:
         sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode, threads=opts.threads,
@@ -204,18 +202,34 @@ def cmd_sample(argv):
     return status
 
 
+def _check_sample_output(path, format):
+    """Refuses, before sampling, an output that samples cannot be written to."""
+    if format_of(path, format) == "timeline":
+        raise UsageError(f"cannot write {path}: a .json file is the Chrome trace timeline, "
+                         "which needs the order of calls that only 'strop run --timeline' "
+                         "records (name a .speedscope.json file for speedscope)")
+    _check_output(path, format)
+
+
+def _write(sampler, path, format):
+    """Writes the profile in any format 'strop run' writes; one line on failure."""
+    try:
+        python = "CPython " + sampler.info()["python"]
+        write_tree(sampler, path, format_of(path, format), " ".join(sys.argv), python=python)
+    except (OSError, ValueError, RuntimeError) as e:
+        print(f"strop: cannot write {path}: {getattr(e, 'strerror', None) or e}",
+              file=sys.stderr)
+        return False
+    return True
+
+
 def _report(sampler, opts):
     try:
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
     if opts.output:
-        try:
-            sampler.dump(opts.output, format=format_of(opts.output, opts.format),
-                         command=" ".join(sys.argv))
-        except (OSError, ValueError) as e:
-            print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",
-                  file=sys.stderr)
+        _write(sampler, opts.output, opts.format)
     if not opts.quiet:
         try:
             sys.stderr.write(sampler.report(limit=opts.limit, sort=opts.sort))
@@ -238,6 +252,10 @@ def _top_parser():
     p.add_argument("--rate", default="100", help="samples a second (default 100)")
     p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread (default); cpu: only threads running on a CPU")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="on quitting, write every sample since the start; the name chooses "
+                   "the format as for 'strop sample'")
+    p.add_argument("--format", choices=TREE_FORMATS, help="the output format, whatever the name")
     return p
 
 
@@ -298,6 +316,8 @@ def cmd_top(argv):
     rate = _rate(opts.rate)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("strop top needs a terminal; 'strop sample --pid PID' prints a table")
+    if opts.output:
+        _check_sample_output(opts.output, opts.format)
     sampler = _attach(pid, rate=rate, mode=opts.mode)
     import curses
 
@@ -305,4 +325,6 @@ def cmd_top(argv):
         curses.wrapper(_top_screen, sampler, pid)
     except KeyboardInterrupt:
         pass
+    if opts.output and _write(sampler, opts.output, opts.format):
+        print(f"strop: profile written to {opts.output}", file=sys.stderr)
     return 0
