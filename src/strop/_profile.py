@@ -14,6 +14,11 @@ if not hasattr(_engine, "Tracer"):  # the sources' folder, seen as a namespace p
 
 __all__ = ["Profile", "profile"]
 
+# strop's own code (this package's folder, spelt as its code objects spell
+# it): the tracer leaves it out of every profile, with the engine's own C
+# functions (Tracer.disable, ...).
+_OWN_FOLDER = os.path.join(os.path.dirname(__file__), "")
+
 
 class _StatsDict(dict):
     """cProfile's `.stats` dict which, called, gives strop's Stats object."""
@@ -45,7 +50,8 @@ class Profile:
         if timeline is True:
             timeline = TIMELINE_CALLS
         self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism,
-                                      timeline=int(timeline or 0), threads=bool(threads))
+                                      timeline=int(timeline or 0), threads=bool(threads),
+                                      hide=_OWN_FOLDER)
         self._stats_dict = {}
         self._created = False
 
