@@ -53,14 +53,15 @@ def _dump_parser():
 def cmd_dump(argv):
     opts = _dump_parser().parse_args(argv)
     pid = _pid(opts.pid)
-    sampler = _attach(pid)
-    try:
-        threads = sampler.stacks()
-    except ProcessLookupError:
-        raise UsageError(f"process {pid} exited") from None
-    except RuntimeError as e:
-        raise UsageError(str(e)) from None
-    names = sampler.thread_names()  # after the stacks: a thread started meanwhile is named too
+    with _SlowStatus(f"reading process {pid}"):
+        sampler = _attach(pid)
+        try:
+            threads = sampler.stacks()
+        except ProcessLookupError:
+            raise UsageError(f"process {pid} exited") from None
+        except RuntimeError as e:
+            raise UsageError(str(e)) from None
+        names = sampler.thread_names()  # after the stacks: a thread started meanwhile too
     version = sampler.info()["python"]
     lines = [f"Process {pid} (Python {version}), {len(threads)} threads with Python frames"]
     for ident, native_id, frames, torn, wait in threads:
@@ -78,6 +79,104 @@ def cmd_dump(argv):
     except BrokenPipeError:
         pass
     return 0
+
+
+# ---- the status line --------------------------------------------------------
+
+def _terminal():
+    """stderr's width when it is a terminal, else None."""
+    try:
+        if not sys.stderr.isatty():
+            return None
+    except (ValueError, AttributeError):
+        return None
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        columns = 0
+    return columns or 80  # a terminal that does not say its size
+
+
+def _show(width, text):
+    """Replaces the status line with `text` (cut to the terminal's width);
+    "" clears it."""
+    try:
+        sys.stderr.write("\r" + text[:max(width - 1, 0)] + "\x1b[K")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _sample_status(sampler, started):
+    info = sampler.info()
+    readings = info["samples"] + info["bad"] + info["idle"]
+    unreadable = info["bad"] / readings if readings else 0.0
+    return (f"strop: {time.monotonic() - started:.0f} s, {info['samples']:,} samples, "
+            f"{info['achieved_rate']:.0f} Hz, {unreadable:.1%} unreadable - "
+            "Ctrl-C to stop and write")
+
+
+def _sample_attached(sampler, duration, quiet):
+    """Samples an attached process until `duration` passes (None: until it
+    exits), it exits, or Ctrl-C.  On a terminal, and without -q, one status
+    line on stderr is brought up to date about once a second, and cleared at
+    the end.  Ctrl-C reaches only strop (the target is not in its process
+    group, and strop never signals it): sampling stops, and the caller writes."""
+    width = None if quiet else _terminal()
+    started = time.monotonic()
+    shown = False
+    try:
+        while True:
+            left = None if duration is None else duration - (time.monotonic() - started)
+            if left is not None and left <= 0:
+                break
+            reason = sampler.run(1.0 if left is None else min(1.0, left))
+            if reason != "duration":  # exited, interrupted (Ctrl-C), out of memory
+                break
+            if width is not None:
+                _show(width, _sample_status(sampler, started))
+                shown = True
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if shown:
+            _show(width, "")
+
+
+class _SlowStatus:
+    """Around a task that is usually quick: on a terminal, after a second, one
+    status line says what strop is doing, brought up to date each second from
+    a helper thread, and cleared at the end."""
+
+    def __init__(self, doing):
+        self.doing = doing
+        self.width = _terminal()
+        self.thread = None
+        self.shown = False
+
+    def _tick(self, done, started):
+        while not done.wait(1.0):
+            _show(self.width, f"strop: {self.doing}, {time.monotonic() - started:.0f} s - "
+                              "Ctrl-C to stop")
+            self.shown = True
+
+    def __enter__(self):
+        import threading
+
+        if self.width is not None:
+            self.done = threading.Event()
+            self.thread = threading.Thread(target=self._tick, daemon=True,
+                                           args=(self.done, time.monotonic()))
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.thread is not None:
+            self.done.set()
+            self.thread.join()
+            if self.shown:
+                _show(self.width, "")
+        return False
 
 
 # ---- strop sample -----------------------------------------------------------
@@ -132,7 +231,8 @@ def _sample_parser():
                    help="sort the table by own (default) or total share")
     p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
                    help="rows of the table (default 25; 0 for all)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print no table")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print no table, and no status line while attached")
     return p
 
 
@@ -178,7 +278,7 @@ def cmd_sample(argv):
         sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode, threads=opts.threads,
                           waits=opts.waits and opts.mode == "wall",
                           subprocesses=opts.subprocesses)
-        sampler.run(duration)
+        _sample_attached(sampler, duration, opts.quiet)
     else:
         child = _spawn(kind, target, args)
         # Ctrl-C goes to the child too (same process group); we keep sampling
