@@ -268,10 +268,18 @@ def pystones(loops=200000):
 
 
 def _stone_runs(runs, loops):
-    """Stones per second of `runs` runs of `loops` stones."""
+    """Stones per second of `runs` runs of `loops` stones.  A run whose time,
+    less its waits for a CPU, comes to nothing (schedstat's count of the
+    waits can cover a short run whole on a busy machine) is timed again with
+    its waits: a rate, never a division by zero."""
     work = functools.partial(_stones.run, loops)
-    return [loops / _engine.time_loop(work, 1, exclude_waits=EXCLUDE_WAITS)
-            for _ in range(runs)]
+    rates = []
+    for _ in range(runs):
+        seconds = _engine.time_loop(work, 1, exclude_waits=EXCLUDE_WAITS)
+        if seconds <= 0:
+            seconds = _engine.time_loop(work, 1, exclude_waits=False)
+        rates.append(loops / seconds)
+    return rates
 
 
 def stones_rate(refresh=False):
