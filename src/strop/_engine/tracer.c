@@ -92,6 +92,8 @@ typedef struct Tracer {
     PyObject *warnings;    /* list of str: what strop could not see */
     PyObject *hide;        /* str: a folder ending in a separator whose code is strop's
                             * own, left out of the profile (hide=); or NULL */
+    uint8_t *own;          /* own[f]: function f is strop's own (is_own), never recorded */
+    uint32_t own_cap;      /* entries of `own` */
     PyObject *saved_threading_profile;
     PyObject *bootstrap;   /* what we gave threading.setprofile() */
     struct Tracer *paused; /* the tracer this one paused at enable() */
@@ -351,10 +353,37 @@ is_own(Tracer *self, int kind, PyObject *obj, PyObject *c_self, PyObject *c_modu
     return 0;
 }
 
+/* Whether function f is strop's own: enter() records no call of it, so its
+ * time is its caller's, as for code that is not profiled. */
+static inline int
+own_function(const Tracer *self, uint32_t f)
+{
+    return f < self->own_cap && self->own[f];
+}
+
+/* Marks function f as strop's own.  Returns 0, or -1 when out of memory. */
+static int
+mark_own(Tracer *self, uint32_t f)
+{
+    if (f >= self->own_cap) {
+        uint32_t cap = self->own_cap ? self->own_cap : 16;
+        uint8_t *own;
+        while (cap <= f)
+            cap *= 2;
+        own = strop_realloc(self->own, cap);
+        if (own == NULL)
+            return -1;
+        memset(own + self->own_cap, 0, cap - self->own_cap);
+        self->own = own;
+        self->own_cap = cap;
+    }
+    self->own[f] = 1;
+    return 0;
+}
+
 /* Finds or makes the function of a key seen for the first time.  Returns its
  * index; on a fault the tracer is stopped and STROP_NONE returned.  strop's
- * own functions (is_own) get no label: the writers and stats() leave
- * unnamed functions out, and hang what they called from their caller. */
+ * own functions (is_own) are marked so (own_function) and get no label. */
 static uint32_t
 new_function(Tracer *self, uintptr_t key, int kind, PyObject *obj, PyMethodDef *ml,
              PyObject *c_self, PyObject *c_module)
@@ -372,8 +401,9 @@ new_function(Tracer *self, uintptr_t key, int kind, PyObject *obj, PyMethodDef *
     if (is_own(self, kind, obj, c_self, c_module)) {
         PyErr_Clear(); /* PyModule_GetName's, if any: it only means "not ours" */
         f = strop_tree_func_add(&self->tree, key, STROP_NONE);
-        if (f == STROP_NONE || (f != STROP_OVERFLOW_FUNC && kind == KIND_PY &&
-                                PyList_Append(self->keep, obj) < 0))
+        if (f == STROP_NONE || (f != STROP_OVERFLOW_FUNC &&
+                                ((kind == KIND_PY && PyList_Append(self->keep, obj) < 0) ||
+                                 mark_own(self, f) < 0)))
             goto fail;
         strop_err_restore(&err);
         return f;
@@ -483,6 +513,8 @@ enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObje
             if (f == STROP_NONE)
                 return;
         }
+        if (own_function(self, f))
+            return; /* never a node: the call is not pushed */
         child = strop_tree_child_add(&self->tree, parent, key, f);
         if (child == STROP_NONE) {
             self->stopped = 1;
@@ -1046,7 +1078,10 @@ evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag)
         evalframe_uninstall();
         return eval_next(tstate, frame, throwflag);
     }
+    depth = th->depth;
     enter(self, th, t, (uintptr_t)code, KIND_PY, code, NULL, NULL, NULL);
+    if (th->depth != depth + 1) /* not pushed: strop's own code, or a fault */
+        return eval_next(tstate, frame, throwflag);
     depth = th->depth;
     generation = th->generation;
     my_epoch = epoch;
@@ -1680,6 +1715,8 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
         PyList_SetSlice(self->warnings, 0, PyList_GET_SIZE(self->warnings), NULL) < 0)
         return NULL;
     PyDict_Clear(self->label_index);
+    if (self->own != NULL)
+        memset(self->own, 0, self->own_cap);
     self->recorded_ticks = 0;
     self->start_unix_ns = 0;
     self->n_spans = 0;
@@ -1735,6 +1772,7 @@ Tracer_dealloc(Tracer *self)
     free_threads(self);
     strop_tree_free(&self->tree);
     strop_free(self->spans);
+    strop_free(self->own);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
