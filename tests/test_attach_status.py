@@ -59,13 +59,15 @@ def target(tmp_path):
     proc.wait()
 
 
-def on_terminal(args, ctrl_c_after=None, timeout=60):
+def on_terminal(args, ctrl_c_after=None, timeout=60, keys_after=None):
     """Runs `python -m strop ARGS` with a pseudo-terminal as its stdin, stdout
-    and stderr.  Types Ctrl-C once `ctrl_c_after` status lines have shown.
+    and stderr.  Types Ctrl-C once `ctrl_c_after` status lines have shown;
+    keys_after=(seconds, bytes) types those bytes after that many seconds.
     Returns (exit status, everything written, [arrival time of each status line])."""
     import pty
 
-    env = child_env()
+    env = child_env(TERM="xterm", LINES="30", COLUMNS="100")
+    started = time.monotonic()
     pid, fd = pty.fork()
     if pid == 0:  # the child: exec at once
         try:
@@ -89,6 +91,10 @@ def on_terminal(args, ctrl_c_after=None, timeout=60):
                     arrivals.append(time.monotonic())
             if ctrl_c_after is not None and not typed and len(arrivals) >= ctrl_c_after:
                 os.write(fd, b"\x03")
+                typed = True
+            if keys_after is not None and not typed and \
+                    time.monotonic() - started >= keys_after[0]:
+                os.write(fd, keys_after[1])
                 typed = True
         else:
             os.kill(pid, signal.SIGKILL)
@@ -164,6 +170,22 @@ def test_a_quick_dump_shows_no_status_line(target):
     assert b"in busy" in text or b"in main" in text, text
     assert b"Ctrl-C" not in text and not marker.exists()
 
+
+
+def test_strop_top_writes_its_final_state_on_quitting(tmp_path, target):
+    """strop top -o: quitting (q) writes every sample since the start, in any
+    format strop sample writes; here the HTML report."""
+    proc, marker = target
+    out = tmp_path / "top.html"
+    status, text, _ = on_terminal(["top", "--pid", proc.pid, "-o", out],
+                                  keys_after=(2.5, b"q"))
+    assert status == 0, text
+    assert b"strop: profile written to " + str(out).encode() in text, text
+    data = data_of(out.read_text(encoding="utf-8"))
+    assert data["sampled"] and data["sampling"]["rate"] == 100
+    assert data["calls"] >= 100  # 2.5 s at 100 Hz, on a busy machine too
+    assert "busy" in [f[0] for f in data["funcs"]]
+    assert proc.poll() is None and not marker.exists()
 
 
 def test_a_slow_task_gets_a_status_line_after_a_second(tmp_path):
