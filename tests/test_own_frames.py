@@ -11,7 +11,6 @@ json.tool and compileall, and a pytest run, which loads strop's plugin).
 """
 import marshal
 import os
-import pstats
 import sys
 
 import pytest
