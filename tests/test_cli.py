@@ -380,3 +380,20 @@ def test_format_not_available_yet_is_refused_before_running(tmp_path):
     assert proc.returncode == 2, describe(proc)
     one_strop_line(proc)
     assert not marker.exists()
+
+
+def test_run_pytest_is_silent_and_still_rewrites_asserts(tmp_path):
+    """`strop run -m pytest`: strop is imported before pytest starts, and its
+    package registers a pytest plugin; pytest must not warn that it cannot
+    rewrite it, and still rewrites the user's test modules."""
+    (tmp_path / "test_small.py").write_text(
+        "def test_pass():\n    assert sorted([2, 1]) == [1, 2]\n\n"
+        "def test_fail():\n    assert sum([1, 2]) == 4\n")
+    proc = run_strop("run", "-q", "-m", "pytest", "-p", "no:cacheprovider",
+                     tmp_path / "test_small.py", cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, describe(proc)  # pytest's status: a test failed
+    assert "1 failed, 1 passed in" in out and "warning" not in out.lower(), describe(proc)
+    assert "PytestAssertRewriteWarning" not in out
+    # The rewritten assert explains itself: pytest's rewriting is in place.
+    assert "where 3 = sum([1, 2])" in out, describe(proc)

@@ -607,7 +607,11 @@ def test_a_sampled_profile_loads(browser, c_report, tmp_path):
     try:
         assert pg.errors == [] and pg.dialogs == []
         assert "Samples" in pg.page.text_content("#meta")
-        assert pg.page.text_content("#functions th[data-key=ncalls]") == "samples"
+        # Sample shares and the times they stand for; no call counts.
+        assert not pg.page.is_visible("#functions th[data-key=ncalls]")
+        assert pg.page.text_content("#functions th[data-key=tottime]:not(.pct)") == \
+            "own time (est.)"
+        assert pg.page.text_content("#functions th.pct[data-key=cumtime]") == "total %"
         pg.search("^leaf$")
         assert pg.hook()["matchedShare"] == pytest.approx(4 / 13)
         assert "no <dot> here" == pg.page.text_content("#callgraph p")

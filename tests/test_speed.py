@@ -568,3 +568,21 @@ def test_budget_lets_the_blocks_exception_through():
             raise KeyError("mine")
     with pytest.raises(ValueError):
         strop.budget(kstones=0)
+
+
+def test_a_stone_run_measured_as_nothing_is_timed_again(monkeypatch):
+    """On a busy machine schedstat's count of a thread's waits can cover a
+    short run whole: the run is timed again with its waits, never divided by."""
+    from strop import _speed
+
+    real = _speed._engine.time_loop
+    asked = []
+
+    def time_loop(func, number, exclude_waits=True):
+        asked.append(exclude_waits)
+        return 0.0 if exclude_waits else real(func, number, exclude_waits=False)
+
+    monkeypatch.setattr(_speed._engine, "time_loop", time_loop)
+    rates = _speed._stone_runs(2, 500)
+    assert len(rates) == 2 and all(r > 0 for r in rates)
+    assert asked == [True, False, True, False]

@@ -7,9 +7,19 @@ import json
 import random
 import re
 
+import pytest
+
 from conftest import describe, run_strop
 
 LINE = re.compile(r"^(\d+) loops?, median -?[\d.]+ \S*s ± [\d.]+ \S*s \(95% CI\), best -?[\d.]+ \S*s$")
+KSTONES = re.compile(r"^in kstones: median (-?[\d.e+-]+) ± ([\d.e+-]+) \(95% CI\), best "
+                     r"(-?[\d.e+-]+) \(this machine now: ([\d,]+) stones/s\)$")
+SECONDS = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def seconds_of(text):
+    number, unit = text.split()
+    return float(number) * SECONDS[unit]
 
 
 def test_bench_prints_timeit_line_with_spread(tmp_path):
@@ -17,13 +27,35 @@ def test_bench_prints_timeit_line_with_spread(tmp_path):
     p = run_strop("bench", "-s", "import time", "time.sleep(0.002)", "-n", "5", "-r", "3",
                   "--json", out)
     assert p.returncode == 0, describe(p)
-    line = p.stdout.strip()
+    line, kstones = p.stdout.splitlines()
     assert LINE.match(line), line
     assert line.startswith("5 loops, median ")
     doc = json.loads(out.read_text())
     entry = doc["benchmarks"]["time.sleep(0.002)"]
     assert len(entry["values"]) == 3 and entry["number"] == 5
     assert all(0.0019 < v < 0.05 for v in entry["values"])
+    # Beside the seconds, the same figures in kstones at the rate it states
+    # (and records, for strop compare).
+    m = KSTONES.match(kstones)
+    assert m, kstones
+    rate = float(m.group(4).replace(",", ""))
+    assert entry["stones_rate"] == pytest.approx(rate, abs=0.5)
+    median = re.search(r"median (\S+ \S*s) ±", line).group(1)
+    best = re.search(r"best (\S+ \S*s)$", line).group(1)
+    for shown, seconds in ((m.group(1), median), (m.group(3), best)):
+        assert float(shown) == pytest.approx(seconds_of(seconds) * rate / 1000, rel=0.01)
+
+
+def test_bench_of_the_reference_workload_costs_its_stones():
+    """Ground truth for the unit: 1000 stones of strop's reference workload
+    cost about 1 kstone.  Within a factor of 1.6 either way: on this 2-core
+    machine shared by several test runs, the 20 ms reference runs and the
+    measured loops see its speed move by 20% or more between them."""
+    p = run_strop("bench", "-s", "from strop._stones import run", "run(1000)", "-r", "5")
+    assert p.returncode == 0, describe(p)
+    m = KSTONES.match(p.stdout.splitlines()[1])
+    assert m, p.stdout
+    assert 1 / 1.6 <= float(m.group(1)) <= 1.6, p.stdout
 
 
 def test_bench_in_worker_processes(tmp_path):
@@ -38,7 +70,8 @@ def test_bench_in_worker_processes(tmp_path):
     p = run_strop("bench", "-s", setup, "pid + 1", "-n", "1000", "-r", "4", "--processes", "2",
                   "--json", out, "--name", "add")
     assert p.returncode == 0, describe(p)
-    assert LINE.match(p.stdout.strip()), p.stdout
+    assert LINE.match(p.stdout.splitlines()[0]), p.stdout
+    assert KSTONES.match(p.stdout.splitlines()[1]), p.stdout
     entry = json.loads(out.read_text())["benchmarks"]["add"]
     assert len(entry["values"]) == 4 and entry["processes"] == 2
     spans = {}
@@ -80,12 +113,39 @@ def test_bench_bad_options_are_usage_errors():
         assert p.stderr.startswith("strop: ") and p.stderr.count("\n") == 1, p.stderr
 
 
-def _write(path, benchmarks):
+def _write(path, benchmarks, rates=None):
     doc = {"format": "strop-bench", "version": 1, "python": "3", "benchmarks": {
         name: {"values": values, "number": 1, "unit": "seconds"}
         for name, values in benchmarks.items()}}
+    for name, rate in (rates or {}).items():
+        doc["benchmarks"][name]["stones_rate"] = rate
     path.write_text(json.dumps(doc))
     return path
+
+
+def test_compare_states_the_ratio_in_seconds_and_in_kstones(tmp_path):
+    """Known truth: the new machine runs twice the stones a second and the
+    code takes half the seconds there: 0.5 in seconds, 1.0 in kstones."""
+    rng = random.Random(2)
+    base = [1e-3 * (1 + rng.gauss(0, 0.01)) for _ in range(10)]
+    old = _write(tmp_path / "old.json", {"a": base, "b": base},
+                 rates={"a": 1.0e6, "b": 1.0e6})
+    new = _write(tmp_path / "new.json", {"a": [v * 0.5 for v in base], "b": base},
+                 rates={"a": 2.0e6})
+    p = run_strop("compare", old, new)
+    assert p.returncode == 0, describe(p)
+    lines = p.stdout.splitlines()
+    assert "ratio (95% CI)" in lines[0] and "in kstones" in lines[0]
+    rows = {line.split()[0]: line for line in lines[1:3]}
+    m = re.search(r"  ([\d.]+) \(([\d.]+)-([\d.]+)\)\s+([\d.]+) \(([\d.]+)-([\d.]+)\)",
+                  rows["a"])
+    assert m, rows["a"]
+    assert float(m.group(1)) == pytest.approx(0.5, abs=0.001)
+    assert float(m.group(4)) == pytest.approx(1.0, abs=0.002)
+    assert float(m.group(5)) == pytest.approx(2 * float(m.group(2)), abs=0.002)
+    # b's new file says nothing of its machine: no ratio in kstones.
+    assert re.search(r"\)\s+-\s+", rows["b"]), rows["b"]
+    assert re.search(r"geometric mean of the ratios: [\d.]+$", p.stdout, re.M), p.stdout
 
 
 def test_compare_verdicts_on_known_ratios(tmp_path):

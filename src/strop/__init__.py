@@ -8,6 +8,10 @@ The deterministic profiler::
     p.stats().sort_stats("cumulative").print_stats(10)
 
 or ``strop run script.py`` from the command line.
+
+PYTEST_DONT_REWRITE: pytest marks this package for assertion rewriting, as it
+registers a pytest plugin, and warns when it was imported first, which it
+always is under ``strop run -m pytest``.  It holds no assert to rewrite.
 """
 from ._profile import Profile, profile
 from ._sampler_api import Sampler

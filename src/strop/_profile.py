@@ -4,6 +4,7 @@ import os
 import sys
 
 from . import _engine
+from ._formats import format_of, write_tree
 from ._stats import Stats
 from .cli import TIMELINE_CALLS
 
@@ -12,6 +13,11 @@ if not hasattr(_engine, "Tracer"):  # the sources' folder, seen as a namespace p
                       "'pip install .' from its source tree")
 
 __all__ = ["Profile", "profile"]
+
+# strop's own code (this package's folder, spelt as its code objects spell
+# it): the tracer leaves it out of every profile, with the engine's own C
+# functions (Tracer.disable, ...).
+_OWN_FOLDER = os.path.join(os.path.dirname(__file__), "")
 
 
 class _StatsDict(dict):
@@ -45,7 +51,8 @@ class Profile:
         if timeline is True:
             timeline = TIMELINE_CALLS
         self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism,
-                                      timeline=int(timeline or 0), threads=bool(threads))
+                                      timeline=int(timeline or 0), threads=bool(threads),
+                                      hide=_OWN_FOLDER)
         self._stats_dict = {}
         self._created = False
 
@@ -111,8 +118,6 @@ class Profile:
         svg, png, html, or timeline (a Chrome trace, for a Profile made with
         timeline=True); None chooses by the file name (.prof, .folded, .pb.gz,
         callgrind.out.*, .speedscope.json, .dot, .svg, .png, .html, .json)."""
-        from .cli import format_of
-
         self.disable()
         if self.threads:
             self._tracer._name_threads(_thread_names(finished=True))
@@ -161,81 +166,6 @@ def _thread_names(finished=False):
         if key is not None:
             names[key] = t.name
     return names
-
-
-def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres=0.001):
-    """Writes an engine profile (a Tracer, a Sampler, a loaded profile: any
-    object with the engine's dump()) in `format`; svg and png go through
-    graphviz, html gets its template and call graph here."""
-    if format in ("svg", "png"):
-        _draw_call_graph(profile, path, format, command, node_thres, edge_thres)
-    elif format == "html":
-        _write_report(profile, path, command, node_thres, edge_thres)
-    else:
-        profile.dump(path, format, command, node_thres, edge_thres)
-
-
-def _draw_call_graph(tracer, path, format, command, node_thres, edge_thres):
-    """Writes the call graph through graphviz's dot; RuntimeError without it."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    dot = shutil.which("dot")
-    if dot is None:
-        raise RuntimeError("drawing the call graph needs graphviz's 'dot' "
-                           "(apt-get install graphviz); or write a .dot file")
-    with tempfile.TemporaryDirectory() as tmp:
-        source = os.path.join(tmp, "callgraph.dot")
-        tracer.dump(source, "dot", command, node_thres, edge_thres)
-        done = subprocess.run([dot, "-T" + format, "-o", os.fspath(path), source],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"graphviz's dot failed: {done.stderr.strip()}")
-
-
-# How long the report waits for graphviz to lay out the call graph.
-_DOT_TIMEOUT = 30
-
-
-def _call_graph_svg(tracer, command, node_thres, edge_thres):
-    """The call graph drawn by graphviz as SVG text, and None; or None and one
-    line saying why there is none."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    dot = shutil.which("dot")
-    if dot is None:
-        return None, ("No call graph: graphviz's 'dot' was not installed when this report "
-                      "was written (apt-get install graphviz).")
-    with tempfile.TemporaryDirectory() as tmp:
-        source = os.path.join(tmp, "callgraph.dot")
-        tracer.dump(source, "dot", command, node_thres, edge_thres)
-        try:
-            done = subprocess.run([dot, "-Tsvg", source], capture_output=True,
-                                  timeout=_DOT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return None, ("No call graph: graphviz's dot took over %d s to lay it out; raise "
-                          "--node-thres, or write a .dot file" % _DOT_TIMEOUT)
-    if done.returncode != 0:
-        error = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return None, "No call graph: graphviz's dot failed: " + (error[0] if error else "?")
-    return done.stdout.decode("utf-8", "replace"), None
-
-
-def _write_report(tracer, path, command, node_thres, edge_thres):
-    """Writes the HTML report: the page's template (report.html, beside this
-    file), the call graph from graphviz when it is there, the profile (C)."""
-    import platform
-
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.html"),
-              encoding="utf-8") as f:
-        template = f.read()
-    svg, note = _call_graph_svg(tracer, command, node_thres, edge_thres)
-    python = "%s %s" % (platform.python_implementation(), platform.python_version())
-    tracer.dump(path, "html", command, node_thres, edge_thres,
-                template=template, svg=svg, note=note, python=python)
 
 
 def profile(func=None, *, sort="time", limit=6, builtins=True, timer="wall", stream=None):

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from .cli import UsageError, _check_output, _Parser, _positive_int, format_of, split_target
+from ._formats import TREE_FORMATS, format_of, write_tree
+from .cli import UsageError, _check_output, _Parser, _positive_int, split_target
 
 __all__ = ["cmd_sample", "cmd_dump", "cmd_top"]
 
@@ -35,7 +36,94 @@ def _attach(pid, **kw):
     try:
         return _engine().Sampler(pid, **kw)
     except (OSError, ValueError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(_attach_error(pid, e)) from None
+
+
+def _attach_error(pid, error):
+    """The line for a failed attach: the engine's, unless the kernel denied
+    strop the target's files (the engine may then only see that it found no
+    Python there), and strop runs as root: then what else can deny root."""
+    if not isinstance(error, PermissionError) and not _proc_denied(pid):
+        return str(error)
+    if os.geteuid() != 0:
+        return (str(error) if isinstance(error, PermissionError) else
+                f"cannot read process {pid}: permission denied; run strop as the same user as "
+                "the target or as root")
+    return _root_denied(pid)
+
+
+def _proc_denied(pid):
+    """Whether reading /proc/PID/exe is denied (the ptrace access check)."""
+    try:
+        os.readlink(f"/proc/{pid}/exe")
+    except PermissionError:
+        return True
+    except OSError:
+        pass
+    return False
+
+
+def _status_field(path, field):
+    """A field of a /proc status file, as text, or None."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+CAP_SYS_PTRACE = 19
+
+
+def _root_denied(pid):
+    """Why root may be denied another process's memory, with what this
+    machine says of each cause: Yama's ptrace_scope, strop's capabilities and
+    seccomp filter (/proc/self/status), the target's place in its PID
+    namespace (/proc/PID/status NSpid)."""
+    found, others = [], []
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            scope = f.read().strip()
+    except OSError:
+        scope = None
+    if scope == "3":
+        found.append("Yama's ptrace_scope is 3 (/proc/sys/kernel/yama/ptrace_scope): no process "
+                     "may read another's memory, root included, until a reboot")
+    elif scope == "2":
+        found.append("Yama's ptrace_scope is 2: only a process with CAP_SYS_PTRACE may read "
+                     "another's memory")
+    elif scope is not None:  # a kernel without Yama has no such setting to blame
+        others.append(f"Yama's ptrace_scope 3 (it is {scope} here)")
+    caps = _status_field("/proc/self/status", "CapEff")
+    try:
+        has_ptrace = caps is None or bool(int(caps, 16) >> CAP_SYS_PTRACE & 1)
+    except ValueError:
+        has_ptrace = True
+    if not has_ptrace:
+        found.append("strop lacks CAP_SYS_PTRACE (a container started without "
+                     "--cap-add SYS_PTRACE, or the capability dropped)")
+    else:
+        others.append("a container without SYS_PTRACE")
+    if _status_field("/proc/self/status", "Seccomp") == "2":
+        found.append("a seccomp filter is on strop (Seccomp: 2 in /proc/self/status); "
+                     "container runtimes' default filters refuse process_vm_readv without "
+                     "SYS_PTRACE")
+    else:
+        others.append("a seccomp filter")
+    nspid = (_status_field(f"/proc/{pid}/status", "NSpid") or "").split()
+    if nspid and nspid[-1] == "1":
+        found.append(f"process {pid} is PID 1 of its PID namespace (a container's init, or "
+                     "this machine's)")
+    else:
+        others.append("a target that is PID 1 of a PID namespace")
+    head = f"cannot read process {pid}: permission denied, though strop runs as root"
+    if found:
+        return f"{head}; here {'; and '.join(found)}" + (
+            f". Other causes: {', '.join(others)}" if others else "")
+    return f"{head}; what else can deny root: {', '.join(others)}"
 
 
 # ---- strop dump -------------------------------------------------------------
@@ -52,14 +140,15 @@ def _dump_parser():
 def cmd_dump(argv):
     opts = _dump_parser().parse_args(argv)
     pid = _pid(opts.pid)
-    sampler = _attach(pid)
-    try:
-        threads = sampler.stacks()
-    except ProcessLookupError:
-        raise UsageError(f"process {pid} exited") from None
-    except RuntimeError as e:
-        raise UsageError(str(e)) from None
-    names = sampler.thread_names()  # after the stacks: a thread started meanwhile is named too
+    with _SlowStatus(f"reading process {pid}"):
+        sampler = _attach(pid)
+        try:
+            threads = sampler.stacks()
+        except ProcessLookupError:
+            raise UsageError(f"process {pid} exited") from None
+        except RuntimeError as e:
+            raise UsageError(str(e)) from None
+        names = sampler.thread_names()  # after the stacks: a thread started meanwhile too
     version = sampler.info()["python"]
     lines = [f"Process {pid} (Python {version}), {len(threads)} threads with Python frames"]
     for ident, native_id, frames, torn, wait in threads:
@@ -79,9 +168,106 @@ def cmd_dump(argv):
     return 0
 
 
+# ---- the status line --------------------------------------------------------
+
+def _terminal():
+    """stderr's width when it is a terminal, else None."""
+    try:
+        if not sys.stderr.isatty():
+            return None
+    except (ValueError, AttributeError):
+        return None
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        columns = 0
+    return columns or 80  # a terminal that does not say its size
+
+
+def _show(width, text):
+    """Replaces the status line with `text` (cut to the terminal's width);
+    "" clears it."""
+    try:
+        sys.stderr.write("\r" + text[:max(width - 1, 0)] + "\x1b[K")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _sample_status(sampler, started):
+    info = sampler.info()
+    readings = info["samples"] + info["bad"] + info["idle"]
+    unreadable = info["bad"] / readings if readings else 0.0
+    return (f"strop: {time.monotonic() - started:.0f} s, {info['samples']:,} samples, "
+            f"{info['achieved_rate']:.0f} Hz, {unreadable:.1%} unreadable - "
+            "Ctrl-C to stop and write")
+
+
+def _sample_attached(sampler, duration, quiet):
+    """Samples an attached process until `duration` passes (None: until it
+    exits), it exits, or Ctrl-C.  On a terminal, and without -q, one status
+    line on stderr is brought up to date about once a second, and cleared at
+    the end.  Ctrl-C reaches only strop (the target is not in its process
+    group, and strop never signals it): sampling stops, and the caller writes."""
+    width = None if quiet else _terminal()
+    started = time.monotonic()
+    shown = False
+    try:
+        while True:
+            left = None if duration is None else duration - (time.monotonic() - started)
+            if left is not None and left <= 0:
+                break
+            reason = sampler.run(1.0 if left is None else min(1.0, left))
+            if reason != "duration":  # exited, interrupted (Ctrl-C), out of memory
+                break
+            if width is not None:
+                _show(width, _sample_status(sampler, started))
+                shown = True
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if shown:
+            _show(width, "")
+
+
+class _SlowStatus:
+    """Around a task that is usually quick: on a terminal, after a second, one
+    status line says what strop is doing, brought up to date each second from
+    a helper thread, and cleared at the end."""
+
+    def __init__(self, doing):
+        self.doing = doing
+        self.width = _terminal()
+        self.thread = None
+        self.shown = False
+
+    def _tick(self, done, started):
+        while not done.wait(1.0):
+            _show(self.width, f"strop: {self.doing}, {time.monotonic() - started:.0f} s - "
+                              "Ctrl-C to stop")
+            self.shown = True
+
+    def __enter__(self):
+        import threading
+
+        if self.width is not None:
+            self.done = threading.Event()
+            self.thread = threading.Thread(target=self._tick, daemon=True,
+                                           args=(self.done, time.monotonic()))
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.thread is not None:
+            self.done.set()
+            self.thread.join()
+            if self.shown:
+                _show(self.width, "")
+        return False
+
+
 # ---- strop sample -----------------------------------------------------------
 
-_SAMPLE_FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot")
 _VALUE_OPTS = {"--rate", "--duration", "-o", "--output", "--mode", "--pid", "--limit", "-l",
                "--sort", "-s", "--format"}
 
@@ -123,13 +309,17 @@ def _sample_parser():
     p.add_argument("--no-waits", dest="waits", action="store_false",
                    help="wall mode: no leaf frame naming the system call a thread waits in")
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the profile; the name chooses the format as for 'strop run'")
-    p.add_argument("--format", help="the output format, whatever the name")
+                   help="write the profile; the name chooses the format as for 'strop run': "
+                   ".prof/.pstats, .folded/.collapsed, .pb.gz/.pprof, callgrind.out.*/"
+                   ".callgrind, .speedscope.json, .dot, .svg/.png (call graph drawn by "
+                   "graphviz), .html (a report to open in a browser)")
+    p.add_argument("--format", choices=TREE_FORMATS, help="the output format, whatever the name")
     p.add_argument("-s", "--sort", choices=("own", "total"), default="own",
                    help="sort the table by own (default) or total share")
     p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
                    help="rows of the table (default 25; 0 for all)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print no table")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print no table, and no status line while attached")
     return p
 
 
@@ -154,7 +344,7 @@ def _attach_child(child, mode, rate, **kw):
             if child.poll() is not None:
                 return None
             if time.monotonic() > deadline or isinstance(e, PermissionError):
-                raise UsageError(str(e)) from None
+                raise UsageError(_attach_error(child.pid, e)) from None
             time.sleep(0.002)
 
 
@@ -168,19 +358,14 @@ def cmd_sample(argv):
     if opts.pid is None and kind is None:
         raise UsageError("nothing to sample: give --pid PID, a script or -m module "
                          "(see 'strop sample --help')")
-    if opts.format is not None and opts.format not in _SAMPLE_FORMATS:
-        raise UsageError(f"unknown format {opts.format!r}: choose {', '.join(_SAMPLE_FORMATS)}")
     if opts.output:
-        _check_output(opts.output, opts.format)
-        if format_of(opts.output, opts.format) not in _SAMPLE_FORMATS:
-            raise UsageError(f"cannot write {opts.output}: samples are written as .prof, "
-                             ".folded, .pb.gz, .callgrind, .speedscope.json or .dot")
+        _check_sample_output(opts.output, opts.format)
     status = 0
     if opts.pid is not None:
         sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode, threads=opts.threads,
                           waits=opts.waits and opts.mode == "wall",
                           subprocesses=opts.subprocesses)
-        sampler.run(duration)
+        _sample_attached(sampler, duration, opts.quiet)
     else:
         child = _spawn(kind, target, args)
         # Ctrl-C goes to the child too (same process group); we keep sampling
@@ -204,18 +389,34 @@ def cmd_sample(argv):
     return status
 
 
+def _check_sample_output(path, format):
+    """Refuses, before sampling, an output that samples cannot be written to."""
+    if format_of(path, format) == "timeline":
+        raise UsageError(f"cannot write {path}: a .json file is the Chrome trace timeline, "
+                         "which needs the order of calls that only 'strop run --timeline' "
+                         "records (name a .speedscope.json file for speedscope)")
+    _check_output(path, format)
+
+
+def _write(sampler, path, format):
+    """Writes the profile in any format 'strop run' writes; one line on failure."""
+    try:
+        python = "CPython " + sampler.info()["python"]
+        write_tree(sampler, path, format_of(path, format), " ".join(sys.argv), python=python)
+    except (OSError, ValueError, RuntimeError) as e:
+        print(f"strop: cannot write {path}: {getattr(e, 'strerror', None) or e}",
+              file=sys.stderr)
+        return False
+    return True
+
+
 def _report(sampler, opts):
     try:
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
     if opts.output:
-        try:
-            sampler.dump(opts.output, format=format_of(opts.output, opts.format),
-                         command=" ".join(sys.argv))
-        except (OSError, ValueError) as e:
-            print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",
-                  file=sys.stderr)
+        _write(sampler, opts.output, opts.format)
     if not opts.quiet:
         try:
             sys.stderr.write(sampler.report(limit=opts.limit, sort=opts.sort))
@@ -238,6 +439,10 @@ def _top_parser():
     p.add_argument("--rate", default="100", help="samples a second (default 100)")
     p.add_argument("--mode", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread (default); cpu: only threads running on a CPU")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="on quitting, write every sample since the start; the name chooses "
+                   "the format as for 'strop sample'")
+    p.add_argument("--format", choices=TREE_FORMATS, help="the output format, whatever the name")
     return p
 
 
@@ -298,6 +503,8 @@ def cmd_top(argv):
     rate = _rate(opts.rate)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("strop top needs a terminal; 'strop sample --pid PID' prints a table")
+    if opts.output:
+        _check_sample_output(opts.output, opts.format)
     sampler = _attach(pid, rate=rate, mode=opts.mode)
     import curses
 
@@ -305,4 +512,6 @@ def cmd_top(argv):
         curses.wrapper(_top_screen, sampler, pid)
     except KeyboardInterrupt:
         pass
+    if opts.output and _write(sampler, opts.output, opts.format):
+        print(f"strop: profile written to {opts.output}", file=sys.stderr)
     return 0

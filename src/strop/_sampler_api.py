@@ -21,7 +21,6 @@ import weakref
 
 __all__ = ["Sampler"]
 
-_FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot")
 # Our frames (start, stop, the handshake with the helper) are not the user's:
 # the helper leaves out every stack with a frame of this file.  Code objects
 # carry the file name the module was imported by, as __file__ does.
@@ -120,12 +119,13 @@ class Sampler:
 
     def dump(self, path, format=None):
         """Writes the profile to `path`: pstats, folded, callgrind, pprof,
-        speedscope or dot, by `format` or the file's name.  Returns path."""
-        from .cli import format_of
+        speedscope, dot, svg, png or html, by `format` or the file's name (as
+        Profile.dump).  Returns path."""
+        from ._formats import TREE_FORMATS, format_of
 
         format = format_of(os.fspath(path), format)
-        if format not in _FORMATS:
-            raise ValueError(f"unknown format {format!r}: choose {', '.join(_FORMATS)}")
+        if format not in TREE_FORMATS:
+            raise ValueError(f"unknown format {format!r}: choose {', '.join(TREE_FORMATS)}")
         if self._stats is None:
             raise RuntimeError("the Sampler is still sampling: dump() comes after stop()")
         if self._finalizer is None or not self._finalizer.alive:

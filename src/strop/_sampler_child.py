@@ -35,6 +35,7 @@ def _run(sampler, stdin):
 
 def main(argv):
     from strop import _engine
+    from strop._formats import write_tree
 
     pid, rate, mode, threads = int(argv[0]), float(argv[1]), argv[2], argv[3] == "1"
     hide = argv[4:]
@@ -55,13 +56,14 @@ def main(argv):
                 sampler.dump(" ".join(words[1:]), format="pstats")
                 _say("stopped")
             elif words[0] == "dump":
-                sampler.dump(" ".join(words[1:-1]), format=words[-1])
+                write_tree(sampler, " ".join(words[1:-1]), words[-1],
+                           python="CPython " + sampler.info()["python"])
                 _say("ok")
             elif words[0] == "report":
                 _say(repr(sampler.report(limit=int(words[1]), sort=words[2])))
             else:
                 _say(f"error: unknown command {words[0]!r}")
-        except (OSError, ValueError, IndexError) as e:
+        except (OSError, ValueError, RuntimeError, IndexError) as e:
             _say(f"error: {e}")
         line = stdin.readline()
     return 0

@@ -195,9 +195,11 @@ def prepare(stmt="pass", setup="pass", globals=None):
     return func, _empty_function()
 
 
-def measure(func, empty, number=None, repeat=7, warmup=1):
+def measure(func, empty, number=None, repeat=7, warmup=1, reference=None):
     """(raw, overheads, number): per-loop seconds of `repeat` measurements of
-    `func` and of the empty loop run just before each."""
+    `func` and of the empty loop run just before each.  With a list
+    `reference`, one run of the reference workload (its stones/s) is appended
+    to it before each measurement, so that they see the same machine."""
     if repeat < 1:
         raise ValueError("repeat must be >= 1")
     if number is not None and number < 1:
@@ -209,7 +211,10 @@ def measure(func, empty, number=None, repeat=7, warmup=1):
             _engine.time_loop(func, number)
     empty_loops = _overhead_loops(number)
     raw, overheads = [], []
+    stones = max(500, int(stones_rate() * REFERENCE_SECONDS)) if reference is not None else 0
     for _ in range(repeat):
+        if reference is not None:
+            reference += _stone_runs(1, stones)
         overheads.append(_engine.time_loop(empty, empty_loops) / empty_loops)
         raw.append(_engine.time_loop(func, number) / number)
     return raw, overheads, number
@@ -268,10 +273,18 @@ def pystones(loops=200000):
 
 
 def _stone_runs(runs, loops):
-    """Stones per second of `runs` runs of `loops` stones."""
+    """Stones per second of `runs` runs of `loops` stones.  A run whose time,
+    less its waits for a CPU, comes to nothing (schedstat's count of the
+    waits can cover a short run whole on a busy machine) is timed again with
+    its waits: a rate, never a division by zero."""
     work = functools.partial(_stones.run, loops)
-    return [loops / _engine.time_loop(work, 1, exclude_waits=EXCLUDE_WAITS)
-            for _ in range(runs)]
+    rates = []
+    for _ in range(runs):
+        seconds = _engine.time_loop(work, 1, exclude_waits=EXCLUDE_WAITS)
+        if seconds <= 0:
+            seconds = _engine.time_loop(work, 1, exclude_waits=False)
+        rates.append(loops / seconds)
+    return rates
 
 
 def stones_rate(refresh=False):
@@ -385,6 +398,14 @@ REFERENCE_SECONDS = 0.02   # length of one reference run
 NOISY_REFERENCE = 0.20     # relative width of the rate's interval that is too noisy
 DRIFTED_REFERENCE = 0.25   # before/after difference of the rate that is too much
 CLEAR_MARGIN = 2.0         # on a noisy machine, a verdict still holds this far from the budget
+
+
+def reference_runs():
+    """Stones per second of REFERENCE_RUNS runs of the reference workload,
+    REFERENCE_SECONDS each.  `strop bench` runs them just before and just
+    after the measured code, so that its cost in kstones comes from the
+    machine as the code saw it."""
+    return _stone_runs(REFERENCE_RUNS, max(500, int(stones_rate() * REFERENCE_SECONDS)))
 
 
 class budget:

@@ -136,6 +136,10 @@ def cmd_bench(argv):
     if os.curdir not in sys.path:
         sys.path.insert(0, os.curdir)  # as timeit does: the statement imports from here
     try:
+        # The reference workload just before, between the measurements and
+        # just after: the machine's speed in stones/s as the statement saw
+        # it, for its cost in kstones.
+        reference = _speed.reference_runs()
         if opts.processes:
             # The statement and its setup run in the workers only, unless the
             # number of loops must be found first.
@@ -145,7 +149,9 @@ def cmd_bench(argv):
                 return EXIT_STMT_FAILED
         else:
             func, empty = _speed.prepare(stmt, setup)
-            raw, overheads, number = _speed.measure(func, empty, opts.number, opts.repeat)
+            raw, overheads, number = _speed.measure(func, empty, opts.number, opts.repeat,
+                                                    reference=reference)
+        reference += _speed.reference_runs()
     except KeyboardInterrupt:
         raise
     except BaseException as e:
@@ -154,14 +160,25 @@ def cmd_bench(argv):
         _print_stmt_error(e)
         return EXIT_STMT_FAILED
     result = _speed.result_of(raw, overheads, number)
+    rate = _speed._pooled(reference)
     print(str(result).splitlines()[0])
+    print(kstones_line(result, rate))
     for warning in result.warnings:
         print(f"strop: warning: {warning}", file=sys.stderr)
     if opts.json:
         save(opts.json, opts.name or stmt,
              benchmark_entry(result.values, number, stmt=stmt, setup=setup,
-                             processes=opts.processes))
+                             processes=opts.processes, stones_rate=rate))
     return 0
+
+
+def kstones_line(result, rate):
+    """The line under timeit's: the same figures in kstones at `rate` stones/s."""
+    def k(seconds):
+        return f"{seconds * rate / 1000:.3g}"
+
+    return (f"in kstones: median {k(result.median)} ± {k(result.uncertainty)} (95% CI), "
+            f"best {k(result.best)} (this machine now: {rate:,.0f} stones/s)")
 
 
 def _run_workers(stmt, setup, number, repeat, processes):
@@ -250,6 +267,18 @@ def compare_benchmarks(old, new, level=0.95, threshold=THRESHOLD):
     return rows
 
 
+def speed_factor(old_entry, new_entry):
+    """How many times more stones a second the new entry's machine ran than
+    the old's (the factor from a ratio of seconds to one of kstones), or None
+    when either entry lacks its machine's speed (files of pytest --strop-save,
+    or of strop before it recorded one)."""
+    rates = [e.get("stones_rate") for e in (old_entry, new_entry)]
+    if not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0
+               for r in rates):
+        return None
+    return rates[1] / rates[0]
+
+
 def verdict(ratio, low, high, p, significance=SIGNIFICANCE, threshold=THRESHOLD):
     """'slower', 'faster' or 'no significant change': a change needs both the
     test's p below `significance` and an interval of the ratio that lies
@@ -274,17 +303,27 @@ def cmd_compare(argv):
         raise UsageError(f"{opts.old} and {opts.new} have no benchmark in common")
     fmt = _engine.format_seconds
     width = min(max(len(r[0]) for r in rows + [("benchmark",)]), 40)
+    factors = [speed_factor(old["benchmarks"][r[0]], new["benchmarks"][r[0]]) for r in rows]
     print(f"{'benchmark':<{width}}  {'old':>9}  {'new':>9}  {'ratio (95% CI)':>20}  "
-          f"{'p':>6}  verdict")
-    for name, a, b, ratio, low, high, p, says in rows:
+          f"{'in kstones':>20}  {'p':>6}  verdict")
+    for (name, a, b, ratio, low, high, p, says), factor in zip(rows, factors):
         shown = name if len(name) <= width else name[:width - 1] + "…"
+        in_kstones = "-" if factor is None else \
+            f"{ratio * factor:.3f} ({low * factor:.3f}-{high * factor:.3f})"
         print(f"{shown:<{width}}  {fmt(a):>9}  {fmt(b):>9}  "
-              f"{f'{ratio:.3f} ({low:.3f}-{high:.3f})':>20}  {p:>6.3g}  {says}")
+              f"{f'{ratio:.3f} ({low:.3f}-{high:.3f})':>20}  {in_kstones:>20}  {p:>6.3g}  "
+              f"{says}")
     print(f"(a change needs p < {SIGNIFICANCE:g} and a 95% CI beyond "
-          f"±{opts.threshold:g}%)")
+          f"±{opts.threshold:g}%, in seconds; in kstones, each file's seconds count at the "
+          "speed of the machine that ran them, in stones/s, as 'strop bench --json' records "
+          "it: '-' where a file has none)")
     ratios = [r[3] for r in rows if r[3] > 0]
     if ratios:
-        print(f"geometric mean of the ratios: {_engine.geometric_mean(ratios):.3f}")
+        line = f"geometric mean of the ratios: {_engine.geometric_mean(ratios):.3f}"
+        kstones = [r[3] * f for r, f in zip(rows, factors) if r[3] > 0 and f is not None]
+        if kstones and len(kstones) == len(ratios):
+            line += f" in seconds, {_engine.geometric_mean(kstones):.3f} in kstones"
+        print(line)
     for label, doc, other in (("old", old, new), ("new", new, old)):
         alone = [n for n in doc["benchmarks"] if n not in other["benchmarks"]]
         if alone:

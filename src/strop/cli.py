@@ -9,30 +9,12 @@ import os
 import shutil
 import sys
 
+from ._formats import FORMATS, TREE_FORMATS, format_of
+
 __all__ = ["main"]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-# Output formats by file name; the first match wins.
-_FORMATS_BY_NAME = (
-    (".speedscope.json", "speedscope"),
-    (".pb.gz", "pprof"),
-    (".pprof", "pprof"),
-    (".folded", "folded"),
-    (".collapsed", "folded"),
-    (".callgrind", "callgrind"),
-    (".dot", "dot"),
-    (".svg", "svg"),
-    (".png", "png"),
-    (".html", "html"),
-    (".json", "timeline"),
-    (".prof", "pstats"),
-    (".pstats", "pstats"),
-)
-FORMATS = ("pstats", "folded", "callgrind", "pprof", "speedscope", "dot", "svg", "png", "html",
-           "timeline")
-
 
 class UsageError(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
@@ -101,20 +83,6 @@ def _positive_int(value):
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}")
     return n
-
-
-def format_of(path, format=None):
-    """The output format for `path`: `format` if given, else by its name
-    (callgrind.out.*, .folded, .pb.gz, ...); pstats for any other name."""
-    if format:
-        return format
-    name = os.path.basename(path)
-    if name.startswith("callgrind.out"):
-        return "callgrind"
-    for ending, fmt in _FORMATS_BY_NAME:
-        if name.endswith(ending):
-            return fmt
-    return "pstats"
 
 
 def _check_output(path, format, timeline=False):
@@ -466,7 +434,7 @@ def _convert_parser():
     p.add_argument("input", help="the profile to read; its kind is told from its content")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the file to write; its name chooses the format")
-    p.add_argument("--format", choices=[f for f in FORMATS if f != "timeline"],
+    p.add_argument("--format", choices=TREE_FORMATS,
                    help="the output format, whatever the name")
     p.add_argument("--period", type=float, default=0.01, metavar="SECONDS",
                    help="folded input: the time one count stands for (default 0.01)")
@@ -479,7 +447,7 @@ def _convert_parser():
 
 def cmd_convert(argv):
     from . import _engine
-    from ._profile import write_tree
+    from ._formats import write_tree
 
     opts = _convert_parser().parse_args(argv)
     out = opts.output

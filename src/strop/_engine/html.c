@@ -22,7 +22,10 @@
  *     hang from its parent; parents come before their children, and a
  *     node's children follow it in order, so one forward pass lays them out;
  *   callgraph_svg: the call graph drawn by graphviz, or null;
- *   callgraph_note: why there is none, or null.
+ *   callgraph_note: why there is none, or null;
+ *   sampling: {rate, achieved_rate, readings, unreadable} for a profile the
+ *     sampler wrote (rates in Hz; readings of a thread's stack, and how many
+ *     of them could not be read), or null (traced, or loaded from a file).
  *
  * Pure C, no Python.h.  The page's script builds the views from the JSON.
  */
@@ -253,6 +256,13 @@ strop_html_write(FILE *out, const StropTree *tree, const StropLabel *labels,
         put_str(&buf, info->html_svg, info->html_svg_len);
     strop_buf_puts(&buf, ",\"callgraph_note\":");
     put_cstr_or_null(&buf, info->html_note);
+    if (info->sampled && info->rate_asked > 0)
+        strop_buf_printf(&buf,
+                         ",\"sampling\":{\"rate\":%.6g,\"achieved_rate\":%.6g,\"readings\":%" PRIu64
+                         ",\"unreadable\":%" PRIu64 "}",
+                         info->rate_asked, info->rate_achieved, info->readings, info->unreadable);
+    else
+        strop_buf_puts(&buf, ",\"sampling\":null");
     strop_buf_putc(&buf, '}');
     if (strop_buf_flush(&buf, out) < 0)
         goto done;

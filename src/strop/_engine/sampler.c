@@ -1635,6 +1635,10 @@ Sampler_dump(Sampler *self, PyObject *args, PyObject *kwds)
     src.info.period_ns = (uint64_t)(1e9 / self->rate);
     src.info.duration_ns = (uint64_t)(self->elapsed * 1e9);
     src.info.start_unix_ns = self->start_unix_ns;
+    src.info.rate_asked = self->rate;
+    src.info.rate_achieved = self->elapsed > 0 ? (double)self->ticks / self->elapsed : 0.0;
+    src.info.readings = self->samples + self->bad + self->idle;
+    src.info.unreadable = self->bad;
     src.pstats_seconds_per_unit = 1.0 / self->rate;
     src.owner = self;
     src.labels = dump_labels;

@@ -90,6 +90,10 @@ typedef struct Tracer {
     PyObject *label_index; /* dict: label -> function index */
     PyObject *keep;        /* list of keys' objects kept alive (code objects) */
     PyObject *warnings;    /* list of str: what strop could not see */
+    PyObject *hide;        /* str: a folder ending in a separator whose code is strop's
+                            * own, left out of the profile (hide=); or NULL */
+    uint8_t *own;          /* own[f]: function f is strop's own (is_own), never recorded */
+    uint32_t own_cap;      /* entries of `own` */
     PyObject *saved_threading_profile;
     PyObject *bootstrap;   /* what we gave threading.setprofile() */
     struct Tracer *paused; /* the tracer this one paused at enable() */
@@ -321,8 +325,65 @@ make_label(int kind, PyObject *obj, PyMethodDef *ml, PyObject *c_self, PyObject 
     }
 }
 
+/* Whether a function is strop's own, to be left out of every profile: a C
+ * function of strop's engine (a method of one of its types, such as
+ * Tracer.disable, or of the module), or Python code in the folder `hide`. */
+static int
+is_own(Tracer *self, int kind, PyObject *obj, PyObject *c_self, PyObject *c_module)
+{
+    static const char engine[] = "strop._engine";
+    if (kind == KIND_C) {
+        const char *module = NULL;
+        if (c_self != NULL && !PyModule_Check(c_self)) {
+            const char *type = Py_TYPE(c_self)->tp_name;
+            if (strncmp(type, engine, sizeof engine - 1) == 0 && type[sizeof engine - 1] == '.')
+                return 1;
+        }
+        if (c_self != NULL && PyModule_Check(c_self))
+            module = PyModule_GetName(c_self); /* NULL with an exception: not ours */
+        else if (c_module != NULL && PyUnicode_Check(c_module))
+            module = PyUnicode_AsUTF8(c_module);
+        return module != NULL && strcmp(module, engine) == 0;
+    }
+    if (kind == KIND_PY && self->hide != NULL) {
+        PyObject *file = ((PyCodeObject *)obj)->co_filename;
+        return PyUnicode_Check(file) &&
+               PyUnicode_Tailmatch(file, self->hide, 0, PY_SSIZE_T_MAX, -1) == 1;
+    }
+    return 0;
+}
+
+/* Whether function f is strop's own: enter() records no call of it, so its
+ * time is its caller's, as for code that is not profiled. */
+static inline int
+own_function(const Tracer *self, uint32_t f)
+{
+    return f < self->own_cap && self->own[f];
+}
+
+/* Marks function f as strop's own.  Returns 0, or -1 when out of memory. */
+static int
+mark_own(Tracer *self, uint32_t f)
+{
+    if (f >= self->own_cap) {
+        uint32_t cap = self->own_cap ? self->own_cap : 16;
+        uint8_t *own;
+        while (cap <= f)
+            cap *= 2;
+        own = strop_realloc(self->own, cap);
+        if (own == NULL)
+            return -1;
+        memset(own + self->own_cap, 0, cap - self->own_cap);
+        self->own = own;
+        self->own_cap = cap;
+    }
+    self->own[f] = 1;
+    return 0;
+}
+
 /* Finds or makes the function of a key seen for the first time.  Returns its
- * index; on a fault the tracer is stopped and STROP_NONE returned. */
+ * index; on a fault the tracer is stopped and STROP_NONE returned.  strop's
+ * own functions (is_own) are marked so (own_function) and get no label. */
 static uint32_t
 new_function(Tracer *self, uintptr_t key, int kind, PyObject *obj, PyMethodDef *ml,
              PyObject *c_self, PyObject *c_module)
@@ -337,6 +398,17 @@ new_function(Tracer *self, uintptr_t key, int kind, PyObject *obj, PyMethodDef *
         return strop_tree_func_add(&self->tree, key, STROP_NONE);
     }
     strop_err_save(&err);
+    if (is_own(self, kind, obj, c_self, c_module)) {
+        PyErr_Clear(); /* PyModule_GetName's, if any: it only means "not ours" */
+        f = strop_tree_func_add(&self->tree, key, STROP_NONE);
+        if (f == STROP_NONE || (f != STROP_OVERFLOW_FUNC &&
+                                ((kind == KIND_PY && PyList_Append(self->keep, obj) < 0) ||
+                                 mark_own(self, f) < 0)))
+            goto fail;
+        strop_err_restore(&err);
+        return f;
+    }
+    PyErr_Clear();
     label = make_label(kind, obj, ml, c_self, c_module);
     if (label == NULL)
         goto fail;
@@ -441,6 +513,8 @@ enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObje
             if (f == STROP_NONE)
                 return;
         }
+        if (own_function(self, f))
+            return; /* never a node: the call is not pushed */
         child = strop_tree_child_add(&self->tree, parent, key, f);
         if (child == STROP_NONE) {
             self->stopped = 1;
@@ -1000,7 +1074,10 @@ evalframe_hook(PyThreadState *tstate, StropEvalFrame *frame, int throwflag)
         evalframe_uninstall();
         return eval_next(tstate, frame, throwflag);
     }
+    depth = th->depth;
     enter(self, th, t, (uintptr_t)code, KIND_PY, code, NULL, NULL, NULL);
+    if (th->depth != depth + 1) /* not pushed: strop's own code, or a fault */
+        return eval_next(tstate, frame, throwflag);
     depth = th->depth;
     generation = th->generation;
     my_epoch = epoch;
@@ -1094,14 +1171,20 @@ warn_once(Tracer *self, const char *message)
 static int
 Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"builtins", "timer", "mechanism", "max_nodes", "max_functions",
-                             "timeline", "threads", NULL};
+    static char *kwlist[] = {"builtins", "timer",    "mechanism", "max_nodes", "max_functions",
+                             "timeline", "threads", "hide",      NULL};
     int builtins = 1, threads = 0;
     const char *timer = "wall", *mechanism = "auto";
     unsigned long long max_nodes = 0, max_funcs = 0, timeline = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKp", kwlist, &builtins, &timer,
-                                     &mechanism, &max_nodes, &max_funcs, &timeline, &threads))
+    PyObject *hide = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKpO", kwlist, &builtins, &timer,
+                                     &mechanism, &max_nodes, &max_funcs, &timeline, &threads,
+                                     &hide))
         return -1;
+    if (hide != Py_None && !PyUnicode_Check(hide)) {
+        PyErr_SetString(PyExc_TypeError, "hide must be a folder's path (str) or None");
+        return -1;
+    }
     if (strcmp(timer, "wall") != 0 && strcmp(timer, "cpu") != 0) {
         PyErr_Format(PyExc_ValueError, "timer must be 'wall' or 'cpu', not '%s'", timer);
         return -1;
@@ -1138,6 +1221,8 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
     }
     self->builtins = builtins;
     self->threads_mode = threads;
+    if (hide != Py_None && PyUnicode_GET_LENGTH(hide) > 0)
+        self->hide = Py_NewRef(hide);
     if (threads) {
         /* The main thread is named apart: its ident, once, here. */
         PyObject *main = threading_module_call("main_thread", NULL), *ident;
@@ -1626,6 +1711,8 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
         PyList_SetSlice(self->warnings, 0, PyList_GET_SIZE(self->warnings), NULL) < 0)
         return NULL;
     PyDict_Clear(self->label_index);
+    if (self->own != NULL)
+        memset(self->own, 0, self->own_cap);
     self->recorded_ticks = 0;
     self->start_unix_ns = 0;
     self->n_spans = 0;
@@ -1643,6 +1730,7 @@ Tracer_traverse(Tracer *self, visitproc visit, void *arg)
     Py_VISIT(self->label_index);
     Py_VISIT(self->keep);
     Py_VISIT(self->warnings);
+    Py_VISIT(self->hide);
     Py_VISIT(self->saved_threading_profile);
     Py_VISIT(self->bootstrap);
     Py_VISIT((PyObject *)self->paused);
@@ -1656,6 +1744,7 @@ Tracer_clear_refs(Tracer *self)
     Py_CLEAR(self->label_index);
     Py_CLEAR(self->keep);
     Py_CLEAR(self->warnings);
+    Py_CLEAR(self->hide);
     Py_CLEAR(self->saved_threading_profile);
     Py_CLEAR(self->bootstrap);
     Py_CLEAR(self->paused);
@@ -1679,6 +1768,7 @@ Tracer_dealloc(Tracer *self)
     free_threads(self);
     strop_tree_free(&self->tree);
     strop_free(self->spans);
+    strop_free(self->own);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
@@ -1712,10 +1802,11 @@ static PyMethodDef Tracer_methods[] = {
 
 static PyType_Slot Tracer_slots[] = {
     {Py_tp_doc, "Tracer(builtins=True, timer='wall', mechanism='auto', max_nodes=0, max_functions=0, "
-                "timeline=0, threads=False)\n--\n\n"
+                "timeline=0, threads=False, hide=None)\n--\n\n"
                 "The deterministic profiler's engine: records every call into a "
                 "calling-context tree.  threads: each thread's calls under a root frame "
-                "'<thread NAME>'."},
+                "'<thread NAME>'.  hide: a folder (ending in a separator) whose Python code "
+                "is strop's own; it and the engine's C functions are left out."},
     {Py_tp_init, Tracer_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, Tracer_dealloc},

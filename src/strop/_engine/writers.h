@@ -50,6 +50,11 @@ typedef struct StropWriteInfo {
     size_t html_svg_len;
     const char *html_note;      /* html: one line on why there is no call graph, or NULL */
     const char *python_version; /* html: the Python that ran the program, or NULL */
+    /* html, sampled: the rate asked and the rate achieved (readings a second),
+     * and how many thread readings there were and how many of them could not
+     * be read; all 0 when unknown (a profile loaded from a file). */
+    double rate_asked, rate_achieved;
+    uint64_t readings, unreadable;
     /* Per function (tree->n_funcs entries): the thread id of a `<thread NAME>`
      * root frame, 0 when unknown; or NULL, and then a sampler's
      * `<thread TID ...>` gives its TID.  See writers_int.h's strop_thread_frame(). */
