@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+from . import _health
 from ._formats import TREE_FORMATS, format_of, write_tree
 from .cli import UsageError, _check_output, _Parser, _positive_int, split_target
 
@@ -365,9 +366,11 @@ def cmd_sample(argv):
         sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode, threads=opts.threads,
                           waits=opts.waits and opts.mode == "wall",
                           subprocesses=opts.subprocesses)
+        health = _health.start(_pid(opts.pid))
         _sample_attached(sampler, duration, opts.quiet)
     else:
         child = _spawn(kind, target, args)
+        health = _health.start(child.pid)
         # Ctrl-C goes to the child too (same process group); we keep sampling
         # until it exits, as the program decides what Ctrl-C means.
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -377,6 +380,8 @@ def cmd_sample(argv):
                                     subprocesses=opts.subprocesses)
             if sampler is not None:
                 sampler.run(duration)
+            if health is not None:
+                health.stop()  # its last reading before the child is reaped and its /proc gone
             status = child.wait()
         finally:
             signal.signal(signal.SIGINT, old)
@@ -385,7 +390,7 @@ def cmd_sample(argv):
         if sampler is None:
             print("strop: the program exited before it could be sampled", file=sys.stderr)
             return status
-    _report(sampler, opts)
+    _report(sampler, opts, health)
     return status
 
 
@@ -410,7 +415,7 @@ def _write(sampler, path, format):
     return True
 
 
-def _report(sampler, opts):
+def _report(sampler, opts, health=None):
     try:
         sys.stdout.flush()
     except (OSError, ValueError):
@@ -422,6 +427,7 @@ def _report(sampler, opts):
             sys.stderr.write(sampler.report(limit=opts.limit, sort=opts.sort))
         except BrokenPipeError:
             pass
+    _health.report(health, quiet=opts.quiet)
     if opts.output and not opts.quiet:
         print(f"strop: profile written to {opts.output}", file=sys.stderr)
 

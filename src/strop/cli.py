@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 
+from . import _health
 from ._formats import FORMATS, TREE_FORMATS, format_of
 
 __all__ = ["main"]
@@ -310,6 +311,7 @@ def cmd_run(argv):
         _check_output(opts.output, opts.format, opts.timeline)
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
                       threads=opts.threads)
+    health = _health.start()
     try:
         status = _run_target(profile, kind, target, args)
     except _TargetCompileError as e:
@@ -322,11 +324,11 @@ def cmd_run(argv):
     except (OSError, ValueError):
         pass
     opts.command = command
-    _report(profile, opts, Stats)
+    _report(profile, opts, Stats, health)
     return status
 
 
-def _report(profile, opts, Stats):
+def _report(profile, opts, Stats, health=None):
     """Writes the file and prints the table; never raises past here."""
     try:
         profile.create_stats()
@@ -344,6 +346,7 @@ def _report(profile, opts, Stats):
             stats.print_stats(*([opts.limit] if opts.limit else []))
         for warning in profile.warnings:
             print(f"strop: warning: {warning}", file=sys.stderr)
+        _health.report(health, quiet=opts.quiet)
         if opts.output and not opts.quiet:
             print(f"strop: profile written to {opts.output}", file=sys.stderr)
     except BrokenPipeError:

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "baseline.h"
 #include "clock.h"
+#include "healthobj.h"
 #include "loaded.h"
 #include "mem.h"
 #include "sampler.h"
@@ -101,6 +102,8 @@ engine_exec(PyObject *module)
         return -1;
     }
     if (strop_loaded_add_types(module) < 0)
+        return -1;
+    if (strop_health_add_type(module) < 0)
         return -1;
     if (PyModule_AddIntConstant(module, "HAVE_MONITORING", STROP_HAVE_MONITORING) < 0 ||
         PyModule_AddIntConstant(module, "HAVE_EVALFRAME", STROP_HAVE_EVALFRAME) < 0)

@@ -1,0 +1,32 @@
+"""The machine during a run, in every report: a thin wrapper of the engine's
+health recorder (health.c), shared by `strop run` and `strop sample`.
+
+The recorder reads /proc about once a second on a C thread of its own (not a
+Python thread: it is in no profile and takes no GIL) and never touches the
+program's memory.
+"""
+import sys
+
+from . import _engine
+
+
+def start(pid=0, interval=1.0):
+    """A recorder of process `pid` (0: this one), or None when it cannot be read."""
+    try:
+        return _engine.Health(pid=pid, interval=interval)
+    except (OSError, RuntimeError):
+        return None
+
+
+def report(health, quiet=False, stream=None):
+    """Stops `health` and prints its section (unless quiet) and one
+    'strop: warning:' line per likely culprit (always) on stderr."""
+    if health is None:
+        return
+    stream = stream or sys.stderr
+    health.stop()
+    section, warnings = health.text()
+    if not quiet:
+        stream.write(section)
+    for warning in warnings:
+        stream.write("strop: warning: " + warning + "\n")
