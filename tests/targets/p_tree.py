@@ -8,7 +8,8 @@
 different counts and sleeps, so a profile that files calls under the wrong
 grandparent is wrong in counts and in times.  Each `shared` call times its
 own sleep with time.perf_counter and adds it to the total of its path; the
-totals (seconds) go to the JSON file argv[1].  argv[2] scales every sleep
+totals (seconds), the process id and the main thread's native id go to the
+JSON file argv[1].  argv[2] scales every sleep
 (1 for the tracer; larger for the sampler, which needs seconds).
 
 The only calls on these paths are the functions above, time.sleep and
@@ -16,7 +17,9 @@ time.perf_counter: no other built-in is called under main (loops run over
 tuples, not range(), whose call some tracers count and others do not).
 """
 import json
+import os
 import sys
+import threading
 import time
 
 SCALE = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
@@ -64,4 +67,5 @@ def main():
 if __name__ == "__main__":
     main()
     with open(sys.argv[1], "w") as f:
-        json.dump({"alpha": slept[ALPHA], "beta": slept[BETA], "gamma": slept[GAMMA]}, f)
+        json.dump({"alpha": slept[ALPHA], "beta": slept[BETA], "gamma": slept[GAMMA],
+                   "pid": os.getpid(), "native_tid": threading.get_native_id()}, f)
