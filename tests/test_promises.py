@@ -331,3 +331,134 @@ def test_dump_names_the_child_a_thread_waits_for(tmp_path):
                 proc.kill()
                 proc.wait()
     assert proc.returncode == 0
+
+
+# --- strop sample --threads: pprof labels, a speedscope profile per thread ---------------------
+
+def sample_threads(tmp_path, name):
+    out, truth = tmp_path / name, tmp_path / (name + ".json")
+    proc = run_strop("sample", "-q", "--threads", "--rate", "200", "-o", out,
+                     TARGETS / "p_threads.py", truth, "1")
+    assert proc.returncode == 0, describe(proc)
+    return out, json.loads(truth.read_text())
+
+
+def test_sample_threads_pprof_labels(tmp_path):
+    go = require_tool("go", "golang-go")
+    out, seen = sample_threads(tmp_path, "threads.pb.gz")
+    proc = subprocess.run([go, "tool", "pprof", "-traces", str(out)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, describe(proc)
+    owner = {"work_a": "worker-a", "work_b": "worker-b", "main": "MainThread"}
+    checked = set()
+    for block in proc.stdout.split("-----------+")[1:]:
+        if not block.strip().strip("-"):
+            continue  # the closing rule
+        labels = dict(re.findall(r"^\s*(thread_name|thread_id):\s+(.*?)\s*$", block, re.M))
+        assert set(labels) == {"thread_name", "thread_id"}, block
+        name = labels["thread_name"]
+        assert name in seen, block
+        assert int(labels["thread_id"]) == seen[name]["native_id"], block
+        frames = re.findall(r"^\s+(?:[\d.]+\w*\s+)?(\S+)\s*$", block, re.M)
+        for func, thread in owner.items():
+            if func in frames:
+                assert name == thread, block
+                checked.add(func)
+    assert checked == set(owner)
+    # Each worker slept one second: its share of the samples says so.
+    proc = subprocess.run([go, "tool", "pprof", "-tags", str(out)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, describe(proc)
+    part = proc.stdout[proc.stdout.index("thread_name:"):]
+    for worker in ("worker-a", "worker-b"):
+        m = re.search(r"([\d.]+)(ms|s) \(\s*[\d.]+%\): " + worker + "$", part, re.M)
+        assert m, part
+        seconds = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+        assert 0.8 <= seconds <= 1.3, (worker, seconds)
+
+
+def test_sample_threads_speedscope_profile_per_thread(tmp_path):
+    out, seen = sample_threads(tmp_path, "threads.speedscope.json")
+    doc = json.loads(out.read_text())
+    frames = [f["name"] for f in doc["shared"]["frames"]]
+    profiles = {}
+    for p in doc["profiles"]:
+        names = [n for n in seen if n in p["name"]]
+        assert len(names) == 1, (p["name"], list(seen))
+        assert names[0] not in profiles
+        profiles[names[0]] = p
+    assert set(profiles) == set(seen)
+    for thread, func, others in (("worker-a", "work_a", ("work_b", "main")),
+                                 ("worker-b", "work_b", ("work_a", "main")),
+                                 ("MainThread", "main", ("work_a", "work_b"))):
+        p = profiles[thread]
+        stacks = [[frames[i] for i in s] for s in p["samples"]]
+        assert any(func in s for s in stacks), (thread, stacks)
+        assert not any(o in s for s in stacks for o in others), (thread, stacks)
+    for worker in ("worker-a", "worker-b"):
+        p = profiles[worker]
+        seconds = sum(p["weights"]) / 1e9
+        assert p["endValue"] - p["startValue"] == sum(p["weights"])
+        assert 0.8 <= seconds <= 1.3, (worker, seconds)
+
+
+# --- strop compare against scipy ----------------------------------------------------------------
+
+def _bench_file(path, values):
+    doc = {"format": "strop-bench", "version": 1, "python": "3", "benchmarks": {
+        "x": {"values": values, "number": 1, "unit": "seconds"}}}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("case", ["slower", "same", "ties"])
+def test_compare_interval_and_p_value_agree_with_scipy(tmp_path, case):
+    """strop compare's p is a two-sided Mann-Whitney U test (normal
+    approximation, tie-corrected variance, continuity correction): scipy's
+    mannwhitneyu with method="asymptotic" gives the same number.  Its interval
+    is a bootstrap percentile interval of median(new) / median(old) with each
+    sample resampled apart, which is what scipy.stats.bootstrap does with
+    method="percentile".  Both are Monte Carlo (strop 2,000 seeded resamples,
+    scipy 20,000 here), but a bootstrapped median of 25-31 values takes few
+    distinct values, so the bounds land on the same order statistics: they
+    agreed within 0.5% of the interval's width for every scipy seed tried.
+    The bound is 4% of the width plus the printed rounding (0.0005); a 90%
+    interval printed as the 95% one moves the bounds by 7-10% of it."""
+    stats = require_module("scipy.stats", "the reference for strop compare").__dict__
+    import random
+    rng = random.Random(7)
+    old = [1e-3 * (1 + rng.gauss(0, 0.03)) for _ in range(25)]
+    if case == "slower":
+        new = [1.08e-3 * (1 + rng.gauss(0, 0.03)) for _ in range(31)]
+    elif case == "same":
+        new = [1e-3 * (1 + rng.gauss(0, 0.03)) for _ in range(31)]
+    else:  # timer-resolution values: many ties across and within samples
+        old = [round(v, 5) for v in old]
+        new = [round(1.02e-3 * (1 + rng.gauss(0, 0.03)), 5) for _ in range(31)]
+    proc = run_strop("compare", _bench_file(tmp_path / "old.json", old),
+                     _bench_file(tmp_path / "new.json", new))
+    assert proc.returncode == 0, describe(proc)
+    row = [ln for ln in proc.stdout.splitlines() if ln.startswith("x ")]
+    assert len(row) == 1, proc.stdout
+    m = re.search(r"([\d.]+) \(([\d.]+)-([\d.]+)\)\s+(\S+)\s+(slower|faster|no significant)",
+                  row[0])
+    assert m, row[0]
+    ratio, low, high, p = (float(m.group(i)) for i in range(1, 5))
+
+    import statistics
+    assert ratio == pytest.approx(statistics.median(new) / statistics.median(old), abs=6e-4)
+    want_p = stats["mannwhitneyu"](old, new, alternative="two-sided", method="asymptotic",
+                                   use_continuity=True).pvalue
+    assert m.group(4) == "%.3g" % want_p, (row[0], want_p)
+    import numpy
+    ci = stats["bootstrap"]((numpy.array(old), numpy.array(new)),
+                            lambda a, b, axis=-1: numpy.median(b, axis=axis) /
+                            numpy.median(a, axis=axis),
+                            n_resamples=20000, confidence_level=0.95, method="percentile",
+                            vectorized=True, random_state=numpy.random.default_rng(1)
+                            ).confidence_interval
+    width = ci.high - ci.low
+    slack = 0.04 * width + 0.0005
+    assert abs(low - ci.low) <= slack and abs(high - ci.high) <= slack, (row[0], ci)
+    if case == "slower":
+        assert m.group(5) == "slower" and ci.low > 1.03
