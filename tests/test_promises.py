@@ -462,3 +462,118 @@ def test_compare_interval_and_p_value_agree_with_scipy(tmp_path, case):
     assert abs(low - ci.low) <= slack and abs(high - ci.high) <= slack, (row[0], ci)
     if case == "slower":
         assert m.group(5) == "slower" and ci.low > 1.03
+
+
+# --- coverage.py beside strop ---------------------------------------------------------------
+
+@pytest.mark.parametrize("core", ["ctrace", "sysmon"])
+def test_coverage_and_strop_both_right(tmp_path, core):
+    """`coverage run -m strop run ...`: coverage's lines are exactly the lines
+    p_cov.py marks as run, and strop's counts are the program's calls."""
+    require_module("coverage", "runs beside strop (PyPI coverage)")
+    if core == "sysmon" and sys.version_info < (3, 12):
+        pytest.skip("coverage's sys.monitoring core needs Python 3.12+")
+    target = TARGETS / "p_cov.py"
+    data, prof = tmp_path / "cov.data", tmp_path / "cov.prof"
+    env = child_env(COVERAGE_CORE=core)
+    proc = subprocess.run([sys.executable, "-m", "coverage", "run", "--data-file=%s" % data,
+                           "-m", "strop", "run", "-q", "-o", str(prof), str(target), "7"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, describe(proc)
+    assert proc.stdout == "56\n"  # 2 * (1 + ... + 7): the program ran as without either
+    source = target.read_text().splitlines()
+    ran = {i for i, line in enumerate(source, 1) if line.endswith("# run")}
+    not_ran = {i for i, line in enumerate(source, 1) if line.endswith("# not run")}
+    assert ran and not_ran
+    code = ("import coverage, json, sys\n"
+            "c = coverage.Coverage(data_file=sys.argv[1]); c.load()\n"
+            "print(json.dumps(sorted(c.get_data().lines(sys.argv[2]) or [])))\n")
+    lines = run_python("-c", code, data, str(target))
+    assert lines.returncode == 0, describe(lines)
+    assert set(json.loads(lines.stdout)) == ran
+    import marshal
+    with open(prof, "rb") as f:
+        stats = marshal.load(f)
+    calls = {k[2]: v[1] for k, v in stats.items() if k[0] == str(target)}
+    assert calls == {"<module>": 1, "loop": 1, "branchy": 7}
+
+
+# --- The HTML report's hover, in headless Chromium ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def chromium():
+    # As tests/test_report.py: one Python version of a CI run drives the browser.
+    if os.environ.get("STROP_BROWSER_TESTS") == "0":
+        pytest.skip("browser tests run in another of this CI run's Python versions")
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        message = "playwright is not importable (%s; PyPI playwright)" % exc
+        if IN_CI:
+            pytest.fail("CI=true and " + message)
+        pytest.skip(message)
+    if exe is None:
+        message = "chromium is not installed (Debian chromium)"
+        if IN_CI:
+            pytest.fail("CI=true and " + message)
+        pytest.skip(message)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+TIME_UNITS = {"ns": 1e-9, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def tooltip_at(page, name):
+    """The tooltip's (name, place, {row: text}) with the mouse on the widest frame `name`."""
+    r = page.evaluate("n => window.stropReport.rectOf(n)", name)
+    assert r is not None, "no frame %r drawn" % name
+    box = page.locator("#flame").bounding_box()
+    page.mouse.move(box["x"] + r["x"], box["y"] + r["y"])
+    page.wait_for_selector("#tooltip:not([hidden])")
+    rows = page.eval_on_selector_all(
+        "#tooltip tr", "trs => trs.map(tr => [tr.cells[0].textContent, tr.cells[1].textContent])")
+    where = page.locator("#tooltip .where")
+    return (page.text_content("#tooltip .name"),
+            where.text_content() if where.count() else None, dict(rows))
+
+
+def seconds_and_share(text):
+    m = re.match(r"^([\d.]+) (ns|\u00b5s|ms|s), ([\d.]+)% of all", text)
+    assert m, text
+    return float(m.group(1)) * TIME_UNITS[m.group(2)], float(m.group(3)) / 100
+
+
+def test_html_hover_place_time_and_share(chromium, tmp_path):
+    out = tmp_path / "report.html"
+    measured = run_p_tree(tmp_path, "-o", out)
+    page = chromium.new_page(viewport={"width": 1600, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_function("window.stropReport && window.stropReport.ready", timeout=20000)
+        source = P_TREE.read_text().splitlines()
+        for group in ("alpha", "gamma"):
+            name, where, rows = tooltip_at(page, group)
+            assert name == group
+            line = next(i for i, s in enumerate(source, 1) if s.startswith("def %s(" % group))
+            assert where == "%s:%d" % (P_TREE, line)
+            seconds, share = seconds_and_share(rows["total"])
+            # The branch's sleeps, asked and measured by the program (+1 ms for
+            # its few calls and the 3 significant digits shown).
+            assert ASKED[group] * 0.99 <= seconds <= measured[group] * 1.01 + 0.001, (
+                group, rows)
+            assert rows["calls"] == str(TRUTH_CALLS[("main", group)])
+            # The share is of the whole profile: the root frame's total.
+            _, _, root_rows = tooltip_at(page, "<built-in method builtins.exec>")
+            whole, _ = seconds_and_share(root_rows["total"])
+            assert share == pytest.approx(seconds / whole, abs=0.0015), (rows, root_rows)
+        assert errors == []
+    finally:
+        page.close()
