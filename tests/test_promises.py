@@ -577,3 +577,87 @@ def test_html_hover_place_time_and_share(chromium, tmp_path):
         assert errors == []
     finally:
         page.close()
+
+
+# --- strop top's o key, in a pseudo-terminal ---------------------------------------------------
+
+TOP_ROW = re.compile(r"^\s*([\d.]+)%\s+([\d.]+)%\s+(\S+)")
+
+
+def test_top_o_key_sorts_by_own_share():
+    """The screen as a terminal shows it (pyte, a VT100 emulator, reads what
+    strop top writes): after `t` the rows are in order of total share, after
+    `o` in order of own share, with s_shares.py's f60 (60% of its time in its
+    own loop, 0% below it) first and f30, f10 after it."""
+    pyte = require_module("pyte", "a terminal emulator to read strop top's screen (PyPI pyte)")
+    import pty
+    import select
+
+    target = subprocess.Popen([sys.executable, str(TARGETS / "s_shares.py"), "30"],
+                              stdout=subprocess.DEVNULL, env=child_env())
+    screen = pyte.Screen(120, 30)
+    stream = pyte.ByteStream(screen)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update(TERM="xterm", LINES="30", COLUMNS="120")
+        os.execve(sys.executable, [sys.executable, "-m", "strop", "top", "--pid",
+                                   str(target.pid), "--rate", "200"], child_env(
+                                       TERM="xterm", LINES="30", COLUMNS="120"))
+
+    def rows():
+        out = []
+        for line in screen.display[3:]:
+            m = TOP_ROW.match(line)
+            if m:
+                out.append((float(m.group(1)), float(m.group(2)), m.group(3)))
+        return out
+
+    def wait_for(test, seconds=20):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    stream.feed(os.read(fd, 65536))
+                except OSError:
+                    break
+                if test():
+                    return True
+        return False
+
+    def sorted_by(column):
+        r = rows()
+        names = [x[2] for x in r]
+        return (len(r) >= 4 and "f60" in names and "f10" in names and
+                all(a[column] >= b[column] for a, b in zip(r, r[1:])))
+
+    try:
+        os.write(fd, b"t")
+        assert wait_for(lambda: "sorted by total" in screen.display[1] and sorted_by(1)), \
+            "\n".join(screen.display)
+        assert rows()[0][2] in ("<module>", "main"), "\n".join(screen.display)
+        os.write(fd, b"o")
+        assert wait_for(lambda: "sorted by own" in screen.display[1] and sorted_by(0)), \
+            "\n".join(screen.display)
+        r = rows()
+        assert [x[2] for x in r[:3]] == ["f60", "f30", "f10"], "\n".join(screen.display)
+        assert 40 <= r[0][0] <= 80, "\n".join(screen.display)
+        os.write(fd, b"q")
+        deadline, status = time.monotonic() + 10, None
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            wait_for(lambda: False, 0.1)
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        pid = None
+    finally:
+        if pid:
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        os.close(fd)
+        target.kill()
+        target.wait()
