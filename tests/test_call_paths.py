@@ -25,6 +25,10 @@ itself (time.perf_counter around each time.sleep) and writes them out.
   --tree=caller`.  pstats and callgrind hold caller->callee edges only, so
   there the edges are checked (a grandparent cannot be seen in them).
 
+`strop sample -o x.html` is refused today (README promises it; another
+branch adds it): that test is an expected failure until then, and must pass
+once sampled HTML is written.
+
 The checkers are shown to fail: test_checker_rejects_* feed them files whose
 paths were altered by hand (calls filed under the wrong grandparent, a count
 off by one, a sleep moved to another path).
