@@ -18,7 +18,7 @@ itself (time.perf_counter around each time.sleep) and writes them out.
 - The sampler (`strop sample -o FILE`): every sampled path under `main` must
   lie along a path of the program, and each branch's share of the samples
   must be the share of the program's own measured sleeping time, within 0.08
-  (about 3 standard errors of a share at the ~400 samples taken; samples at
+  (about 3 standard errors of a share at the ~370 samples taken; samples at
   a fixed rate vary less than independent draws).
 - Formats read by outside programs are read through them: pprof through
   `go tool pprof -traces`, callgrind through `callgrind_annotate
@@ -71,7 +71,12 @@ SHARED_PATH = {"alpha": ("main", "alpha", "mid", "shared"),
                "gamma": ("main", "gamma", "shared")}
 # Seconds asked of time.sleep on each path, at scale 1.
 ASKED = {"alpha": 6 * 0.004, "beta": 8 * 0.001, "gamma": 5 * 0.002}
-SAMPLER_SCALE = 40  # about 1.7 s of sleeping: ~400 samples at 250 Hz
+# main 10 times with sleeps 6 times longer: about 2.5 s of sleeping, ~370
+# samples at 150 Hz, no sleep longer than 24 ms.
+SAMPLER_SCALE, SAMPLER_REPEAT = 6, 10
+# 150 Hz: a reader built with the sanitizers keeps it (it fell to 146 Hz of
+# 250 asked), so that no run leans on a reader that cannot keep its rate.
+SAMPLER_RATE = 150
 SHARE_TOLERANCE = 0.08
 
 
@@ -254,7 +259,8 @@ def strop_run(tmp_path, name):
 
 def strop_sample(tmp_path, name):
     out, truth = tmp_path / name, tmp_path / (name + ".truth.json")
-    proc = run_strop("sample", "-q", "--rate", "250", "-o", out, TARGET, truth, SAMPLER_SCALE)
+    proc = run_strop("sample", "-q", "--rate", SAMPLER_RATE, "-o", out, TARGET, truth,
+                     SAMPLER_SCALE, SAMPLER_REPEAT)
     assert proc.returncode == 0, describe(proc)
     measured = json.loads(truth.read_text())
     return out, {g: measured[g] for g in GROUPS}

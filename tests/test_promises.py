@@ -38,9 +38,9 @@ from test_call_paths import (ASKED, GROUPS, PERF, SHARED_PATH, SLEEP, TRUTH_CALL
 P_TREE = TARGETS / "p_tree.py"
 
 
-def run_p_tree(tmp_path, *args):
+def run_p_tree(tmp_path, *args, scale=1):
     truth = tmp_path / "truth.json"
-    proc = run_strop("run", "-q", *args, P_TREE, truth)
+    proc = run_strop("run", "-q", *args, P_TREE, truth, scale)
     assert proc.returncode == 0, describe(proc)
     return json.loads(truth.read_text())
 
@@ -216,25 +216,28 @@ def dot_graph(text):
 
 
 def test_node_and_edge_thresholds_on_the_cli(tmp_path):
+    """Four runs of p_tree.py with its sleeps 5 times longer (so that its
+    branches' shares stay far from the thresholds whatever imports and the
+    profiler cost: alpha's branch about half of the run, beta's and gamma's
+    under a fifth each); shares move a few points between runs, so edges are
+    compared across runs only 10 points away from the threshold."""
     require_tool("dot", "graphviz")
     everything = tmp_path / "all.dot"
-    run_p_tree(tmp_path, "-o", everything, "--node-thres", "0", "--edge-thres", "0")
+    run_p_tree(tmp_path, "-o", everything, "--node-thres", "0", "--edge-thres", "0", scale=5)
     nodes, edges = dot_graph(everything.read_text())
     names = {n[0] for n in nodes.values()}
     assert {"main", "alpha", "beta", "gamma", "mid", "shared", SLEEP, PERF} <= names
-    # perf_counter takes microseconds of a run of about 50 ms.
+    # perf_counter takes microseconds of a run of about 250 ms.
     assert [n for n in nodes.values() if n[0] == PERF][0][1] < 0.5
 
     default = tmp_path / "default.dot"
-    run_p_tree(tmp_path, "-o", default)
+    run_p_tree(tmp_path, "-o", default, scale=5)
     dnodes, _ = dot_graph(default.read_text())
     assert PERF not in {n[0] for n in dnodes.values()}  # 0.5% by default
     assert {"main", "alpha", "mid", "shared", SLEEP} <= {n[0] for n in dnodes.values()}
 
-    # Thresholds chosen in the gaps between the program's shares: alpha's
-    # branch sleeps 24 of ~42 ms asked, beta's 8, gamma's 10.
     cut = tmp_path / "cut.dot"
-    run_p_tree(tmp_path, "-o", cut, "--node-thres", "30", "--edge-thres", "0")
+    run_p_tree(tmp_path, "-o", cut, "--node-thres", "30", "--edge-thres", "0", scale=5)
     cnodes, cedges = dot_graph(cut.read_text())
     kept = {n[0] for n in cnodes.values()}
     assert "alpha" in kept and "beta" not in kept and "gamma" not in kept and PERF not in kept
@@ -242,17 +245,19 @@ def test_node_and_edge_thresholds_on_the_cli(tmp_path):
     assert all(a in cnodes and b in cnodes for a, b in cedges)
 
     cut = tmp_path / "edges.dot"
-    run_p_tree(tmp_path, "-o", cut, "--node-thres", "0", "--edge-thres", "30")
+    run_p_tree(tmp_path, "-o", cut, "--node-thres", "0", "--edge-thres", "30", scale=5)
     enodes, eedges = dot_graph(cut.read_text())
-    assert len(enodes) == len(nodes)  # nodes untouched
+    def unaddressed(names):  # "<built-in method __new__ of type object at 0x...>"
+        return {re.sub(r" at 0x[0-9a-f]+", "", n) for n in names}
+
+    assert unaddressed(n[0] for n in enodes.values()) == unaddressed(names)  # nodes untouched
     assert eedges and all(share >= 30 for share in eedges.values())
     by_name = {v[0]: k for k, v in enodes.items()}
     assert (by_name["main"], by_name["alpha"]) in eedges
     assert (by_name["main"], by_name["beta"]) not in eedges
     assert (by_name["main"], by_name["gamma"]) not in eedges
-    # Each edge of the full graph at or over 30% is still there.
     full_names = {k: v[0] for k, v in nodes.items()}
-    wanted = {(full_names[a], full_names[b]) for (a, b), s in edges.items() if s >= 30.5}
+    wanted = {(full_names[a], full_names[b]) for (a, b), s in edges.items() if s >= 40}
     got = {(enodes[a][0], enodes[b][0]) for a, b in eedges}
     assert wanted <= got
 
@@ -599,6 +604,9 @@ def test_top_o_key_sorts_by_own_share():
     since the start make that order sure (standard error of a share: 2.5
     points, the gaps 20-30)."""
     pyte = require_module("pyte", "a terminal emulator to read strop top's screen (PyPI pyte)")
+    # TERM=vt100: what pyte emulates fully.  With xterm's terminfo, curses
+    # also sends sequences pyte does not know (repeat a character, say), and
+    # the screen pyte showed was garbled in one run.
     import pty
     import select
 
@@ -611,7 +619,7 @@ def test_top_o_key_sorts_by_own_share():
         try:
             os.execve(sys.executable, [sys.executable, "-m", "strop", "top", "--pid",
                                        str(target.pid), "--rate", "200"],
-                      child_env(TERM="xterm", LINES="30", COLUMNS="120"))
+                      child_env(TERM="vt100", LINES="30", COLUMNS="120"))
         finally:
             os._exit(127)  # never back into pytest
 

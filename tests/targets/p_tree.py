@@ -10,7 +10,10 @@ grandparent is wrong in counts and in times.  Each `shared` call times its
 own sleep with time.perf_counter and adds it to the total of its path; the
 totals (seconds), the process id and the main thread's native id go to the
 JSON file argv[1].  argv[2] scales every sleep
-(1 for the tracer; larger for the sampler, which needs seconds).
+(1 for the tracer; larger for the sampler, which needs seconds); argv[3]
+runs main that many times (default 1; the sampler's shares are steadier over
+many short sleeps than over a few long ones, when its reader is starved for
+a moment on a busy machine).
 
 The only calls on these paths are the functions above, time.sleep and
 time.perf_counter: no other built-in is called under main (loops run over
@@ -23,6 +26,7 @@ import threading
 import time
 
 SCALE = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+REPEAT = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 # Seconds slept on each path, measured by the program itself.
 slept = [0.0, 0.0, 0.0]
 ALPHA, BETA, GAMMA = 0, 1, 2
@@ -65,7 +69,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    for _ in range(REPEAT):
+        main()
     with open(sys.argv[1], "w") as f:
         json.dump({"alpha": slept[ALPHA], "beta": slept[BETA], "gamma": slept[GAMMA],
                    "pid": os.getpid(), "native_tid": threading.get_native_id()}, f)
