@@ -368,12 +368,6 @@ def test_sampler_speedscope(tmp_path):
 
 
 def test_sampler_html(tmp_path):
-    (tmp_path / "empty.py").write_text("")
-    proc = run_strop("sample", "-q", "-o", tmp_path / "probe.html", tmp_path / "empty.py")
-    if "samples are written as" in proc.stderr:
-        # README promises `strop sample -o x.html`; another branch adds it.
-        # Remove this xfail when that branch is merged.
-        pytest.xfail("strop sample does not write .html yet: " + proc.stderr.strip())
     out, measured = strop_sample(tmp_path, "s.html")
     check_sampled(html_paths(out.read_text(encoding="utf-8")), measured)
 
