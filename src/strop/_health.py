@@ -19,14 +19,15 @@ def start(pid=0, interval=1.0):
 
 
 def report(health, quiet=False, stream=None):
-    """Stops `health` and prints its section (unless quiet) and one
-    'strop: warning:' line per likely culprit (always) on stderr."""
+    """Stops `health` and prints its section and one 'strop: warning:' line
+    per likely culprit on stderr; nothing with quiet (-q)."""
     if health is None:
         return
     stream = stream or sys.stderr
     health.stop()
+    if quiet:
+        return
     section, warnings = health.text()
-    if not quiet:
-        stream.write(section)
+    stream.write(section)
     for warning in warnings:
         stream.write("strop: warning: " + warning + "\n")

@@ -6,7 +6,7 @@ import sys
 from . import _engine
 from ._formats import format_of, write_tree
 from ._stats import Stats
-from .cli import TIMELINE_CALLS
+from ._cli_common import TIMELINE_CALLS
 
 if not hasattr(_engine, "Tracer"):  # the sources' folder, seen as a namespace package
     raise ImportError("strop's C engine is not built for this Python: install strop with "

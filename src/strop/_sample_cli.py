@@ -9,7 +9,7 @@ import time
 
 from . import _health
 from ._formats import TREE_FORMATS, format_of, write_tree
-from .cli import UsageError, _check_output, _Parser, _positive_int, split_target
+from ._cli_common import UsageError, _check_output, _Parser, _positive_int, split_target
 
 __all__ = ["cmd_sample", "cmd_dump", "cmd_top"]
 

@@ -14,7 +14,6 @@ left out).  Talks with the parent over stdin/stdout, one line each way:
 The sampling and writing are the engine's (strop._engine.Sampler); this file
 only wires the commands.  It stops by itself when the parent exits.
 """
-import os
 import select
 import sys
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import traceback
 
-from .cli import UsageError, _Parser, unreadable
+from ._cli_common import UsageError, _Parser, unreadable
 
 FORMAT = "strop-bench"
 FORMAT_VERSION = 1

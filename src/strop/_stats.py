@@ -7,7 +7,6 @@ import gc
 import marshal
 import os
 import pstats
-import sys
 import time
 
 __all__ = ["Stats", "FormatError"]
@@ -77,7 +76,7 @@ class Stats(pstats.Stats):
         the pstats data, an approximation."""
         from . import _engine
         from ._profile import write_tree
-        from .cli import format_of
+        from ._formats import format_of
 
         format = format_of(os.fspath(path), format)
         if format == "pstats":

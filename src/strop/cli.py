@@ -4,141 +4,33 @@ Every failure of the user's input ends in one line `strop: ...` on stderr and
 exit status 2; the program under study keeps its own output, exceptions and
 exit status.
 """
-import argparse
 import os
-import shutil
 import sys
 
 from . import _health
+from ._cli_common import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    TIMELINE_CALLS,
+    UsageError,
+    _check_output,
+    _fail,
+    _Parser,
+    _positive_int,
+    _share,
+    _sort_key,
+    split_target,
+    unreadable,
+)
 from ._formats import FORMATS, TREE_FORMATS, format_of
 
 __all__ = ["main"]
-
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit status 2."""
-
-
-def unreadable(path, error):
-    """The UsageError for an input file that could not be opened or read."""
-    if isinstance(error, FileNotFoundError):
-        why = "no such file"
-    elif isinstance(error, IsADirectoryError):
-        why = "it is a directory"
-    elif isinstance(error, PermissionError):
-        why = "permission denied"
-    else:
-        why = error.strerror or str(error)
-    return UsageError(f"cannot read {path}: {why}")
-
-
-def _fail(message):
-    print(f"strop: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(f"{message} (see 'strop {self.prog.split()[-1]} --help')")
-
-
-def _sort_key(value):
-    """A pstats sort key from a name or a prefix.  Unlike pstats, a prefix
-    shared by keys that sort alike ('cum': cumulative, cumtime) is accepted."""
-    import pstats
-
-    if value in ("-1", "0", "1", "2"):
-        return int(value)
-    keys = pstats.Stats.sort_arg_dict_default
-    matches = [k for k in keys if k.startswith(value)]
-    if value in keys:
-        return value
-    if matches and all(keys[k][0] == keys[matches[0]][0] for k in matches):
-        return matches[0]
-    if matches:
-        raise argparse.ArgumentTypeError(
-            f"ambiguous sort key {value!r}: it may mean {', '.join(sorted(matches))}")
-    raise argparse.ArgumentTypeError(
-        f"unknown sort key {value!r}; use one of: calls, cumulative, filename, line, name, "
-        "nfl, pcalls, stdname, time (or a prefix)"
-    )
-
-
-def _share(value):
-    try:
-        pct = float(value)
-    except ValueError:
-        pct = -1
-    if not 0 <= pct <= 100:
-        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, not {value!r}")
-    return pct
-
-
-def _positive_int(value):
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}")
-    return n
-
-
-def _check_output(path, format, timeline=False):
-    """Refuses an output that cannot be written, before anything runs."""
-    name = os.path.basename(path)
-    if format_of(path, format) == "timeline" and not timeline:
-        raise UsageError(f"cannot write {path}: a .json file is the Chrome trace timeline, which "
-                         "needs --timeline (or name a .speedscope.json file)")
-    if format_of(path, format) in ("svg", "png") and shutil.which("dot") is None:
-        raise UsageError(f"cannot write {path}: drawing the call graph needs graphviz's 'dot' "
-                         "(apt-get install graphviz), or write a .dot file")
-    if os.path.isdir(path):
-        raise UsageError(f"cannot write {path}: it is a directory; name a file")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {path}: no such directory {folder}")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write {path}: permission denied")
 
 
 # ---- strop run --------------------------------------------------------------
 
 _RUN_VALUE_OPTS = {"-o", "--output", "--sort", "-s", "--limit", "-l", "--timer", "--format",
                    "--node-thres", "--edge-thres"}
-
-
-def split_target(argv, value_opts, kinds=("-m", "-c")):
-    """Splits a command's arguments into (options, kind, target, args): the
-    program starts at the first argument that is not an option (one of
-    `value_opts` takes the next argument along), or after `--`, or at -m
-    (kind "module") or -c (kind "code") when `kinds` has them; a path is kind
-    "script", and no program at all is kind None."""
-    names = {"-m": "module", "-c": "code"}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in kinds:
-            if i + 1 >= len(argv):
-                raise UsageError(f"{arg} needs a {'module' if arg == '-m' else 'command'}")
-            return argv[:i], names[arg], argv[i + 1], argv[i + 2:]
-        if arg == "--":
-            if i + 1 >= len(argv):
-                break
-            return argv[:i], "script", argv[i + 1], argv[i + 2:]
-        if arg.startswith("-"):
-            if arg in value_opts:
-                i += 1
-            i += 1
-            continue
-        return argv[:i], "script", arg, argv[i + 1:]
-    return argv, None, None, []
-
-
-# Calls a timeline keeps by default (24 bytes each); the rest are counted.
-TIMELINE_CALLS = 1000000
 
 
 def _run_parser():
