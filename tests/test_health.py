@@ -135,3 +135,24 @@ def test_quiet_prints_nothing_of_the_machine(tmp_path):
     p = run_strop("run", "-q", str(script), str(out), "4", cwd=tmp_path)
     assert p.returncode == 0, describe(p)
     assert p.stderr == "", p.stderr
+
+
+def test_strop_health_watches_a_running_process(tmp_path):
+    script, out = tmp_path / "prog.py", tmp_path / "facts.json"
+    script.write_text(PROGRAM)
+    target = subprocess.Popen([sys.executable, str(script), str(out), "64"], cwd=tmp_path)
+    try:
+        p = run_strop("health", "--pid", str(target.pid), "--interval", "0.2")
+    finally:
+        target.wait()
+    assert p.returncode == 0, describe(p)
+    facts, seen = json.loads(out.read_text()), _parse(p.stderr)
+    # It watched until the process ended: the whole busy second and the peak.
+    assert seen["peak"] >= facts["maxrss"] * 0.9, (facts, seen)
+    assert seen["cpu"] >= facts["busy_cpu"] * 0.9, (facts, seen)
+
+
+def test_strop_health_bad_pid_is_one_line():
+    for pid, words in (("999999999", "no process"), ("abc", "needs a process id")):
+        p = run_strop("health", "--pid", pid)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1 and words in p.stderr, describe(p)

@@ -378,6 +378,53 @@ def _speed_command(name):
     return command
 
 
+# ---- strop health -------------------------------------------------------------
+
+def cmd_health(argv):
+    import time
+
+    p = _Parser(prog="strop health",
+                description="The machine and one running process over a while, read from "
+                "/proc without touching the process: CPU used and time waiting for a CPU, "
+                "memory, swap, disk, pressure, and a warning for each likely culprit. Stops "
+                "at --duration, when the process ends, or at Ctrl-C.")
+    p.add_argument("--pid", required=True, help="the process to watch")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="seconds to watch (default: until the process ends or Ctrl-C)")
+    p.add_argument("--interval", type=float, default=1.0, metavar="S",
+                   help="seconds between readings (default 1)")
+    opts = p.parse_args(argv)
+    try:
+        pid = int(opts.pid)
+    except ValueError:
+        pid = -1
+    if pid <= 0:
+        raise UsageError(f"--pid needs a process id, not {opts.pid!r}")
+    if opts.duration is not None and opts.duration <= 0:
+        raise UsageError("--duration must be more than 0 seconds")
+    if not opts.interval > 0:
+        raise UsageError("--interval must be more than 0 seconds")
+    health = _health.start(pid, opts.interval)
+    if health is None:
+        raise UsageError(f"no process {pid}")
+    def running():
+        """Whether the process is still there and not a zombie waiting to be reaped."""
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except (OSError, IndexError):
+            return False
+
+    start = time.monotonic()
+    try:
+        while running() and (opts.duration is None or time.monotonic() - start < opts.duration):
+            time.sleep(min(0.1, opts.interval))
+    except KeyboardInterrupt:
+        pass
+    _health.report(health)
+    return 0
+
+
 COMMANDS = {
     "run": (cmd_run, "run a program under the deterministic profiler"),
     "view": (cmd_view, "print a profile file (pstats, folded or pprof)"),
@@ -389,6 +436,8 @@ COMMANDS = {
                "sample a program's stacks from outside (a child, or --pid)"),
     "dump": (lambda argv: _sample_command("cmd_dump")(argv),
              "print every thread's Python stack of a running process, and what it waits on"),
+    "health": (cmd_health, "the machine and a running process over a while: was it the "
+               "machine?"),
     "top": (lambda argv: _sample_command("cmd_top")(argv),
             "a live view of a running process's functions by share of the last second's "
             "samples"),

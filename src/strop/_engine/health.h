@@ -26,7 +26,8 @@ typedef struct StropHealthSnap {
     double t;                 /* seconds since the recorder started */
     uint64_t cpu_ns;          /* user + system time of the process */
     uint64_t user_ns, system_ns;
-    uint64_t wait_ns;         /* runnable, waiting for a CPU: sum over threads ever seen */
+    uint64_t run_ns;          /* on a CPU (schedstat, exact): sum over threads ever seen */
+    uint64_t wait_ns;         /* runnable, waiting for a CPU: likewise */
     uint64_t ctx_voluntary, ctx_involuntary;
     uint64_t minor_faults, major_faults;
     uint64_t rss, rss_peak, rss_private, swap; /* bytes */

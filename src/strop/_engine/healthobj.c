@@ -117,9 +117,10 @@ Health_readings(Health *self, PyObject *Py_UNUSED(ignored))
         if (strop_health_at(self->rec, i, &s) < 0)
             break;
         d = Py_BuildValue(
-            "{s:d,s:d,s:d,s:d,s:d,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}",
+            "{s:d,s:d,s:d,s:d,s:d,s:d,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}",
             "t", s.t, "cpu", (double)s.cpu_ns * 1e-9, "user", (double)s.user_ns * 1e-9, "system",
-            (double)s.system_ns * 1e-9, "cpu_wait", (double)s.wait_ns * 1e-9,
+            (double)s.system_ns * 1e-9, "cpu_run", (double)s.run_ns * 1e-9, "cpu_wait",
+            (double)s.wait_ns * 1e-9,
             "ctx_voluntary", (unsigned long long)s.ctx_voluntary, "ctx_involuntary",
             (unsigned long long)s.ctx_involuntary, "minor_faults",
             (unsigned long long)s.minor_faults, "major_faults",
