@@ -265,9 +265,10 @@ cache_get(StropRemote *r, uintptr_t addr)
 }
 
 /* The code object at `addr`, from the cache or read now.  NULL when it does
- * not look like a code object (torn read) or out of memory (*oom set). */
+ * not look like a code object (torn read: *why says how) or out of memory
+ * (*oom set). */
 static const StropCode *
-code_at(StropRemote *r, uintptr_t addr, int *oom)
+code_at(StropRemote *r, uintptr_t addr, int *oom, int *why)
 {
     unsigned char buf[CODE_READ];
     const StropPyOffsets *o = &r->off;
@@ -281,18 +282,23 @@ code_at(StropRemote *r, uintptr_t addr, int *oom)
         unsigned char now[CODE_READ];
         if (c->checked == r->epoch)
             return c;
-        if (rd(r, addr + (uintptr_t)r->check_lo, now, (size_t)r->check_len) < 0)
+        if (rd(r, addr + (uintptr_t)r->check_lo, now, (size_t)r->check_len) < 0) {
+            *why = STROP_TORN_CODE_READ;
             return NULL;
+        }
         if (memcmp(now, c->fingerprint, (size_t)r->check_len) == 0) {
             c->checked = r->epoch;
             return c;
         }
         old = c;
     }
+    *why = STROP_TORN_CODE_READ;
     if (!aligned(addr) || rd(r, addr, buf, (size_t)o->code_size) < 0)
         return NULL;
+    *why = STROP_TORN_CODE_TYPE;
     if (check_type(r, ptr_at(buf, o->object_type), &r->code_type, "code") < 0)
         return NULL;
+    *why = STROP_TORN_CODE_FIELDS;
     memcpy(&first, buf + o->code_firstlineno, sizeof first);
     if (first < 0 || first > 100000000)
         return NULL;
@@ -470,8 +476,6 @@ grow(void **array, uint32_t *cap, uint32_t need, size_t size)
     return 0;
 }
 
-/* Walks one thread's frames from `frame`, appending to s->frames.  Returns 0,
- * -1 when torn, STROP_REMOTE_ENOMEM. */
 /* Reads `len` bytes of the frame at `frame` into buf: from the reading's
  * window when it holds them, else (3.11+) by reading a new window that ends
  * with this frame, so that the frames below it come free.  Returns 0 or -1. */
@@ -501,6 +505,8 @@ read_frame(StropRemote *r, uintptr_t frame, unsigned char *buf, size_t len)
     return 0;
 }
 
+/* Walks one thread's frames from `frame`, appending to s->frames.  Returns 0,
+ * STROP_REMOTE_ENOMEM, or a StropTorn reason (above 0) when torn. */
 static int
 walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *count)
 {
@@ -514,30 +520,35 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
         const StropCode *code;
         long offset;
         int oom = 0;
-        if (depth >= STROP_REMOTE_MAX_DEPTH || !aligned(frame))
-            return -1;
-        if (frame == prev)
-            return -1;
+        int why = 0;
+        if (!aligned(frame))
+            return STROP_TORN_FRAME_ADDR;
+        if (depth >= STROP_REMOTE_MAX_DEPTH || frame == prev)
+            return STROP_TORN_LOOP;
         prev = frame;
         if (read_frame(r, frame, buf, frame_read) < 0)
-            return -1;
+            return STROP_TORN_FRAME_READ;
         code_addr = ptr_at(buf, o->frame_code);
+        /* Owners: 0 a thread's data stack, 1 a generator, 2 a frame object,
+         * 3 (3.12+) the C stack.  Anything else is no frame (any longer). */
+        if (o->frame_owner >= 0 && buf[o->frame_owner] > (o->version >= 0x030C ? 3 : 2))
+            return STROP_TORN_OWNER;
         if (o->frame_owner >= 0 && buf[o->frame_owner] == 3) {
             /* 3.12+: a shim frame of the C stack, holding no Python code. */
             frame = ptr_at(buf, o->frame_back);
             continue;
         }
-        code = code_at(r, code_addr, &oom);
+        code = code_at(r, code_addr, &oom, &why);
         if (oom)
             return STROP_REMOTE_ENOMEM;
         if (code == NULL)
-            return -1;
+            return why;
         if (o->frame_instr >= 0) {
             uintptr_t instr = ptr_at(buf, o->frame_instr);
             uintptr_t first = code_addr + (uintptr_t)o->code_adaptive;
             offset = (long)((intptr_t)instr - (intptr_t)first);
             if (offset < -2 || offset > (1L << 26))
-                return -1;
+                return STROP_TORN_INSTR;
         }
         else {
             int32_t lasti;
@@ -566,6 +577,51 @@ tid_from_pthread(StropRemote *r, uint64_t ident)
     return tid;
 }
 
+/* One attempt at reading the thread whose state is at `tstate` into th and
+ * s->frames (buf: TSTATE_READ bytes of scratch, `want` of them read).
+ * Returns 0, a StropTorn reason (above 0, counted in r->torn) when torn,
+ * STROP_REMOTE_ENOPROC, STROP_REMOTE_EREAD (the state itself unreadable) or
+ * STROP_REMOTE_ENOMEM. */
+static int
+read_thread(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
+            StropRemoteSample *s, StropRemoteThread *th)
+{
+    const StropPyOffsets *o = &r->off;
+    uintptr_t frame;
+    uint32_t count = 0;
+    int rc;
+    if (rd(r, tstate, buf, want) < 0)
+        return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
+    memcpy(&th->ident, buf + o->tstate_thread_id, sizeof th->ident);
+    if (o->tstate_native_thread_id >= 0) {
+        unsigned long tid;
+        memcpy(&tid, buf + o->tstate_native_thread_id, sizeof tid);
+        th->native_id = (long)tid;
+    }
+    else if (th->native_id == 0) {
+        th->native_id = tid_from_pthread(r, th->ident);
+    }
+    frame = ptr_at(buf, o->tstate_frame);
+    if (o->cframe_current_frame >= 0 && frame != 0) {
+        /* 3.11, 3.12: tstate->cframe->current_frame */
+        if (!aligned(frame) || rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0)
+            rc = STROP_TORN_CFRAME;
+        else
+            rc = frame ? walk_frames(r, frame, s, &count) : 0;
+    }
+    else {
+        rc = frame ? walk_frames(r, frame, s, &count) : 0;
+    }
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    if (rc > 0) {
+        r->torn[rc]++;
+        return rc;
+    }
+    th->n_frames = count;
+    return 0;
+}
+
 int
 strop_remote_sample(StropRemote *r, StropRemoteSample *s)
 {
@@ -586,51 +642,42 @@ strop_remote_sample(StropRemote *r, StropRemoteSample *s)
         for (int nt = 0; tstate != 0; nt++) {
             unsigned char buf[TSTATE_READ];
             size_t want = (size_t)o->tstate_thread_id + 8;
-            uintptr_t frame;
             StropRemoteThread *th;
-            uint32_t count = 0;
-            int rc;
+            int rc, attempt;
             if (o->tstate_native_thread_id + 8 > (int)want)
                 want = (size_t)o->tstate_native_thread_id + 8;
             if (o->tstate_frame + 8 > (int)want)
                 want = (size_t)o->tstate_frame + 8;
             if (nt >= STROP_REMOTE_MAX_THREADS || !aligned(tstate) || want > sizeof buf)
                 return STROP_REMOTE_EREAD;
-            if (rd(r, tstate, buf, want) < 0)
-                return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
             if (grow((void **)&s->threads, &s->cap_threads, s->n_threads + 1,
                      sizeof *s->threads) < 0)
                 return STROP_REMOTE_ENOMEM;
             th = &s->threads[s->n_threads++];
             memset(th, 0, sizeof *th);
-            memcpy(&th->ident, buf + o->tstate_thread_id, sizeof th->ident);
-            if (o->tstate_native_thread_id >= 0) {
-                unsigned long tid;
-                memcpy(&tid, buf + o->tstate_native_thread_id, sizeof tid);
-                th->native_id = (long)tid;
-            }
-            else {
-                th->native_id = tid_from_pthread(r, th->ident);
-            }
             th->first = s->n_frames;
-            frame = ptr_at(buf, o->tstate_frame);
-            if (o->cframe_current_frame >= 0 && frame != 0) {
-                /* 3.11, 3.12: tstate->cframe->current_frame */
-                if (!aligned(frame) ||
-                    rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0) {
-                    th->torn = 1;
-                    frame = 0;
-                }
-            }
-            rc = frame ? walk_frames(r, frame, s, &count) : 0;
-            if (rc == STROP_REMOTE_ENOMEM)
-                return rc;
-            if (rc < 0) {
-                th->torn = 1;
+            /* A walk races the thread: a call that returns while we read
+             * leaves us a frame (or, 3.11 and 3.12, a cframe on the C stack)
+             * that is gone.  Read the thread again from its state, at once:
+             * a few microseconds later it is somewhere else, most often
+             * somewhere readable. */
+            for (attempt = 0;; attempt++) {
+                rc = read_thread(r, tstate, buf, want, s, th);
+                if (rc < 0)
+                    return rc;
+                if (rc == 0 || attempt == STROP_REMOTE_RETRIES)
+                    break;
                 s->n_frames = th->first;
-                count = 0;
+                r->win_hi = 0;
             }
-            th->n_frames = count;
+            if (rc > 0) {
+                th->torn = rc;
+                th->n_frames = 0;
+                s->n_frames = th->first;
+            }
+            else if (attempt > 0) {
+                r->torn[0]++;
+            }
             tstate = ptr_at(buf, o->tstate_next);
         }
         if (rd_ptr(r, interp + (uintptr_t)o->interp_next, &interp) < 0)
@@ -1049,6 +1096,22 @@ size_t
 strop_remote_cached_codes(const StropRemote *r)
 {
     return r->n_codes;
+}
+
+void
+strop_remote_torn_counts(const StropRemote *r, uint64_t *out)
+{
+    memcpy(out, r->torn, sizeof r->torn);
+}
+
+const char *
+strop_remote_torn_name(int why)
+{
+    static const char *const names[STROP_TORN_N] = {
+        "retried",      "cframe",    "frame address", "frame read",    "frame loop",
+        "frame owner",  "code read", "code type",     "code fields",   "instruction",
+    };
+    return why >= 0 && why < STROP_TORN_N ? names[why] : "?";
 }
 
 uint64_t

@@ -41,6 +41,7 @@
 #define STROP_REMOTE_MAX_DEPTH 2048
 #define STROP_CODE_FINGERPRINT 80
 #define STROP_REMOTE_MAX_THREADS 4096
+#define STROP_REMOTE_RETRIES 4 /* walks of a torn thread read again in one reading */
 
 /* Reads `len` bytes at remote `addr` into `buf`.  Returns 0, or -1 with errno
  * set (EFAULT for an unmapped address, ESRCH when the process is gone, EPERM). */
@@ -68,12 +69,31 @@ typedef struct StropRemoteFrame {
     int line; /* the line executing, or -1 when unknown */
 } StropRemoteFrame;
 
+/* Why a thread's walk failed (StropRemoteThread.torn), counted by the reader
+ * per reason (strop_remote_torn_counts()). */
+typedef enum StropTorn {
+    STROP_TORN_NONE = 0,
+    STROP_TORN_CFRAME,      /* tstate's cframe could not be read (3.11, 3.12) */
+    STROP_TORN_FRAME_ADDR,  /* a frame link that is no object's address */
+    STROP_TORN_FRAME_READ,  /* a frame's memory could not be read */
+    STROP_TORN_LOOP,        /* a frame linking to itself, or too deep a chain */
+    STROP_TORN_OWNER,       /* a frame whose owner is none of CPython's (3.11+) */
+    STROP_TORN_CODE_READ,   /* a frame's code object could not be read */
+    STROP_TORN_CODE_TYPE,   /* a frame's code is no code object (not yet set, or reused) */
+    STROP_TORN_CODE_FIELDS, /* a code object's names or line table unreadable */
+    STROP_TORN_INSTR,       /* a frame's instruction pointer outside its code */
+    STROP_TORN_N
+} StropTorn;
+
+/* A short name of reason `why` ("code type"), for reports. */
+const char *strop_remote_torn_name(int why);
+
 typedef struct StropRemoteThread {
     uint64_t ident;    /* threading's ident (pthread_t) */
     long native_id;    /* the kernel's TID, or 0 when unknown */
     uint32_t first;    /* index of its innermost frame in the sample's frames */
     uint32_t n_frames; /* 0: no Python frame (skipped by users) */
-    int torn;          /* 1: the walk failed; frames are not to be used */
+    int torn;          /* a StropTorn: the walk failed; frames are not to be used */
 } StropRemoteThread;
 
 /* One reading of every thread.  Arrays owned by the sample, reused from call
@@ -118,6 +138,11 @@ int strop_remote_addr2line(int version, const StropCode *code, long offset);
 
 /* Code objects read so far (the cache's size), and how many reads were made. */
 size_t strop_remote_cached_codes(const StropRemote *r);
+
+/* Failed walks of a thread's frames so far, per StropTorn reason (index 0:
+ * walks retried within the same reading that then succeeded).  `out` has
+ * STROP_TORN_N entries. */
+void strop_remote_torn_counts(const StropRemote *r, uint64_t *out);
 uint64_t strop_remote_reads(const StropRemote *r);
 
 #endif /* STROP_REMOTE_H */

@@ -27,6 +27,7 @@ struct StropRemote {
     StropCode *retired; /* entries replaced because their address was reused */
     int check_lo, check_len; /* the span of a code object compared on a cache hit */
     uint64_t reads;
+    uint64_t torn[STROP_TORN_N]; /* failed walks per StropTorn reason */
     /* One reading's state: its number (a code object's fingerprint is
      * compared once per reading), and a window of the target's memory read
      * in one call, from which the next frames of a 3.11+ data stack (older
