@@ -82,6 +82,7 @@ typedef enum StropTorn {
     STROP_TORN_CODE_TYPE,   /* a frame's code is no code object (not yet set, or reused) */
     STROP_TORN_CODE_FIELDS, /* a code object's names or line table unreadable */
     STROP_TORN_INSTR,       /* a frame's instruction pointer outside its code */
+    STROP_TORN_STALE,       /* a frame above its data stack's top: returned from */
     STROP_TORN_N
 } StropTorn;
 
@@ -94,6 +95,8 @@ typedef struct StropRemoteThread {
     uint32_t first;    /* index of its innermost frame in the sample's frames */
     uint32_t n_frames; /* 0: no Python frame (skipped by users) */
     int torn;          /* a StropTorn: the walk failed; frames are not to be used */
+    int at_caller;     /* 1: read from the eval loop that called the innermost one,
+                        * which was being entered or left (3.11, 3.12) */
 } StropRemoteThread;
 
 /* One reading of every thread.  Arrays owned by the sample, reused from call

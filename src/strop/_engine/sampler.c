@@ -131,6 +131,7 @@ typedef struct Sampler {
     uint64_t samples;  /* thread stacks recorded */
     uint64_t bad;      /* thread stacks (or whole readings) dropped as torn */
     uint64_t bad_why[STROP_TORN_N]; /* bad by StropTorn reason; [0]: whole readings */
+    uint64_t at_caller; /* stacks read from the caller of an eval loop being entered */
     uint64_t idle;     /* cpu mode: stacks of threads not running, left out */
     uint64_t hidden;   /* stacks left out for a frame of a `hide` file */
     uint64_t late;     /* readings that started later than one period after due */
@@ -553,6 +554,7 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
         }
         if (th->n_frames == 0)
             continue;
+        self->at_caller += th->at_caller != 0;
         state = (self->cpu || self->waits) ? strop_tasks_state(tasks, th->native_id) : 0;
         if (self->cpu && state != 0 && state != 'R') {
             self->idle++;
@@ -1594,7 +1596,7 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
     if (!ready(self))
         return NULL;
     version = strop_remote_version(self->remote);
-    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:N,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:N,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
                          "pid",
                          (int)strop_remote_pid(self->remote), "mode",
                          self->cpu ? "cpu" : "wall", "python",
@@ -1603,6 +1605,7 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
                          (unsigned long long)self->samples, "bad",
                          (unsigned long long)self->bad, "unreadable", bad_reasons(self),
                          "retried", (unsigned long long)walks_retried(self),
+                         "at_caller", (unsigned long long)self->at_caller,
                          "idle", (unsigned long long)self->idle,
                          "hidden", (unsigned long long)self->hidden,
                          "late", (unsigned long long)self->late, "elapsed", self->elapsed,
@@ -1776,6 +1779,9 @@ Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
         }
         strop_buf_puts(&text, ")");
     }
+    if (self->at_caller > 0)
+        strop_buf_printf(&text, "; %" PRIu64 " read at the caller of a Python call being made",
+                         self->at_caller);
     if (self->cpu)
         strop_buf_printf(&text, "; %" PRIu64 " of idle threads left out", self->idle);
     if (self->execs > 0)
