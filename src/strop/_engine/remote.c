@@ -608,11 +608,12 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
             frame = ptr_at(buf, o->frame_back);
             continue;
         }
-        /* A frame of the thread's current data-stack chunk lies below its
-         * top: one above it was returned from (and its memory may hold
-         * another frame's locals by now). */
+        /* A frame of the thread's current data-stack chunk starts below its
+         * top: one at or above it was returned from (and its memory may hold
+         * another frame's locals by now).  (Its end is not checked: a frame
+         * without locals or stack is smaller than the struct.) */
         if (o->frame_owner >= 0 && buf[o->frame_owner] == 0 && r->cur_top != 0 &&
-            frame >= r->cur_chunk && frame < r->cur_limit && frame + frame_read > r->cur_top)
+            frame >= r->cur_chunk && frame < r->cur_limit && frame >= r->cur_top)
             return STROP_TORN_STALE;
         code = code_at(r, code_addr, &oom, &why);
         if (oom)
@@ -679,7 +680,7 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
     void *bufs[MAX_SPANS] = {buf};
     size_t len[MAX_SPANS] = {want};
     uintptr_t dlo = 0, dhi = 0, clo = 0, chi = 0;
-    int n = 1, got, data = -1, cstack = -1;
+    int n = 1, got, data = -1, cstack = -1; /* data: index of the last data span */
     r->win_hi = r->cwin_hi = 0;
     if (h->tstate == tstate && h->cstack > STROP_CSTACK_WINDOW) {
         uint32_t up = h->cstack_up ? h->cstack_up : CSTACK_UP;
@@ -704,6 +705,7 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
         bufs[n] = r->window + (mid - dlo);
         len[n++] = dhi - mid;
         if (mid > dlo) {
+            data = n;
             addr[n] = dlo;
             bufs[n] = r->window;
             len[n++] = mid - dlo;
@@ -718,7 +720,7 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
     got = read_many(r, addr, bufs, len, n);
     if (got < 1)
         return -1;
-    if (data > 0 && got == n - (cstack > 0)) {
+    if (data > 0 && got > data) {
         r->win_lo = dlo;
         r->win_hi = dhi;
     }
@@ -782,8 +784,8 @@ read_thread(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
             rc = STROP_TORN_CFRAME;
         else if (outer && rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0)
             rc = STROP_TORN_CFRAME;
-        else if (outer)
-            ; /* the caller's frame, read */
+        else if (outer && frame == 0)
+            rc = STROP_TORN_CFRAME; /* no caller: not the state we took it for */
         else if (r->cwin_hi != 0 && at >= r->cwin_lo && at + 8 <= r->cwin_hi)
             frame = ptr_at(r->cwindow, (int)(at - r->cwin_lo));
         else if (rd_ptr(r, at, &frame) < 0)
@@ -867,11 +869,14 @@ strop_remote_sample(StropRemote *r, StropRemoteSample *s)
                  * _PyCFrame is in tstate->cframe before its current_frame
                  * is set.  What runs is C code of the calling eval loop's
                  * frame: read the thread from there. */
+                int outer_rc;
                 s->n_frames = th->first;
-                rc = read_thread(r, tstate, buf, want, s, th, 1);
-                if (rc < 0)
-                    return rc;
-                th->at_caller = rc == 0;
+                outer_rc = read_thread(r, tstate, buf, want, s, th, 1);
+                if (outer_rc < 0)
+                    return outer_rc;
+                th->at_caller = outer_rc == 0;
+                if (outer_rc == 0)
+                    rc = 0;
             }
             if (rc > 0) {
                 th->torn = rc;
