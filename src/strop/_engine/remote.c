@@ -666,12 +666,15 @@ hint_of(StropRemote *r, uintptr_t tstate)
  * same call where the thread was read before (hint `h`), the top of its data
  * stack into r->window and its innermost C frames into r->cwindow.  The
  * kernel copies the spans in order, so they are ordered as the walk follows
- * pointers: the state (3.13+: the current frame), the _PyCFrame (3.11, 3.12:
- * the current frame), the newest frames, then the older ones, which change
- * less often.  A frame is then never older than the pointer that led to it.
- * A window that could not be read is left empty (the walk reads what it
- * needs on its own).  Returns 0, or -1 when the state itself could not be
- * read (errno). */
+ * pointers: the state (3.13+: the current frame), the C stack (3.11, 3.12:
+ * the _PyCFrame and its current frame; 3.12+ the entry frames), the newest
+ * frames, then the older ones, which change less often.  A frame is then
+ * never older than the pointer that led to it: what we find there is either
+ * the frame pointed to or one that replaced it, live when copied (and
+ * checked), never one that had returned before the pointer was set, which
+ * would name a function that is not running.  A window that could not be
+ * read is left empty (the walk reads what it needs on its own).  Returns 0,
+ * or -1 when the state itself could not be read (errno). */
 static int
 read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
               StropThreadHint *h)
@@ -691,12 +694,11 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
         dhi = h->top + 1024 < h->limit ? h->top + 1024 : h->limit;
         dlo = dhi - h->chunk > STROP_FRAME_WINDOW ? dhi - STROP_FRAME_WINDOW : h->chunk;
     }
-    if (clo != 0 && r->off.cframe_current_frame >= 0) {
-        /* The innermost _PyCFrame and what sits near it. */
-        uintptr_t at = h->cstack - 256 > clo ? h->cstack - 256 : clo;
-        addr[n] = at;
-        bufs[n] = r->cwindow + (at - clo);
-        len[n++] = 512;
+    if (clo != 0) {
+        cstack = n;
+        addr[n] = clo;
+        bufs[n] = r->cwindow;
+        len[n++] = STROP_CSTACK_WINDOW;
     }
     if (dlo != 0) {
         uintptr_t mid = dhi - dlo > 2048 ? dhi - 2048 : dlo;
@@ -711,12 +713,6 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
             len[n++] = mid - dlo;
         }
     }
-    if (clo != 0) {
-        cstack = n;
-        addr[n] = clo;
-        bufs[n] = r->cwindow;
-        len[n++] = STROP_CSTACK_WINDOW;
-    }
     got = read_many(r, addr, bufs, len, n);
     if (got < 1)
         return -1;
@@ -724,11 +720,11 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
         r->win_lo = dlo;
         r->win_hi = dhi;
     }
-    if (cstack > 0 && got == n) {
+    if (cstack > 0 && got > cstack) {
         r->cwin_lo = clo;
         r->cwin_hi = chi;
     }
-    else if (cstack > 0 && got == n - 1) {
+    else if (cstack > 0 && got == cstack) {
         /* Past the top of the thread's stack mapping: look less far up. */
         uint32_t up = h->cstack_up ? h->cstack_up : CSTACK_UP;
         h->cstack_up = up > 512 ? up / 2 : 256;
