@@ -775,13 +775,12 @@ read_thread(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
         r->cur_cstack = frame;
         if (!aligned(frame))
             rc = STROP_TORN_CFRAME;
-        else if (outer && (rd_ptr(r, frame + (uintptr_t)o->cframe_previous, &frame) < 0 ||
-                           !aligned(frame)))
-            rc = STROP_TORN_CFRAME;
-        else if (outer && rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0)
-            rc = STROP_TORN_CFRAME;
-        else if (outer && frame == 0)
-            rc = STROP_TORN_CFRAME; /* no caller: not the state we took it for */
+        else if (outer) {
+            /* No caller, or none readable: not the state we took it for. */
+            if (rd_ptr(r, frame + (uintptr_t)o->cframe_previous, &frame) < 0 || !aligned(frame) ||
+                rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0 || frame == 0)
+                rc = STROP_TORN_CFRAME;
+        }
         else if (r->cwin_hi != 0 && at >= r->cwin_lo && at + 8 <= r->cwin_hi)
             frame = ptr_at(r->cwindow, (int)(at - r->cwin_lo));
         else if (rd_ptr(r, at, &frame) < 0)
