@@ -1618,10 +1618,12 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
                          self->execd ? Py_True : Py_False);
 }
 
-/* Labels of every function, pointing into the reader's cache.  The caller
- * frees the array with strop_free().  NULL when out of memory (exception set). */
+/* Labels of every function, pointing into the reader's cache, named by
+ * co_qualname ("Scene._lightIsVisible", 3.11+; co_name before) when
+ * `qualified`, else by co_name as cProfile's keys are.  The caller frees the
+ * array with strop_free().  NULL when out of memory (exception set). */
 static StropLabel *
-make_labels(Sampler *self)
+make_labels(Sampler *self, int qualified)
 {
     StropLabel *labels = strop_calloc(self->tree.n_funcs ? self->tree.n_funcs : 1,
                                       sizeof *labels);
@@ -1636,8 +1638,8 @@ make_labels(Sampler *self)
         labels[f].file = c->filename;
         labels[f].file_len = strlen(c->filename);
         labels[f].line = c->firstlineno;
-        labels[f].name = c->name;
-        labels[f].name_len = strlen(c->name);
+        labels[f].name = qualified ? c->qualname : c->name;
+        labels[f].name_len = strlen(labels[f].name);
     }
     return labels;
 }
@@ -1667,7 +1669,13 @@ sample_totals(Sampler *self, StropFuncStats **funcs, StropEdgeStats **edges, siz
 static StropLabel *
 dump_labels(void *owner)
 {
-    return make_labels((Sampler *)owner);
+    return make_labels((Sampler *)owner, 1);
+}
+
+static StropLabel *
+dump_pstats_labels(void *owner)
+{
+    return make_labels((Sampler *)owner, 0);
 }
 
 static int
@@ -1695,6 +1703,7 @@ Sampler_dump(Sampler *self, PyObject *args, PyObject *kwds)
     src.pstats_seconds_per_unit = 1.0 / self->rate;
     src.owner = self;
     src.labels = dump_labels;
+    src.pstats_labels = dump_pstats_labels;
     src.totals = dump_totals;
     return strop_dump(&src, args, kwds);
 }
@@ -1744,7 +1753,7 @@ Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
         PyErr_Format(PyExc_ValueError, "sort must be 'own' or 'total', not '%s'", sort);
         return NULL;
     }
-    labels = make_labels(self);
+    labels = make_labels(self, 1);
     if (labels == NULL || sample_totals(self, &funcs, &edges, &n_edges) < 0)
         goto done;
     order = strop_malloc((size_t)(self->tree.n_funcs ? self->tree.n_funcs : 1) * sizeof *order);
@@ -1896,7 +1905,7 @@ Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
             return NULL;
         }
     }
-    labels = make_labels(self);
+    labels = make_labels(self, 1);
     if (labels == NULL)
         goto done;
     if (window > 0) {
