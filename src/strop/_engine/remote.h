@@ -7,10 +7,16 @@
  * walks interpreters -> threads -> frames -> code objects.  Code objects are
  * read once and cached by remote address with their names and line table.
  *
- * Reads are not atomic: the target runs while we read it.  Every pointer is
- * checked (alignment, a readable object of the expected type), every loop is
- * bounded, and a thread whose walk fails is reported as torn, never with an
- * invented frame.  The memory access goes through a StropReadFn so that tests
+ * Reads are not atomic: the target runs while we read it.  On 3.11+ a
+ * thread is read as one snapshot where it can be (its state, the C stack of
+ * its innermost eval loop and the top of its data stack in one
+ * process_vm_readv, at the places its last reading found them), so that its
+ * frames agree with each other; a thread found torn is read again at once,
+ * up to STROP_REMOTE_RETRIES times.  Every pointer is checked (alignment, a
+ * frame's owner, under its data stack's top, a readable object of the
+ * expected type), every loop is bounded, and a thread whose walk still fails
+ * is reported as torn with the reason (StropTorn), never with an invented
+ * frame.  The memory access goes through a StropReadFn so that tests
  * can run the walker over random memory.
  *
  * Thread names (threading's "MainThread", "worker-1") are read by the same
@@ -127,7 +133,8 @@ int strop_remote_version(const StropRemote *r);
 pid_t strop_remote_pid(const StropRemote *r);
 
 /* Reads every thread's stack into `s`.  Returns 0 (threads may be torn one by
- * one), STROP_REMOTE_EREAD when the thread list itself could not be read,
+ * one, after their retries; a 3.11/3.12 thread caught entering an eval loop
+ * is read from the calling one's frame and marked at_caller), STROP_REMOTE_EREAD when the thread list itself could not be read,
  * STROP_REMOTE_ENOPROC when the process is gone, STROP_REMOTE_ENOMEM.  Never
  * allocates when the arrays are large enough already. */
 int strop_remote_sample(StropRemote *r, StropRemoteSample *s);
@@ -141,11 +148,11 @@ int strop_remote_addr2line(int version, const StropCode *code, long offset);
 
 /* Code objects read so far (the cache's size), and how many reads were made. */
 size_t strop_remote_cached_codes(const StropRemote *r);
+uint64_t strop_remote_reads(const StropRemote *r);
 
 /* Failed walks of a thread's frames so far, per StropTorn reason (index 0:
- * walks retried within the same reading that then succeeded).  `out` has
- * STROP_TORN_N entries. */
+ * threads read again within the same reading and then read whole).  `out`
+ * has STROP_TORN_N entries. */
 void strop_remote_torn_counts(const StropRemote *r, uint64_t *out);
-uint64_t strop_remote_reads(const StropRemote *r);
 
 #endif /* STROP_REMOTE_H */
