@@ -17,6 +17,15 @@ Not a test: a script that prints tables.
    one second at rising asked rates; the achieved rate is readings / second,
    sustained while at least 95% of the asked rate is met.
 3. The reader's own CPU: thread CPU time of the sampling thread / wall time.
+4. Accuracy (--accuracy raytrace:4,richards:30,...: only this section).  Each
+   of pyperformance's benchmark scripts named (`pip install pyperformance`;
+   NAME:LOOPS sets its loops, --loops the others': enough for a second or two,
+   or startup's imports dominate) runs once under `strop sample --rate 1000`
+   and once under `py-spy record -r 1000` (when installed); printed: each
+   tool's unreadable share, and the own share of every function above 2% in
+   either, side by side, by qualified name (py-spy names methods by class
+   too), with the largest difference.  Separate runs of a benchmark differ by
+   a point or two on their own.
 
 On a loaded machine wall times swing widely; the target's own CPU time
 (thread_time around the workload) is printed beside them, steadier, and
@@ -24,9 +33,12 @@ catches the cost a reader puts on the target (cache misses, page-table
 walks of process_vm_readv).
 
 Usage: bench_sampler.py [--rounds 5] [--seconds 0.4] [--no-py-spy] [--no-austin]
+       bench_sampler.py --accuracy raytrace:4,richards:30,deltablue:300 [--loops 3]
 """
 import argparse
+import collections
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -198,13 +210,76 @@ def sustained(path, rates, depth=50, seconds=1.0):
     return best
 
 
+def _leaf_shares(folded):
+    """{function name: own share} of a folded file ("a (f:1);b (f:2) N" lines)."""
+    own, total = collections.Counter(), 0
+    with open(folded) as f:
+        for line in f:
+            stack, n = line.rstrip("\n").rsplit(" ", 1)
+            if not stack:
+                continue  # py-spy: no Python stack yet (the process starting)
+            leaf = stack.split(";")[-1].split(" (", 1)[0]
+            own[leaf] += int(n)
+            total += int(n)
+    return {name: n / total for name, n in own.items()} if total else {}
+
+
+def accuracy(benchmarks, loops):
+    try:
+        import pyperformance
+    except ImportError:
+        sys.exit("--accuracy needs pyperformance: pip install pyperformance")
+    root = os.path.join(os.path.dirname(pyperformance.__file__), "data-files", "benchmarks")
+    spy = shutil.which("py-spy")
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in benchmarks:
+            bench, _, n = spec.partition(":")
+            script = os.path.join(root, f"bm_{bench}", "run_benchmark.py")
+            cmd = [sys.executable, script, "--worker", "-l", n or str(loops), "-n", "1", "-w", "0"]
+            ours = os.path.join(tmp, f"{bench}.strop.folded")
+            r = subprocess.run([sys.executable, "-m", "strop", "sample", "--rate", "1000",
+                                "-l", "1", "-o", ours, *cmd[1:]], capture_output=True, text=True)
+            m = re.search(r"(\d+) samples in .*?; (\d+) could not be read", r.stderr)
+            lost = f"{100 * int(m.group(2)) / max(1, int(m.group(1)) + int(m.group(2))):.2f}%" \
+                if m else "?"
+            shares = {"strop": _leaf_shares(ours)}
+            line = f"{bench}: strop unreadable {lost}"
+            if spy:
+                theirs = os.path.join(tmp, f"{bench}.spy.txt")
+                r = subprocess.run([spy, "record", "-r", "1000", "-f", "raw", "-o", theirs,
+                                    "--", *cmd], capture_output=True, text=True)
+                m = re.search(r"Samples: (\d+) Errors: (\d+)", r.stdout + r.stderr)
+                if m and os.path.exists(theirs):
+                    line += (f", py-spy unreadable "
+                             f"{100 * int(m.group(2)) / max(1, int(m.group(1))):.2f}%")
+                    shares["py-spy"] = _leaf_shares(theirs)
+            print(line)
+            tools = list(shares)
+            names = sorted({n for s in shares.values() for n, v in s.items() if v >= 0.02},
+                           key=lambda n: -shares["strop"].get(n, 0))
+            print("   " + "".join(f"{t:>9}" for t in tools) + "  function (own share)")
+            worst = 0.0
+            for name in names:
+                row = [shares[t].get(name, 0.0) for t in tools]
+                worst = max(worst, max(row) - min(row))
+                print("   " + "".join(f"{100 * v:8.1f}%" for v in row) + f"  {name}")
+            if len(tools) > 1:
+                print(f"   largest difference: {100 * worst:.1f} points")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=float, default=0.4, help="the workload's length")
     p.add_argument("--no-py-spy", action="store_true")
     p.add_argument("--no-austin", action="store_true")
+    p.add_argument("--accuracy", metavar="BENCH,...",
+                   help="only: per-function shares on these pyperformance benchmarks")
+    p.add_argument("--loops", type=int, default=3, help="--accuracy: the benchmarks' loops")
     opts = p.parse_args()
+    if opts.accuracy:
+        accuracy(opts.accuracy.split(","), opts.loops)
+        return
     readers = ["strop"]
     if not opts.no_py_spy and shutil.which("py-spy"):
         readers.append("py-spy")

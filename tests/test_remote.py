@@ -223,6 +223,29 @@ def test_walker_survives_random_memory(tmp_path):
     assert r.stdout.strip().endswith(" 0 failed"), r.stdout
 
 
+def test_walker_reads_states_that_used_to_be_torn(tmp_path):
+    """tests/c/test_remote_torn.c: a made-up 3.12 process caught mid-read (a
+    read torn once, an eval loop being entered, a frame returned from).  The
+    reader before the retries, the caller's fallback and the data stack's top
+    check dropped the first two and named the returned function as running."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    exe = tmp_path / "test_remote_torn"
+    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g", "-O1"]
+    if not os.environ.get("STROP_UNDER_SANITIZER"):
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    subprocess.run([cc, *flags, "-I", ENGINE,
+                    os.path.join(ROOT, "tests", "c", "test_remote_torn.c"),
+                    os.path.join(ENGINE, "remote.c"), os.path.join(ENGINE, "remote_names.c"),
+                    os.path.join(ENGINE, "mem.c"), "-o", str(exe)], check=True)
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith(" 0 failed"), r.stdout
+
+
 def test_dump_a_statically_linked_python():
     """Debian's /usr/bin/python3 has the runtime in the executable itself, not
     in libpython: the reader finds _PyRuntime there too."""

@@ -29,6 +29,8 @@ main(int argc, char **argv)
     P(tstate_native_thread_id);
     P(tstate_frame);
     P(cframe_current_frame);
+    P(cframe_previous);
+    P(tstate_datastack_chunk);
     P(frame_size);
     P(frame_back);
     P(frame_code);
@@ -108,6 +110,7 @@ main(int argc, char **argv)
         D(unicode_ascii_size);
         D(struct_size);
         D(interp_modules);
+        D(tstate_datastack_chunk);
     }
     return 0;
 }

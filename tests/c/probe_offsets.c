@@ -110,6 +110,16 @@ main(void)
     P("tstate_frame", offsetof(PyThreadState, frame));
     P("cframe_current_frame", -1);
 #endif
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+    P("cframe_previous", offsetof(_PyCFrame, previous));
+#else
+    P("cframe_previous", -1);
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+    P("tstate_datastack_chunk", offsetof(PyThreadState, datastack_chunk));
+#else
+    P("tstate_datastack_chunk", -1);
+#endif
 #if PY_VERSION_HEX >= 0x030B0000
     P("frame_size", sizeof(_PyInterpreterFrame));
     P("frame_back", offsetof(_PyInterpreterFrame, previous));
@@ -258,6 +268,7 @@ main(void)
     P("debug_unicode_ascii_size", offsetof(_Py_DebugOffsets, unicode_object.asciiobject_size));
     P("debug_struct_size", sizeof(_Py_DebugOffsets));
     P("debug_interp_modules", offsetof(_Py_DebugOffsets, interpreter_state.imports_modules));
+    P("debug_tstate_datastack_chunk", offsetof(_Py_DebugOffsets, thread_state.datastack_chunk));
 #endif
     return 0;
 }

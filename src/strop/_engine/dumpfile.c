@@ -91,7 +91,10 @@ strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "the html format needs the page's template");
         return NULL;
     }
-    labels = src->labels(src->owner);
+    if (format == STROP_FORMAT_PSTATS && src->pstats_labels != NULL)
+        labels = src->pstats_labels(src->owner);
+    else
+        labels = src->labels(src->owner);
     if (labels == NULL)
         goto done;
     if (format == STROP_FORMAT_PSTATS && src->totals(src->owner, &funcs, &edges, &n_edges) < 0)

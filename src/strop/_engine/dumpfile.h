@@ -27,6 +27,9 @@ typedef struct StropDumpSource {
     /* One label per function, strop_malloc'd (freed by strop_dump); NULL
      * with an exception set on failure. */
     StropLabel *(*labels)(void *owner);
+    /* The labels of pstats files when they differ (keys keep cProfile's
+     * co_name where the others show qualified names), or NULL: `labels`. */
+    StropLabel *(*pstats_labels)(void *owner);
     /* pstats totals, strop_malloc'd (freed by strop_dump); 0, or -1 with an
      * exception set. */
     int (*totals)(void *owner, StropFuncStats **funcs, StropEdgeStats **edges, size_t *n_edges);

@@ -28,6 +28,8 @@ typedef struct StropPyOffsets {
     int tstate_native_thread_id; /* native_thread_id: the kernel's TID (3.11+) */
     int tstate_frame; /* frame (3.8-3.10), cframe (3.11, 3.12), current_frame (3.13+) */
     int cframe_current_frame; /* _PyCFrame.current_frame (3.11, 3.12) */
+    int cframe_previous; /* _PyCFrame.previous (3.11, 3.12): the calling eval loop's */
+    int tstate_datastack_chunk; /* datastack_chunk (3.11+), then datastack_top and _limit */
     int frame_size; /* sizeof PyFrameObject (3.8-3.10) or _PyInterpreterFrame */
     int frame_back; /* f_back, previous */
     int frame_code; /* f_code, f_executable (3.13) */
@@ -87,6 +89,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .version = 0x0308, .runtime_interpreters_head = 32, .interp_next = 0,
         .interp_threads_head = 8, .tstate_next = 8, .tstate_thread_id = 176,
         .tstate_native_thread_id = -1, .tstate_frame = 24, .cframe_current_frame = -1,
+        .cframe_previous = -1, .tstate_datastack_chunk = -1,
         .frame_size = 368, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
         .frame_lasti = 104, .frame_owner = -1, .code_size = 176, .code_filename = 104,
         .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
@@ -107,6 +110,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .version = 0x0309, .runtime_interpreters_head = 32, .interp_next = 0,
         .interp_threads_head = 8, .tstate_next = 8, .tstate_thread_id = 176,
         .tstate_native_thread_id = -1, .tstate_frame = 24, .cframe_current_frame = -1,
+        .cframe_previous = -1, .tstate_datastack_chunk = -1,
         .frame_size = 368, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
         .frame_lasti = 104, .frame_owner = -1, .code_size = 176, .code_filename = 104,
         .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
@@ -127,6 +131,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .version = 0x030A, .runtime_interpreters_head = 32, .interp_next = 0,
         .interp_threads_head = 8, .tstate_next = 8, .tstate_thread_id = 176,
         .tstate_native_thread_id = -1, .tstate_frame = 24, .cframe_current_frame = -1,
+        .cframe_previous = -1, .tstate_datastack_chunk = -1,
         .frame_size = 360, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
         .frame_lasti = 96, .frame_owner = -1, .code_size = 176, .code_filename = 104,
         .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
@@ -147,6 +152,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .version = 0x030B, .runtime_interpreters_head = 40, .interp_next = 0,
         .interp_threads_head = 16, .tstate_next = 8, .tstate_thread_id = 152,
         .tstate_native_thread_id = 160, .tstate_frame = 56, .cframe_current_frame = 8,
+        .cframe_previous = 16, .tstate_datastack_chunk = 296,
         .frame_size = 80, .frame_back = 48, .frame_code = 32, .frame_instr = 56,
         .frame_lasti = -1, .frame_owner = 69, .code_size = 192, .code_filename = 112,
         .code_name = 120, .code_qualname = 128, .code_adaptive = 184, .code_firstlineno = 72,
@@ -167,6 +173,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .version = 0x030C, .runtime_interpreters_head = 40, .interp_next = 0,
         .interp_threads_head = 72, .tstate_next = 8, .tstate_thread_id = 136,
         .tstate_native_thread_id = 144, .tstate_frame = 56, .cframe_current_frame = 0,
+        .cframe_previous = 8, .tstate_datastack_chunk = 232,
         .frame_size = 80, .frame_back = 8, .frame_code = 0, .frame_instr = 56,
         .frame_lasti = -1, .frame_owner = 70, .code_size = 200, .code_filename = 112,
         .code_name = 120, .code_qualname = 128, .code_adaptive = 192, .code_firstlineno = 68,
@@ -187,6 +194,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .version = 0x030D, .runtime_interpreters_head = 632, .interp_next = 7264,
         .interp_threads_head = 7344, .tstate_next = 8, .tstate_thread_id = 152,
         .tstate_native_thread_id = 160, .tstate_frame = 72, .cframe_current_frame = -1,
+        .cframe_previous = -1, .tstate_datastack_chunk = 232,
         .frame_size = 80, .frame_back = 8, .frame_code = 0, .frame_instr = 56,
         .frame_lasti = -1, .frame_owner = 70, .code_size = 208, .code_filename = 112,
         .code_name = 120, .code_qualname = 128, .code_adaptive = 200, .code_firstlineno = 68,
@@ -230,6 +238,7 @@ typedef struct StropDebugLayout {
     int tstate_current_frame;
     int tstate_thread_id;
     int tstate_native_thread_id;
+    int tstate_datastack_chunk;
     int frame_size;
     int frame_previous;
     int frame_executable;
@@ -256,7 +265,8 @@ typedef struct StropDebugLayout {
 static const StropDebugLayout strop_debug_layout_313 = {
     .cookie = 0, .version = 8, .runtime_interpreters_head = 40, .interp_next = 64,
     .interp_threads_head = 72, .tstate_next = 168, .tstate_current_frame = 184,
-    .tstate_thread_id = 192, .tstate_native_thread_id = 200, .frame_size = 224,
+    .tstate_thread_id = 192, .tstate_native_thread_id = 200,
+    .tstate_datastack_chunk = 208, .frame_size = 224,
     .frame_previous = 232, .frame_executable = 240, .frame_instr_ptr = 248,
     .frame_owner = 264, .code_size = 272, .code_filename = 280, .code_name = 288,
     .code_qualname = 296, .code_linetable = 304, .code_firstlineno = 312,

@@ -31,7 +31,9 @@
 #define FRAME_READ 128 /* bytes of a frame we read: every field we use is below */
 #define CODE_READ 256  /* bytes of a code object we read */
 #define FRAME_WINDOW STROP_FRAME_WINDOW
-#define TSTATE_READ 256
+#define TSTATE_READ 512
+#define MAX_SPANS 5 /* spans read in one call */
+#define CSTACK_UP (STROP_CSTACK_WINDOW - 2048) /* C window above its innermost frame */
 
 /* This file's short names for remote_int.h's helpers. */
 #define rd strop_remote_rd
@@ -52,6 +54,49 @@ read_process(void *ctx, uintptr_t addr, void *buf, size_t len)
     if (n >= 0)
         errno = EFAULT;
     return -1;
+}
+
+/* Reads `n` spans at once: remote addr[i], len[i] bytes into buf[i].  From a
+ * process, in one process_vm_readv (the kernel copies them one after the
+ * other, all of a span or none, and stops at the first that fails).  Returns
+ * how many of the first spans were read whole (0 to n).  errno is set when
+ * not all were. */
+static int
+read_many(StropRemote *r, const uintptr_t *addr, void *const *buf, const size_t *len, int n)
+{
+    struct iovec local[MAX_SPANS], remote[MAX_SPANS];
+    ssize_t got;
+    int done = 0;
+    if (n > MAX_SPANS)
+        n = MAX_SPANS;
+    for (int i = 0; i < n; i++) {
+        if (addr[i] < 4096 || addr[i] + len[i] < addr[i])
+            break;
+        local[i].iov_base = buf[i];
+        local[i].iov_len = len[i];
+        remote[i].iov_base = (void *)addr[i];
+        remote[i].iov_len = len[i];
+        done = i + 1;
+    }
+    r->reads++;
+    if (r->read != read_process) {
+        for (int i = 0; i < done; i++) {
+            if (r->read(r->ctx, addr[i], buf[i], len[i]) < 0)
+                return i;
+        }
+        return done;
+    }
+    got = process_vm_readv(r->pid, local, (unsigned long)done, remote, (unsigned long)done, 0);
+    if (got < 0)
+        return 0;
+    for (int i = 0; i < done; i++) {
+        if ((size_t)got < len[i]) {
+            errno = EFAULT;
+            return i;
+        }
+        got -= (ssize_t)len[i];
+    }
+    return done;
 }
 
 /* ---- checked objects ---------------------------------------------------- */
@@ -265,9 +310,10 @@ cache_get(StropRemote *r, uintptr_t addr)
 }
 
 /* The code object at `addr`, from the cache or read now.  NULL when it does
- * not look like a code object (torn read) or out of memory (*oom set). */
+ * not look like a code object (torn read: *why says how) or out of memory
+ * (*oom set). */
 static const StropCode *
-code_at(StropRemote *r, uintptr_t addr, int *oom)
+code_at(StropRemote *r, uintptr_t addr, int *oom, int *why)
 {
     unsigned char buf[CODE_READ];
     const StropPyOffsets *o = &r->off;
@@ -281,18 +327,23 @@ code_at(StropRemote *r, uintptr_t addr, int *oom)
         unsigned char now[CODE_READ];
         if (c->checked == r->epoch)
             return c;
-        if (rd(r, addr + (uintptr_t)r->check_lo, now, (size_t)r->check_len) < 0)
+        if (rd(r, addr + (uintptr_t)r->check_lo, now, (size_t)r->check_len) < 0) {
+            *why = STROP_TORN_CODE_READ;
             return NULL;
+        }
         if (memcmp(now, c->fingerprint, (size_t)r->check_len) == 0) {
             c->checked = r->epoch;
             return c;
         }
         old = c;
     }
+    *why = STROP_TORN_CODE_READ;
     if (!aligned(addr) || rd(r, addr, buf, (size_t)o->code_size) < 0)
         return NULL;
+    *why = STROP_TORN_CODE_TYPE;
     if (check_type(r, ptr_at(buf, o->object_type), &r->code_type, "code") < 0)
         return NULL;
+    *why = STROP_TORN_CODE_FIELDS;
     memcpy(&first, buf + o->code_firstlineno, sizeof first);
     if (first < 0 || first > 100000000)
         return NULL;
@@ -470,37 +521,60 @@ grow(void **array, uint32_t *cap, uint32_t need, size_t size)
     return 0;
 }
 
-/* Walks one thread's frames from `frame`, appending to s->frames.  Returns 0,
- * -1 when torn, STROP_REMOTE_ENOMEM. */
-/* Reads `len` bytes of the frame at `frame` into buf: from the reading's
- * window when it holds them, else (3.11+) by reading a new window that ends
- * with this frame, so that the frames below it come free.  Returns 0 or -1. */
+/* Reads `len` bytes of the frame at `frame` into buf: from the windows of
+ * the reading when they hold them, else (3.11+) by reading a new window: in
+ * the thread's data stack one that ends with this frame (older frames sit
+ * below newer ones), elsewhere (the C stack's entry frames, generators) one
+ * that reaches above it (the C stack grows down).  Returns 0 or -1. */
 static int
 read_frame(StropRemote *r, uintptr_t frame, unsigned char *buf, size_t len)
 {
-    uintptr_t lo, page;
-    if (r->win_hi != 0 && frame >= r->win_lo && frame + len <= r->win_hi && frame + len > frame) {
+    uintptr_t lo, hi;
+    if (frame + len < frame)
+        return -1;
+    if (r->win_hi != 0 && frame >= r->win_lo && frame + len <= r->win_hi) {
         memcpy(buf, r->window + (frame - r->win_lo), len);
         return 0;
     }
-    if (r->off.version < 0x030B || frame < FRAME_WINDOW)
+    if (r->cwin_hi != 0 && frame >= r->cwin_lo && frame + len <= r->cwin_hi) {
+        memcpy(buf, r->cwindow + (frame - r->cwin_lo), len);
+        return 0;
+    }
+    if (r->off.version < 0x030B || frame < STROP_CSTACK_WINDOW)
         return rd(r, frame, buf, len);
-    lo = frame + len - FRAME_WINDOW;
-    if (rd(r, lo, r->window, FRAME_WINDOW) < 0) {
-        /* The data stack's chunk may begin just below: stay in this page. */
-        page = frame & ~(uintptr_t)4095;
-        lo = page;
-        if (frame + len - page > FRAME_WINDOW || rd(r, lo, r->window, frame + len - lo) < 0) {
+    if (r->cur_top != 0 && frame >= r->cur_chunk && frame < r->cur_limit) {
+        hi = frame + len;
+        lo = hi - r->cur_chunk > FRAME_WINDOW ? hi - FRAME_WINDOW : r->cur_chunk;
+        if (rd(r, lo, r->window, hi - lo) < 0) {
             r->win_hi = 0;
             return rd(r, frame, buf, len);
         }
+        r->win_lo = lo;
+        r->win_hi = hi;
+        memcpy(buf, r->window + (frame - lo), len);
+        return 0;
     }
-    r->win_lo = lo;
-    r->win_hi = frame + len;
-    memcpy(buf, r->window + (frame - lo), len);
+    lo = frame - 1024;
+    if (rd(r, lo, r->cwindow, STROP_CSTACK_WINDOW) < 0) {
+        /* Past the end of its mapping: this page only. */
+        lo = frame & ~(uintptr_t)4095;
+        hi = lo + 4096 >= frame + len ? lo + 4096 : frame + len;
+        if (hi - lo > STROP_CSTACK_WINDOW || rd(r, lo, r->cwindow, hi - lo) < 0) {
+            r->cwin_hi = 0;
+            return rd(r, frame, buf, len);
+        }
+    }
+    else {
+        hi = lo + STROP_CSTACK_WINDOW;
+    }
+    r->cwin_lo = lo;
+    r->cwin_hi = hi;
+    memcpy(buf, r->cwindow + (frame - lo), len);
     return 0;
 }
 
+/* Walks one thread's frames from `frame`, appending to s->frames.  Returns 0,
+ * STROP_REMOTE_ENOMEM, or a StropTorn reason (above 0) when torn. */
 static int
 walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *count)
 {
@@ -514,30 +588,44 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
         const StropCode *code;
         long offset;
         int oom = 0;
-        if (depth >= STROP_REMOTE_MAX_DEPTH || !aligned(frame))
-            return -1;
-        if (frame == prev)
-            return -1;
+        int why = 0;
+        if (!aligned(frame))
+            return STROP_TORN_FRAME_ADDR;
+        if (depth >= STROP_REMOTE_MAX_DEPTH || frame == prev)
+            return STROP_TORN_LOOP;
         prev = frame;
         if (read_frame(r, frame, buf, frame_read) < 0)
-            return -1;
+            return STROP_TORN_FRAME_READ;
         code_addr = ptr_at(buf, o->frame_code);
+        /* Owners: 0 a thread's data stack, 1 a generator, 2 a frame object,
+         * 3 (3.12+) the C stack.  Anything else is no frame (any longer). */
+        if (o->frame_owner >= 0 && buf[o->frame_owner] > (o->version >= 0x030C ? 3 : 2))
+            return STROP_TORN_OWNER;
         if (o->frame_owner >= 0 && buf[o->frame_owner] == 3) {
             /* 3.12+: a shim frame of the C stack, holding no Python code. */
+            if (r->cur_cstack == 0)
+                r->cur_cstack = frame;
             frame = ptr_at(buf, o->frame_back);
             continue;
         }
-        code = code_at(r, code_addr, &oom);
+        /* A frame of the thread's current data-stack chunk starts below its
+         * top: one at or above it was returned from (and its memory may hold
+         * another frame's locals by now).  (Its end is not checked: a frame
+         * without locals or stack is smaller than the struct.) */
+        if (o->frame_owner >= 0 && buf[o->frame_owner] == 0 && r->cur_top != 0 &&
+            frame >= r->cur_chunk && frame < r->cur_limit && frame >= r->cur_top)
+            return STROP_TORN_STALE;
+        code = code_at(r, code_addr, &oom, &why);
         if (oom)
             return STROP_REMOTE_ENOMEM;
         if (code == NULL)
-            return -1;
+            return why;
         if (o->frame_instr >= 0) {
             uintptr_t instr = ptr_at(buf, o->frame_instr);
             uintptr_t first = code_addr + (uintptr_t)o->code_adaptive;
             offset = (long)((intptr_t)instr - (intptr_t)first);
             if (offset < -2 || offset > (1L << 26))
-                return -1;
+                return STROP_TORN_INSTR;
         }
         else {
             int32_t lasti;
@@ -566,6 +654,161 @@ tid_from_pthread(StropRemote *r, uint64_t ident)
     return tid;
 }
 
+/* The hint slot of the thread state at `tstate`. */
+static StropThreadHint *
+hint_of(StropRemote *r, uintptr_t tstate)
+{
+    uint64_t h = (uint64_t)tstate * 0x9E3779B97F4A7C15ull;
+    return &r->hints[(h >> 40) & (STROP_HINTS - 1)];
+}
+
+/* Reads `want` bytes of the thread state at `tstate` into buf and, in the
+ * same call where the thread was read before (hint `h`), the top of its data
+ * stack into r->window and its innermost C frames into r->cwindow.  The
+ * kernel copies the spans in order, so they are ordered as the walk follows
+ * pointers: the state (3.13+: the current frame), the C stack (3.11, 3.12:
+ * the _PyCFrame and its current frame; 3.12+ the entry frames), the newest
+ * frames, then the older ones, which change less often.  A frame is then
+ * never older than the pointer that led to it: what we find there is either
+ * the frame pointed to or one that replaced it, live when copied (and
+ * checked), never one that had returned before the pointer was set, which
+ * would name a function that is not running.  A window that could not be
+ * read is left empty (the walk reads what it needs on its own).  Returns 0,
+ * or -1 when the state itself could not be read (errno). */
+static int
+read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
+              StropThreadHint *h)
+{
+    uintptr_t addr[MAX_SPANS] = {tstate};
+    void *bufs[MAX_SPANS] = {buf};
+    size_t len[MAX_SPANS] = {want};
+    uintptr_t dlo = 0, dhi = 0, clo = 0, chi = 0;
+    int n = 1, got, data = -1, cstack = -1; /* data: index of the last data span */
+    r->win_hi = r->cwin_hi = 0;
+    if (h->tstate == tstate && h->cstack > STROP_CSTACK_WINDOW) {
+        uint32_t up = h->cstack_up ? h->cstack_up : CSTACK_UP;
+        chi = h->cstack + up;
+        clo = chi - STROP_CSTACK_WINDOW;
+    }
+    if (h->tstate == tstate && h->top > h->chunk && h->limit > h->top) {
+        dhi = h->top + 1024 < h->limit ? h->top + 1024 : h->limit;
+        dlo = dhi - h->chunk > STROP_FRAME_WINDOW ? dhi - STROP_FRAME_WINDOW : h->chunk;
+    }
+    if (clo != 0) {
+        cstack = n;
+        addr[n] = clo;
+        bufs[n] = r->cwindow;
+        len[n++] = STROP_CSTACK_WINDOW;
+    }
+    if (dlo != 0) {
+        uintptr_t mid = dhi - dlo > 2048 ? dhi - 2048 : dlo;
+        data = n;
+        addr[n] = mid;
+        bufs[n] = r->window + (mid - dlo);
+        len[n++] = dhi - mid;
+        if (mid > dlo) {
+            data = n;
+            addr[n] = dlo;
+            bufs[n] = r->window;
+            len[n++] = mid - dlo;
+        }
+    }
+    got = read_many(r, addr, bufs, len, n);
+    if (got < 1)
+        return -1;
+    if (data > 0 && got > data) {
+        r->win_lo = dlo;
+        r->win_hi = dhi;
+    }
+    if (cstack > 0 && got > cstack) {
+        r->cwin_lo = clo;
+        r->cwin_hi = chi;
+    }
+    else if (cstack > 0 && got == cstack) {
+        /* Past the top of the thread's stack mapping: look less far up. */
+        uint32_t up = h->cstack_up ? h->cstack_up : CSTACK_UP;
+        h->cstack_up = up > 512 ? up / 2 : 256;
+    }
+    return 0;
+}
+
+/* One attempt at reading the thread whose state is at `tstate` into th and
+ * s->frames (buf: TSTATE_READ bytes of scratch, `want` of them read).  With
+ * `outer` set (3.11, 3.12), from the current frame of the eval loop that
+ * called the innermost one.
+ * Returns 0, a StropTorn reason (above 0, counted in r->torn) when torn,
+ * STROP_REMOTE_ENOPROC, STROP_REMOTE_EREAD (the state itself unreadable) or
+ * STROP_REMOTE_ENOMEM. */
+static int
+read_thread(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
+            StropRemoteSample *s, StropRemoteThread *th, int outer)
+{
+    const StropPyOffsets *o = &r->off;
+    StropThreadHint *h = hint_of(r, tstate);
+    uintptr_t frame;
+    uint32_t count = 0;
+    int rc;
+    if (read_snapshot(r, tstate, buf, want, h) < 0)
+        return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
+    memcpy(&th->ident, buf + o->tstate_thread_id, sizeof th->ident);
+    if (o->tstate_native_thread_id >= 0) {
+        unsigned long tid;
+        memcpy(&tid, buf + o->tstate_native_thread_id, sizeof tid);
+        th->native_id = (long)tid;
+    }
+    else if (th->native_id == 0) {
+        th->native_id = tid_from_pthread(r, th->ident);
+    }
+    r->cur_chunk = r->cur_top = r->cur_limit = r->cur_cstack = 0;
+    if (o->tstate_datastack_chunk >= 0) {
+        r->cur_chunk = ptr_at(buf, o->tstate_datastack_chunk);
+        r->cur_top = ptr_at(buf, o->tstate_datastack_chunk + 8);
+        r->cur_limit = ptr_at(buf, o->tstate_datastack_chunk + 16);
+        if (!(r->cur_chunk < r->cur_top && r->cur_top <= r->cur_limit))
+            r->cur_chunk = r->cur_top = r->cur_limit = 0;
+    }
+    frame = ptr_at(buf, o->tstate_frame);
+    rc = 0;
+    if (o->cframe_current_frame >= 0 && frame != 0) {
+        /* 3.11, 3.12: tstate->cframe->current_frame */
+        uintptr_t at = frame + (uintptr_t)o->cframe_current_frame;
+        r->cur_cstack = frame;
+        if (!aligned(frame))
+            rc = STROP_TORN_CFRAME;
+        else if (outer) {
+            /* No caller, or none readable: not the state we took it for. */
+            if (rd_ptr(r, frame + (uintptr_t)o->cframe_previous, &frame) < 0 || !aligned(frame) ||
+                rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0 || frame == 0)
+                rc = STROP_TORN_CFRAME;
+        }
+        else if (r->cwin_hi != 0 && at >= r->cwin_lo && at + 8 <= r->cwin_hi)
+            frame = ptr_at(r->cwindow, (int)(at - r->cwin_lo));
+        else if (rd_ptr(r, at, &frame) < 0)
+            rc = STROP_TORN_CFRAME;
+    }
+    if (rc == 0 && frame != 0)
+        rc = walk_frames(r, frame, s, &count);
+    if (o->tstate_datastack_chunk >= 0) {
+        /* Where to look next time, torn or not. */
+        h->tstate = tstate;
+        h->chunk = r->cur_chunk;
+        h->top = r->cur_top;
+        h->limit = r->cur_limit;
+        if (r->cur_cstack != 0 && r->cur_cstack != h->cstack) {
+            h->cstack = r->cur_cstack;
+            h->cstack_up = 0;
+        }
+    }
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    if (rc > 0) {
+        r->torn[rc]++;
+        return rc;
+    }
+    th->n_frames = count;
+    return 0;
+}
+
 int
 strop_remote_sample(StropRemote *r, StropRemoteSample *s)
 {
@@ -586,51 +829,58 @@ strop_remote_sample(StropRemote *r, StropRemoteSample *s)
         for (int nt = 0; tstate != 0; nt++) {
             unsigned char buf[TSTATE_READ];
             size_t want = (size_t)o->tstate_thread_id + 8;
-            uintptr_t frame;
             StropRemoteThread *th;
-            uint32_t count = 0;
-            int rc;
+            int rc, attempt;
             if (o->tstate_native_thread_id + 8 > (int)want)
                 want = (size_t)o->tstate_native_thread_id + 8;
             if (o->tstate_frame + 8 > (int)want)
                 want = (size_t)o->tstate_frame + 8;
+            if (o->tstate_datastack_chunk + 24 > (int)want)
+                want = (size_t)o->tstate_datastack_chunk + 24;
             if (nt >= STROP_REMOTE_MAX_THREADS || !aligned(tstate) || want > sizeof buf)
                 return STROP_REMOTE_EREAD;
-            if (rd(r, tstate, buf, want) < 0)
-                return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
             if (grow((void **)&s->threads, &s->cap_threads, s->n_threads + 1,
                      sizeof *s->threads) < 0)
                 return STROP_REMOTE_ENOMEM;
             th = &s->threads[s->n_threads++];
             memset(th, 0, sizeof *th);
-            memcpy(&th->ident, buf + o->tstate_thread_id, sizeof th->ident);
-            if (o->tstate_native_thread_id >= 0) {
-                unsigned long tid;
-                memcpy(&tid, buf + o->tstate_native_thread_id, sizeof tid);
-                th->native_id = (long)tid;
-            }
-            else {
-                th->native_id = tid_from_pthread(r, th->ident);
-            }
             th->first = s->n_frames;
-            frame = ptr_at(buf, o->tstate_frame);
-            if (o->cframe_current_frame >= 0 && frame != 0) {
-                /* 3.11, 3.12: tstate->cframe->current_frame */
-                if (!aligned(frame) ||
-                    rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0) {
-                    th->torn = 1;
-                    frame = 0;
-                }
-            }
-            rc = frame ? walk_frames(r, frame, s, &count) : 0;
-            if (rc == STROP_REMOTE_ENOMEM)
-                return rc;
-            if (rc < 0) {
-                th->torn = 1;
+            /* A walk races the thread: a call that returns while we read
+             * leaves us a frame (or, 3.11 and 3.12, a cframe on the C stack)
+             * that is gone.  Read the thread again from its state, at once:
+             * a few microseconds later it is somewhere else, most often
+             * somewhere readable. */
+            for (attempt = 0;; attempt++) {
+                rc = read_thread(r, tstate, buf, want, s, th, 0);
+                if (rc < 0)
+                    return rc;
+                if (rc == 0 || attempt == STROP_REMOTE_RETRIES)
+                    break;
                 s->n_frames = th->first;
-                count = 0;
             }
-            th->n_frames = count;
+            if (rc > 0 && o->cframe_previous >= 0) {
+                /* Still torn: a thread that does not move (it waits for
+                 * the CPU) caught entering or leaving an eval loop, whose
+                 * _PyCFrame is in tstate->cframe before its current_frame
+                 * is set.  What runs is C code of the calling eval loop's
+                 * frame: read the thread from there. */
+                int outer_rc;
+                s->n_frames = th->first;
+                outer_rc = read_thread(r, tstate, buf, want, s, th, 1);
+                if (outer_rc < 0)
+                    return outer_rc;
+                th->at_caller = outer_rc == 0;
+                if (outer_rc == 0)
+                    rc = 0;
+            }
+            if (rc > 0) {
+                th->torn = rc;
+                th->n_frames = 0;
+                s->n_frames = th->first;
+            }
+            else if (attempt > 0) {
+                r->torn[0]++;
+            }
             tstate = ptr_at(buf, o->tstate_next);
         }
         if (rd_ptr(r, interp + (uintptr_t)o->interp_next, &interp) < 0)
@@ -884,12 +1134,14 @@ read_debug_offsets(StropRemote *r)
     TAKE(unicode_length, unicode_length);
     TAKE(unicode_ascii_size, unicode_ascii_size);
     TAKE(interp_modules, interp_modules);
+    TAKE(tstate_datastack_chunk, tstate_datastack_chunk);
 #undef TAKE
     /* What we read of objects must fit our buffers. */
     if (o->code_size > CODE_READ || o->frame_back + 8 > FRAME_READ ||
         o->frame_code + 8 > FRAME_READ || o->frame_instr + 8 > FRAME_READ ||
         o->frame_owner >= FRAME_READ || o->tstate_frame + 8 > TSTATE_READ ||
         o->tstate_thread_id + 8 > TSTATE_READ || o->tstate_native_thread_id + 8 > TSTATE_READ ||
+        o->tstate_datastack_chunk + 24 > TSTATE_READ ||
         o->unicode_compact_size > 128 || o->bytes_data > 64)
         return -1;
     return 0;
@@ -1049,6 +1301,23 @@ size_t
 strop_remote_cached_codes(const StropRemote *r)
 {
     return r->n_codes;
+}
+
+void
+strop_remote_torn_counts(const StropRemote *r, uint64_t *out)
+{
+    memcpy(out, r->torn, sizeof r->torn);
+}
+
+const char *
+strop_remote_torn_name(int why)
+{
+    static const char *const names[STROP_TORN_N] = {
+        "retried",      "cframe",    "frame address", "frame read",    "frame loop",
+        "frame owner",  "code read", "code type",     "code fields",   "instruction",
+        "frame returned",
+    };
+    return why >= 0 && why < STROP_TORN_N ? names[why] : "?";
 }
 
 uint64_t

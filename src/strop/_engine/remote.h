@@ -7,10 +7,16 @@
  * walks interpreters -> threads -> frames -> code objects.  Code objects are
  * read once and cached by remote address with their names and line table.
  *
- * Reads are not atomic: the target runs while we read it.  Every pointer is
- * checked (alignment, a readable object of the expected type), every loop is
- * bounded, and a thread whose walk fails is reported as torn, never with an
- * invented frame.  The memory access goes through a StropReadFn so that tests
+ * Reads are not atomic: the target runs while we read it.  On 3.11+ a
+ * thread is read as one snapshot where it can be (its state, the C stack of
+ * its innermost eval loop and the top of its data stack in one
+ * process_vm_readv, at the places its last reading found them), so that its
+ * frames agree with each other; a thread found torn is read again at once,
+ * up to STROP_REMOTE_RETRIES times.  Every pointer is checked (alignment, a
+ * frame's owner, under its data stack's top, a readable object of the
+ * expected type), every loop is bounded, and a thread whose walk still fails
+ * is reported as torn with the reason (StropTorn), never with an invented
+ * frame.  The memory access goes through a StropReadFn so that tests
  * can run the walker over random memory.
  *
  * Thread names (threading's "MainThread", "worker-1") are read by the same
@@ -41,6 +47,7 @@
 #define STROP_REMOTE_MAX_DEPTH 2048
 #define STROP_CODE_FINGERPRINT 80
 #define STROP_REMOTE_MAX_THREADS 4096
+#define STROP_REMOTE_RETRIES 4 /* walks of a torn thread read again in one reading */
 
 /* Reads `len` bytes at remote `addr` into `buf`.  Returns 0, or -1 with errno
  * set (EFAULT for an unmapped address, ESRCH when the process is gone, EPERM). */
@@ -68,12 +75,34 @@ typedef struct StropRemoteFrame {
     int line; /* the line executing, or -1 when unknown */
 } StropRemoteFrame;
 
+/* Why a thread's walk failed (StropRemoteThread.torn), counted by the reader
+ * per reason (strop_remote_torn_counts()). */
+typedef enum StropTorn {
+    STROP_TORN_NONE = 0,
+    STROP_TORN_CFRAME,      /* tstate's cframe could not be read (3.11, 3.12) */
+    STROP_TORN_FRAME_ADDR,  /* a frame link that is no object's address */
+    STROP_TORN_FRAME_READ,  /* a frame's memory could not be read */
+    STROP_TORN_LOOP,        /* a frame linking to itself, or too deep a chain */
+    STROP_TORN_OWNER,       /* a frame whose owner is none of CPython's (3.11+) */
+    STROP_TORN_CODE_READ,   /* a frame's code object could not be read */
+    STROP_TORN_CODE_TYPE,   /* a frame's code is no code object (not yet set, or reused) */
+    STROP_TORN_CODE_FIELDS, /* a code object's names or line table unreadable */
+    STROP_TORN_INSTR,       /* a frame's instruction pointer outside its code */
+    STROP_TORN_STALE,       /* a frame above its data stack's top: returned from */
+    STROP_TORN_N
+} StropTorn;
+
+/* A short name of reason `why` ("code type"), for reports. */
+const char *strop_remote_torn_name(int why);
+
 typedef struct StropRemoteThread {
     uint64_t ident;    /* threading's ident (pthread_t) */
     long native_id;    /* the kernel's TID, or 0 when unknown */
     uint32_t first;    /* index of its innermost frame in the sample's frames */
     uint32_t n_frames; /* 0: no Python frame (skipped by users) */
-    int torn;          /* 1: the walk failed; frames are not to be used */
+    int torn;          /* a StropTorn: the walk failed; frames are not to be used */
+    int at_caller;     /* 1: read from the eval loop that called the innermost one,
+                        * which was being entered or left (3.11, 3.12) */
 } StropRemoteThread;
 
 /* One reading of every thread.  Arrays owned by the sample, reused from call
@@ -104,7 +133,8 @@ int strop_remote_version(const StropRemote *r);
 pid_t strop_remote_pid(const StropRemote *r);
 
 /* Reads every thread's stack into `s`.  Returns 0 (threads may be torn one by
- * one), STROP_REMOTE_EREAD when the thread list itself could not be read,
+ * one, after their retries; a 3.11/3.12 thread caught entering an eval loop
+ * is read from the calling one's frame and marked at_caller), STROP_REMOTE_EREAD when the thread list itself could not be read,
  * STROP_REMOTE_ENOPROC when the process is gone, STROP_REMOTE_ENOMEM.  Never
  * allocates when the arrays are large enough already. */
 int strop_remote_sample(StropRemote *r, StropRemoteSample *s);
@@ -119,5 +149,10 @@ int strop_remote_addr2line(int version, const StropCode *code, long offset);
 /* Code objects read so far (the cache's size), and how many reads were made. */
 size_t strop_remote_cached_codes(const StropRemote *r);
 uint64_t strop_remote_reads(const StropRemote *r);
+
+/* Failed walks of a thread's frames so far, per StropTorn reason (index 0:
+ * threads read again within the same reading and then read whole).  `out`
+ * has STROP_TORN_N entries. */
+void strop_remote_torn_counts(const StropRemote *r, uint64_t *out);
 
 #endif /* STROP_REMOTE_H */

@@ -14,6 +14,19 @@
 #include "remote.h"
 
 #define STROP_FRAME_WINDOW 8192 /* bytes of a 3.11+ data stack read at once */
+#define STROP_CSTACK_WINDOW 16384 /* bytes of a thread's C stack read at once (3.11+) */
+#define STROP_HINTS 64           /* threads whose stacks' places are remembered */
+
+/* Where a thread's stacks were at its last reading (3.11+), so that the next
+ * one reads its state, the top of its data stack and the innermost C frame
+ * of the interpreter in a single process_vm_readv: one snapshot, taken in a
+ * microsecond, instead of a walk of reads that the thread outruns. */
+typedef struct StropThreadHint {
+    uintptr_t tstate;            /* 0: an empty slot */
+    uintptr_t chunk, top, limit; /* its data stack's chunk, top and limit */
+    uintptr_t cstack;            /* the innermost _PyCFrame or C-stack frame met */
+    uint32_t cstack_up;          /* bytes of the C window above it that last read */
+} StropThreadHint;
 
 struct StropRemote {
     pid_t pid;
@@ -27,6 +40,7 @@ struct StropRemote {
     StropCode *retired; /* entries replaced because their address was reused */
     int check_lo, check_len; /* the span of a code object compared on a cache hit */
     uint64_t reads;
+    uint64_t torn[STROP_TORN_N]; /* failed walks per StropTorn reason */
     /* One reading's state: its number (a code object's fingerprint is
      * compared once per reading), and a window of the target's memory read
      * in one call, from which the next frames of a 3.11+ data stack (older
@@ -34,6 +48,14 @@ struct StropRemote {
     uint64_t epoch;
     uintptr_t win_lo, win_hi; /* win_hi == 0: empty */
     unsigned char window[STROP_FRAME_WINDOW];
+    /* The same for the thread's C stack (3.11+: the _PyCFrame; 3.12+ the
+     * entry frames of the interpreter), read in the same call as its state. */
+    uintptr_t cwin_lo, cwin_hi;
+    unsigned char cwindow[STROP_CSTACK_WINDOW];
+    StropThreadHint hints[STROP_HINTS];
+    /* The thread being read: its data stack as its state says (0 when not
+     * known), and the innermost C-stack address met. */
+    uintptr_t cur_chunk, cur_top, cur_limit, cur_cstack;
     /* remote_names.c: types learnt once, and the addresses of the key strs
      * "threading", "_active" and "_name" where they were last found, compared
      * first so that a lookup rarely reads the other keys' text. */

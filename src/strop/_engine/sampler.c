@@ -130,6 +130,8 @@ typedef struct Sampler {
     uint64_t ticks;    /* readings attempted */
     uint64_t samples;  /* thread stacks recorded */
     uint64_t bad;      /* thread stacks (or whole readings) dropped as torn */
+    uint64_t bad_why[STROP_TORN_N]; /* bad by StropTorn reason; [0]: whole readings */
+    uint64_t at_caller; /* stacks read from the caller of an eval loop being entered */
     uint64_t idle;     /* cpu mode: stacks of threads not running, left out */
     uint64_t hidden;   /* stacks left out for a frame of a `hide` file */
     uint64_t late;     /* readings that started later than one period after due */
@@ -547,10 +549,12 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
         int state;
         if (th->torn) {
             self->bad++;
+            self->bad_why[th->torn > 0 && th->torn < STROP_TORN_N ? th->torn : 0]++;
             continue;
         }
         if (th->n_frames == 0)
             continue;
+        self->at_caller += th->at_caller != 0;
         state = (self->cpu || self->waits) ? strop_tasks_state(tasks, th->native_id) : 0;
         if (self->cpu && state != 0 && state != 'R') {
             self->idle++;
@@ -1011,8 +1015,10 @@ sample_once(Sampler *self)
             if (target_exec(self, now_ns(CLOCK_MONOTONIC)) < 0)
                 return STROP_REMOTE_ENOMEM;
         }
-        else if (rc != 0)
+        else if (rc != 0) {
             self->bad++;
+            self->bad_why[0]++;
+        }
         else if (record(self, self->remote, s, self->tasks, self->root) < 0)
             return STROP_REMOTE_ENOMEM;
     }
@@ -1034,8 +1040,10 @@ sample_once(Sampler *self)
                 return STROP_REMOTE_ENOMEM;
             p->image = 0;
         }
-        else if (rc != 0)
+        else if (rc != 0) {
             self->bad++;
+            self->bad_why[0]++;
+        }
         else if (record(self, p->remote, &p->sample, p->tasks, p->root) < 0)
             return STROP_REMOTE_ENOMEM;
     }
@@ -1535,6 +1543,52 @@ sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
     return PyUnicode_FromString(reason);
 }
 
+/* The name of bad_why[why]: a StropTorn's, or for 0 a whole reading. */
+static const char *
+bad_name(int why)
+{
+    return why == 0 ? "thread list" : strop_remote_torn_name(why);
+}
+
+/* Walks that failed and were read again within the same tick, over every
+ * reader (the target's, its children's, retired ones). */
+static uint64_t
+walks_retried(Sampler *self)
+{
+    uint64_t counts[STROP_TORN_N], sum = 0;
+    strop_remote_torn_counts(self->remote, counts);
+    sum += counts[0];
+    for (uint32_t i = 0; i < self->n_procs; i++) {
+        if (self->procs[i].remote != NULL) {
+            strop_remote_torn_counts(self->procs[i].remote, counts);
+            sum += counts[0];
+        }
+    }
+    for (uint32_t i = 0; i < self->n_retired; i++) {
+        strop_remote_torn_counts(self->retired[i], counts);
+        sum += counts[0];
+    }
+    return sum;
+}
+
+/* {reason: stacks} of the unreadable ones (bad), reasons with none left out.
+ * New reference, or NULL with an exception set. */
+static PyObject *
+bad_reasons(Sampler *self)
+{
+    PyObject *d = PyDict_New();
+    for (int why = 0; d != NULL && why < STROP_TORN_N; why++) {
+        PyObject *n;
+        if (self->bad_why[why] == 0)
+            continue;
+        n = PyLong_FromUnsignedLongLong(self->bad_why[why]);
+        if (n == NULL || PyDict_SetItemString(d, bad_name(why), n) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(n);
+    }
+    return d;
+}
+
 static PyObject *
 Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
 {
@@ -1542,14 +1596,17 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
     if (!ready(self))
         return NULL;
     version = strop_remote_version(self->remote);
-    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:N,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
                          "pid",
                          (int)strop_remote_pid(self->remote), "mode",
                          self->cpu ? "cpu" : "wall", "python",
                          PyUnicode_FromFormat("%d.%d", version >> 8, version & 0xFF), "rate",
                          self->rate, "ticks", (unsigned long long)self->ticks, "samples",
                          (unsigned long long)self->samples, "bad",
-                         (unsigned long long)self->bad, "idle", (unsigned long long)self->idle,
+                         (unsigned long long)self->bad, "unreadable", bad_reasons(self),
+                         "retried", (unsigned long long)walks_retried(self),
+                         "at_caller", (unsigned long long)self->at_caller,
+                         "idle", (unsigned long long)self->idle,
                          "hidden", (unsigned long long)self->hidden,
                          "late", (unsigned long long)self->late, "elapsed", self->elapsed,
                          "achieved_rate", self->elapsed > 0 ? self->ticks / self->elapsed : 0.0,
@@ -1561,10 +1618,12 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
                          self->execd ? Py_True : Py_False);
 }
 
-/* Labels of every function, pointing into the reader's cache.  The caller
- * frees the array with strop_free().  NULL when out of memory (exception set). */
+/* Labels of every function, pointing into the reader's cache, named by
+ * co_qualname ("Scene._lightIsVisible", 3.11+; co_name before) when
+ * `qualified`, else by co_name as cProfile's keys are.  The caller frees the
+ * array with strop_free().  NULL when out of memory (exception set). */
 static StropLabel *
-make_labels(Sampler *self)
+make_labels(Sampler *self, int qualified)
 {
     StropLabel *labels = strop_calloc(self->tree.n_funcs ? self->tree.n_funcs : 1,
                                       sizeof *labels);
@@ -1579,8 +1638,8 @@ make_labels(Sampler *self)
         labels[f].file = c->filename;
         labels[f].file_len = strlen(c->filename);
         labels[f].line = c->firstlineno;
-        labels[f].name = c->name;
-        labels[f].name_len = strlen(c->name);
+        labels[f].name = qualified ? c->qualname : c->name;
+        labels[f].name_len = strlen(labels[f].name);
     }
     return labels;
 }
@@ -1610,7 +1669,13 @@ sample_totals(Sampler *self, StropFuncStats **funcs, StropEdgeStats **edges, siz
 static StropLabel *
 dump_labels(void *owner)
 {
-    return make_labels((Sampler *)owner);
+    return make_labels((Sampler *)owner, 1);
+}
+
+static StropLabel *
+dump_pstats_labels(void *owner)
+{
+    return make_labels((Sampler *)owner, 0);
 }
 
 static int
@@ -1642,6 +1707,7 @@ Sampler_dump(Sampler *self, PyObject *args, PyObject *kwds)
     src.pstats_seconds_per_unit = 1.0 / self->rate;
     src.owner = self;
     src.labels = dump_labels;
+    src.pstats_labels = dump_pstats_labels;
     src.totals = dump_totals;
     return strop_dump(&src, args, kwds);
 }
@@ -1691,7 +1757,7 @@ Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
         PyErr_Format(PyExc_ValueError, "sort must be 'own' or 'total', not '%s'", sort);
         return NULL;
     }
-    labels = make_labels(self);
+    labels = make_labels(self, 1);
     if (labels == NULL || sample_totals(self, &funcs, &edges, &n_edges) < 0)
         goto done;
     order = strop_malloc((size_t)(self->tree.n_funcs ? self->tree.n_funcs : 1) * sizeof *order);
@@ -1716,6 +1782,19 @@ Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
                      strop_remote_version(self->remote) & 0xFF, self->cpu ? "cpu" : "wall",
                      self->elapsed > 0 ? (double)self->ticks / self->elapsed : 0.0, self->rate,
                      self->bad, read_total > 0 ? 100.0 * (double)self->bad / read_total : 0.0);
+    if (self->bad > 0) {
+        const char *sep = " (";
+        for (int why = 0; why < STROP_TORN_N; why++) {
+            if (self->bad_why[why] == 0)
+                continue;
+            strop_buf_printf(&text, "%s%s %" PRIu64, sep, bad_name(why), self->bad_why[why]);
+            sep = ", ";
+        }
+        strop_buf_puts(&text, ")");
+    }
+    if (self->at_caller > 0)
+        strop_buf_printf(&text, "; %" PRIu64 " read at the caller of a Python call being made",
+                         self->at_caller);
     if (self->cpu)
         strop_buf_printf(&text, "; %" PRIu64 " of idle threads left out", self->idle);
     if (self->execs > 0)
@@ -1830,7 +1909,7 @@ Sampler_table(Sampler *self, PyObject *args, PyObject *kwds)
             return NULL;
         }
     }
-    labels = make_labels(self);
+    labels = make_labels(self, 1);
     if (labels == NULL)
         goto done;
     if (window > 0) {
