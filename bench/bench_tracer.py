@@ -4,10 +4,13 @@
 Not a test: a script that prints tables. For each Python (the running one, or
 those given with --pythons) and each workload it runs, in fresh child
 processes, the workload plain and under each profiler: cProfile, strop
-(default: builtins counted), strop fast (--no-builtins, the eval-frame hook),
-and yappi and pyinstrument when that Python can import them; and, when the
-engine offers them (strop._engine._baseline_hook), the empty hooks of the
-mechanisms strop uses, so that the issue's budgets (strop at most 1.10 x the
+(default: builtins counted), strop fast (--no-builtins: the eval-frame hook
+on 3.9-3.11, sys.monitoring's Python events on 3.12+), and yappi and
+pyinstrument when that Python can import them; and, when the engine offers
+them (strop._engine._baseline_hook), the empty hooks of the mechanisms strop
+uses (empty-hook: the default mode's; empty-fast-hook: fast mode's;
+empty-evalframe: the eval-frame hook, which fast mode used on 3.12 and 3.13
+until it was found to lose __init__ calls and deep recursion there), so that the issue's budgets (strop at most 1.10 x the
 empty hook; fast mode at most 1.5x / 1.15x) are checked in the same run. The runs are
 interleaved: each round runs plain and every profiler once, in an order that
 rotates from round to round, so that all see the same machine. The slowdown
@@ -42,8 +45,8 @@ import sys
 import time
 
 WORKLOADS = ["call-heavy", "oo", "stdlib"]
-MODES = ["plain", "cProfile", "empty-hook", "strop", "empty-evalframe", "strop-fast", "yappi",
-         "pyinstrument"]
+MODES = ["plain", "cProfile", "empty-hook", "strop", "empty-evalframe", "empty-fast-hook",
+         "strop-fast", "yappi", "pyinstrument"]
 # What a mode needs in the child: a statement that fails when it cannot run there.
 NEEDS = {
     "cProfile": "import cProfile",
@@ -55,6 +58,7 @@ NEEDS = {
     "empty-hook": "import strop._engine as e; assert hasattr(e, '_baseline_hook')",
     "empty-evalframe": "import strop._engine as e; assert e.HAVE_EVALFRAME and "
                        "hasattr(e, '_baseline_hook')",
+    "empty-fast-hook": "import strop._engine as e; assert hasattr(e, '_baseline_hook')",
 }
 # The issue's budgets: strop default at most 1.10 x the empty hook of its mechanism;
 # fast mode at most 1.5x on call-heavy and 1.15x on the others.
@@ -236,13 +240,15 @@ def time_once(work, mode):
         work()
         profiler.disable()
         return time.perf_counter() - start
-    if mode in ("empty-hook", "empty-evalframe"):
+    if mode in ("empty-hook", "empty-evalframe", "empty-fast-hook"):
         from strop import _engine
-        mechanism = "evalframe" if mode == "empty-evalframe" else default_mechanism()
+        builtins = mode == "empty-hook"
+        mechanism = ("evalframe" if mode == "empty-evalframe" else
+                     default_mechanism(builtins))
         start = time.perf_counter()
-        _engine._baseline_hook(mechanism, True)
+        _engine._baseline_hook(mechanism, True, builtins)
         work()
-        _engine._baseline_hook(mechanism, False)
+        _engine._baseline_hook(mechanism, False, builtins)
         return time.perf_counter() - start
     if mode == "yappi":
         import yappi
@@ -264,17 +270,13 @@ def time_once(work, mode):
     raise SystemExit("unknown mode %r" % mode)
 
 
-def default_mechanism():
-    """The hook strop's default mode (builtins counted) uses on this Python."""
+def default_mechanism(builtins=True):
+    """The hook strop uses on this Python: in its default mode, or in fast mode."""
     import strop
-    probe = strop.Profile()
+    probe = strop.Profile(builtins=builtins)
     probe.enable()
     probe.disable()
-    mechanism = probe.info["mechanism"] if hasattr(probe, "info") else None
-    if mechanism not in ("setprofile", "monitoring"):
-        from strop import _engine
-        mechanism = "monitoring" if getattr(_engine, "HAVE_MONITORING", 0) else "setprofile"
-    return mechanism
+    return probe.info["mechanism"]
 
 
 # -- pstats files of 100,000 functions (run in the child) ---------------------------------------
