@@ -28,6 +28,6 @@ def report(health, quiet=False, stream=None):
     if quiet:
         return
     section, warnings = health.text()
-    stream.write(section)
+    stream.write("\n" + section)
     for warning in warnings:
         stream.write("strop: warning: " + warning + "\n")

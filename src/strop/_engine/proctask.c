@@ -26,6 +26,7 @@ typedef struct Task {
     long tid;
     int stat_fd;    /* -1: not open (yet) */
     int syscall_fd; /* -1: not open (yet) */
+    int schedstat_fd; /* -1: not open (yet) */
     char *label;    /* "<thread ...>", NULL until asked */
     char *name;     /* threading's name, NULL when none (yet) */
     int named;      /* strop_tasks_set_name() was called */
@@ -153,6 +154,8 @@ strop_tasks_free(StropTasks *t)
             close(t->tasks[i].stat_fd);
         if (t->tasks[i].syscall_fd >= 0)
             close(t->tasks[i].syscall_fd);
+        if (t->tasks[i].schedstat_fd >= 0)
+            close(t->tasks[i].schedstat_fd);
         strop_free(t->tasks[i].label);
         strop_free(t->tasks[i].name);
     }
@@ -185,7 +188,7 @@ task_of(StropTasks *t, long tid)
     }
     Task *task = &t->tasks[t->n_tasks++];
     task->tid = tid;
-    task->stat_fd = task->syscall_fd = -1;
+    task->stat_fd = task->syscall_fd = task->schedstat_fd = -1;
     task->label = NULL;
     task->name = NULL;
     task->named = 0;
@@ -228,6 +231,21 @@ strop_tasks_state(StropTasks *t, long tid)
     if (p == NULL || p[1] != ' ')
         return 0;
     return (unsigned char)p[2];
+}
+
+int
+strop_tasks_runs(StropTasks *t, long tid, uint64_t *runs)
+{
+    char buf[128];
+    unsigned long long on_cpu, waited, count;
+    Task *task;
+    if (tid <= 0 || (task = task_of(t, tid)) == NULL)
+        return 0;
+    if (pread_task_file(t, tid, "schedstat", &task->schedstat_fd, buf, sizeof buf) < 0 ||
+        sscanf(buf, "%llu %llu %llu", &on_cpu, &waited, &count) != 3)
+        return 0;
+    *runs = count;
+    return 1;
 }
 
 const char *

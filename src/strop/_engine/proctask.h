@@ -15,6 +15,7 @@
 #define STROP_PROCTASK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct StropTasks StropTasks;
@@ -28,6 +29,11 @@ void strop_tasks_free(StropTasks *t);
 /* The state letter of thread `tid` ('R' running, 'S' sleeping, 'D' disk...),
  * or 0 when it cannot be read. */
 int strop_tasks_state(StropTasks *t, long tid);
+
+/* How many times thread `tid` has been put on a CPU (schedstat's third
+ * field) in *runs: a blocked thread whose count moved between two samples
+ * woke up in between.  Returns 1, or 0 when it cannot be read. */
+int strop_tasks_runs(StropTasks *t, long tid, uint64_t *runs);
 
 /* "<thread TID \"NAME\">" with the Python name given by
  * strop_tasks_set_name(); without one, "<thread TID main>", "<thread TID>",

@@ -33,6 +33,7 @@
 #include "remote.h"
 #include "remote_names.h"
 #include "textbuf.h"
+#include "waits.h"
 #include "writers.h"
 
 typedef struct LeafLine {
@@ -103,6 +104,7 @@ typedef struct Sampler {
                             * as their code caches name our functions */
     uint32_t n_retired, cap_retired;
     int waits;   /* a leaf frame naming what a blocked thread waits on */
+    StropWaits *wait_table; /* those waits by endpoint (waits.h); NULL: none kept */
     StropRemoteSample sample;
     StropTree tree;
     int cpu;
@@ -588,6 +590,15 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
             const StropCode *c = pseudo_of(self, wait);
             if (c != NULL && (node = step(self, node, c)) == STROP_NONE)
                 return STROP_REMOTE_ENOMEM;
+            if (self->wait_table != NULL) {
+                uint64_t runs = UINT64_MAX;
+                strop_tasks_runs(tasks, th->native_id, &runs);
+                strop_waits_sample(self->wait_table, th->native_id, wait,
+                                   s->frames[th->first].code, runs);
+            }
+        }
+        else if (self->wait_table != NULL) {
+            strop_waits_sample(self->wait_table, th->native_id, NULL, NULL, UINT64_MAX);
         }
         self->tree.nodes[node].calls++;
         self->tree.nodes[node].self_ticks++;
@@ -1102,6 +1113,8 @@ sampler_release(Sampler *self)
     self->remote = NULL;
     strop_tasks_free(self->tasks);
     self->tasks = NULL;
+    strop_waits_free(self->wait_table);
+    self->wait_table = NULL;
     for (uint32_t i = 0; i < self->n_procs; i++) {
         Proc *p = &self->procs[i];
         strop_remote_sample_free(&p->sample);
@@ -1224,6 +1237,8 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
     self->threads = threads;
     self->follow = follow;
     self->waits = waits < 0 ? !self->cpu : waits;
+    if (self->waits)
+        self->wait_table = strop_waits_new(); /* NULL: no table, the leaves still */
     rc = set_hide(self, hide);
     Py_XDECREF(hide);
     if (rc < 0)
@@ -1736,6 +1751,85 @@ by_total(const void *a, const void *b)
 
 /* Sampler.report(limit=25, sort='own'): the function table by own and total
  * share of the samples, with the counts and the rate achieved, as text. */
+/* The waits by endpoint, after the function table: share of the sampled
+ * threads' time, waits, longest wait, endpoint and service, caller. */
+static void
+put_waits(Sampler *self, StropBuf *text)
+{
+    size_t n;
+    const StropEndpoint *const *ends;
+    double total = self->samples ? (double)self->samples : 1.0;
+    double period = self->elapsed > 0 && self->ticks > 0 ? self->elapsed / (double)self->ticks
+                                                          : 1.0 / self->rate;
+    if (self->wait_table == NULL)
+        return;
+    ends = strop_waits_endpoints(self->wait_table, &n);
+    if (n == 0)
+        return;
+    strop_buf_puts(text, "\nWaits by endpoint (share of the sampled threads' wall time):\n"
+                         "   share    waits   longest  endpoint (called from)\n");
+    for (size_t i = 0; i < n; i++) {
+        const StropEndpoint *e = ends[i];
+        int top = 0;
+        strop_buf_printf(text, "%7.1f%%  %7" PRIu64 "  %6.2f s  %s", 100.0 * (double)e->samples / total,
+                         e->waits, (double)e->longest * period, e->name);
+        if (e->service != NULL)
+            strop_buf_printf(text, " (%s)", e->service);
+        for (int k = 1; k < STROP_WAITS_CALLERS; k++)
+            if (e->caller_samples[k] > e->caller_samples[top])
+                top = k;
+        if (e->callers[top] != NULL) {
+            const StropCode *c = e->callers[top];
+            const char *slash = c->filename ? strrchr(c->filename, '/') : NULL;
+            strop_buf_printf(text, "  in %s (%s:%d)", c->qualname ? c->qualname : c->name,
+                             slash ? slash + 1 : (c->filename ? c->filename : "?"),
+                             c->firstlineno);
+        }
+        strop_buf_putc(text, '\n');
+    }
+}
+
+static PyObject *
+Sampler_endpoints(Sampler *self, PyObject *Py_UNUSED(ignored))
+{
+    size_t n = 0;
+    const StropEndpoint *const *ends = NULL;
+    double total = self->samples ? (double)self->samples : 1.0;
+    double period = self->elapsed > 0 && self->ticks > 0 ? self->elapsed / (double)self->ticks
+                                                          : 1.0 / self->rate;
+    PyObject *list;
+    if (!ready(self))
+        return NULL;
+    list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    if (self->wait_table != NULL)
+        ends = strop_waits_endpoints(self->wait_table, &n);
+    for (size_t i = 0; i < n; i++) {
+        const StropEndpoint *e = ends[i];
+        const StropCode *c = NULL;
+        PyObject *d;
+        int top = 0;
+        for (int k = 1; k < STROP_WAITS_CALLERS; k++)
+            if (e->caller_samples[k] > e->caller_samples[top])
+                top = k;
+        c = e->callers[top];
+        d = Py_BuildValue("{s:s,s:z,s:d,s:K,s:K,s:d,s:z,s:z,s:i}", "endpoint", e->name,
+                          "service", e->service, "share", (double)e->samples / total,
+                          "samples", (unsigned long long)e->samples, "waits",
+                          (unsigned long long)e->waits, "longest", (double)e->longest * period,
+                          "function", c ? (c->qualname ? c->qualname : c->name) : NULL, "file",
+                          c ? c->filename : NULL, "line", c ? c->firstlineno : 0);
+        if (d == NULL || PyList_Append(list, d) < 0) {
+            Py_XDECREF(d);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(d);
+    }
+    return list;
+}
+
 static PyObject *
 Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
 {
@@ -1812,6 +1906,7 @@ Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
     if (limit > 0 && n > (uint32_t)limit)
         strop_buf_printf(&text, "   (%u more functions; --limit 0 shows all)\n",
                          n - (uint32_t)limit);
+    put_waits(self, &text);
     if (text.failed) {
         PyErr_NoMemory();
         goto done;
@@ -2068,6 +2163,10 @@ static PyMethodDef Sampler_methods[] = {
      "dump(path, format='pstats', command=None, node_thres=0.005, edge_thres=0.001)\n--\n\n"
      "Write the profile: pstats (sample counts as call counts), folded, callgrind, pprof, "
      "speedscope, dot or html."},
+    {"endpoints", (PyCFunction)Sampler_endpoints, METH_NOARGS,
+     "What the program waited on, by endpoint (wall mode): dicts of endpoint, service, share "
+     "of the samples, samples, waits, longest (seconds), and the function, file and line "
+     "that waited there most."},
     {"report", (PyCFunction)(void (*)(void))Sampler_report, METH_VARARGS | METH_KEYWORDS,
      "report(limit=25, sort='own')\n--\n\nThe function table by own and total share of the "
      "samples, as text."},

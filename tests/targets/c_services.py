@@ -1,0 +1,100 @@
+"""A program that waits on a real PostgreSQL and a real Redis, and measures
+how long each of its calls took: the ground truth of strop's endpoint table.
+
+usage: c_services.py PG_PORT REDIS_PORT OUT.json
+
+It speaks both wire protocols itself (PostgreSQL's v3 with trust
+authentication, Redis's RESP), so that it runs on any Python without a
+client library.
+"""
+import json
+import socket
+import struct
+import sys
+import time
+
+START = time.monotonic()
+
+
+def pg_message(sock):
+    kind = sock.recv(1)
+    while len(kind) < 1:
+        kind += sock.recv(1)
+    header = b""
+    while len(header) < 4:
+        header += sock.recv(4 - len(header))
+    length = struct.unpack("!I", header)[0] - 4
+    body = b""
+    while len(body) < length:
+        body += sock.recv(length - len(body))
+    return kind, body
+
+
+def pg_until_ready(sock):
+    while True:
+        kind, body = pg_message(sock)
+        if kind == b"E":
+            raise RuntimeError("postgresql: " + body.decode("utf-8", "replace"))
+        if kind == b"Z":
+            return
+
+
+def pg_connect(port):
+    sock = socket.create_connection(("127.0.0.1", port))
+    params = b"user\0postgres\0database\0postgres\0\0"
+    sock.sendall(struct.pack("!II", 8 + len(params), 196608) + params)
+    pg_until_ready(sock)
+    return sock
+
+
+def pg_query(sock, sql):
+    payload = sql.encode() + b"\0"
+    sock.sendall(b"Q" + struct.pack("!I", 4 + len(payload)) + payload)
+    pg_until_ready(sock)
+
+
+def redis_command(sock, *words):
+    out = b"*%d\r\n" % len(words)
+    for w in words:
+        w = w.encode()
+        out += b"$%d\r\n%s\r\n" % (len(w), w)
+    sock.sendall(out)
+    reply = b""
+    while not reply.endswith(b"\r\n"):
+        reply += sock.recv(4096)
+    return reply
+
+
+def query_database(pg):
+    pg_query(pg, "SELECT pg_sleep(0.2)")
+
+
+def wait_for_job(rd):
+    redis_command(rd, "BLPOP", "jobs", "0.15")
+
+
+def crunch():
+    end = time.monotonic() + 0.06
+    while time.monotonic() < end:
+        pass
+
+
+def main():
+    pg_port, redis_port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    pg = pg_connect(pg_port)
+    rd = socket.create_connection(("127.0.0.1", redis_port))
+    spent = {"postgresql": 0.0, "redis": 0.0}
+    for _ in range(5):
+        t = time.monotonic()
+        query_database(pg)
+        spent["postgresql"] += time.monotonic() - t
+        t = time.monotonic()
+        wait_for_job(rd)
+        spent["redis"] += time.monotonic() - t
+        crunch()
+    spent["total"] = time.monotonic() - START
+    with open(out, "w") as f:
+        json.dump(spent, f)
+
+
+main()
