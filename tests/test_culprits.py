@@ -149,3 +149,30 @@ def test_time_per_endpoint_against_a_real_postgresql_and_redis(tmp_path, postgre
         # The service is named by its well-known port when the test got it.
         if key.endswith(":%d" % {"postgresql": 5432, "redis": 6379}[name]):
             assert key.endswith("(%s)" % name) or ("(%s)" % name) in key, key
+
+
+def test_network_health_of_each_connection(tmp_path, postgresql, redis):
+    """strop reads each TCP connection of the process from the kernel (as ss -ti
+    does): the bytes each way equal what the program sent and read."""
+    out = tmp_path / "spent.json"
+    p = run_strop("sample", str(TARGETS / "c_services.py"), str(postgresql), str(redis),
+                  str(out), "1.5", timeout=120)
+    assert p.returncode == 0, describe(p)
+    spent = json.loads(out.read_text())
+    line = [ln for ln in p.stderr.splitlines()
+            if ln.startswith("  network   tcp 127.0.0.1:%d" % postgresql)]
+    assert len(line) == 1, p.stderr
+    m = re.search(r"sent ([\d.]+ \w+), received ([\d.]+ \w+), rtt ([\d.]+) ms", line[0])
+    assert m, line
+
+    def size(text):
+        number, unit = text.split()
+        return float(number) * {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20}[unit]
+
+    sent, received = size(m.group(1)), size(m.group(2))
+    # Printed to 3 significant digits.
+    assert abs(sent - spent["pg_bytes"]["sent"]) <= 0.01 * spent["pg_bytes"]["sent"] + 1, (
+        line, spent["pg_bytes"])
+    assert abs(received - spent["pg_bytes"]["received"]) <= (
+        0.01 * spent["pg_bytes"]["received"] + 1), (line, spent["pg_bytes"])
+    assert float(m.group(3)) < 50  # loopback

@@ -16,6 +16,9 @@ import time
 START = time.monotonic()
 
 
+PG_BYTES = {"sent": 0, "received": 0}  # what the program sent to PostgreSQL and read back
+
+
 def pg_message(sock):
     kind = sock.recv(1)
     while len(kind) < 1:
@@ -27,6 +30,7 @@ def pg_message(sock):
     body = b""
     while len(body) < length:
         body += sock.recv(length - len(body))
+    PG_BYTES["received"] += 5 + length
     return kind, body
 
 
@@ -42,14 +46,18 @@ def pg_until_ready(sock):
 def pg_connect(port):
     sock = socket.create_connection(("127.0.0.1", port))
     params = b"user\0postgres\0database\0postgres\0\0"
-    sock.sendall(struct.pack("!II", 8 + len(params), 196608) + params)
+    message = struct.pack("!II", 8 + len(params), 196608) + params
+    sock.sendall(message)
+    PG_BYTES["sent"] += len(message)
     pg_until_ready(sock)
     return sock
 
 
 def pg_query(sock, sql):
     payload = sql.encode() + b"\0"
-    sock.sendall(b"Q" + struct.pack("!I", 4 + len(payload)) + payload)
+    message = b"Q" + struct.pack("!I", 4 + len(payload)) + payload
+    sock.sendall(message)
+    PG_BYTES["sent"] += len(message)
     pg_until_ready(sock)
 
 
@@ -93,8 +101,11 @@ def main():
         spent["redis"] += time.monotonic() - t
         crunch()
     spent["total"] = time.monotonic() - START
+    spent["pg_bytes"] = PG_BYTES
     with open(out, "w") as f:
         json.dump(spent, f)
+    if len(sys.argv) > 4:  # keep the connections open a little: strop reads them once more
+        time.sleep(float(sys.argv[4]))
 
 
 main()

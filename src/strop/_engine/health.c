@@ -11,8 +11,16 @@
 #endif
 #include "health.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +33,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "waits.h"
 
 #define MAX_TASKS 1024
 #define MAX_SNAPS 4096
@@ -50,6 +59,8 @@ struct StropHealthRec {
     uint64_t peak_rss;
     StropHealthFs fs[STROP_HEALTH_MAX_FS];
     size_t n_fs;
+    StropHealthTcp tcp[STROP_HEALTH_MAX_TCP];
+    size_t n_tcp;
 };
 
 /* Reads a small file whole into buf (NUL-terminated).  Returns its length or -1. */
@@ -237,6 +248,151 @@ read_filesystems(StropHealthRec *rec)
     closedir(dir);
 }
 
+#define MAX_INODES 1024
+
+/* The inodes of the process's sockets, from its fd links: how many. */
+static size_t
+socket_inodes(int pid, uint64_t *inodes, size_t max)
+{
+    char path[96], link[64];
+    DIR *dir;
+    struct dirent *entry;
+    size_t n = 0;
+    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    dir = opendir(path);
+    if (dir == NULL)
+        return 0;
+    while ((entry = readdir(dir)) != NULL && n < max) {
+        unsigned long long inode;
+        ssize_t len;
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/fd/%.20s", pid, entry->d_name);
+        len = readlink(path, link, sizeof link - 1);
+        if (len <= 0)
+            continue;
+        link[len] = '\0';
+        if (sscanf(link, "socket:[%llu]", &inode) == 1)
+            inodes[n++] = inode;
+    }
+    closedir(dir);
+    return n;
+}
+
+static void
+format_address(int family, const uint32_t *addr, uint16_t port, char *out, size_t len)
+{
+    char text[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(family, addr, text, sizeof text);
+    snprintf(out, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", text, (unsigned)ntohs(port));
+}
+
+/* Updates rec->tcp from one netlink dump of the machine's TCP sockets of
+ * `family`, keeping those whose inode is one of the process's. */
+static void
+read_tcp_family(StropHealthRec *rec, int family, const uint64_t *inodes, size_t n_inodes)
+{
+    struct {
+        struct nlmsghdr nlh;
+        struct inet_diag_req_v2 req;
+    } request;
+    char buf[16384];
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0)
+        return;
+    memset(&request, 0, sizeof request);
+    request.nlh.nlmsg_len = sizeof request;
+    request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    request.req.sdiag_family = (uint8_t)family;
+    request.req.sdiag_protocol = IPPROTO_TCP;
+    request.req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+    request.req.idiag_states = ~0u;
+    if (send(fd, &request, sizeof request, 0) < 0) {
+        close(fd);
+        return;
+    }
+    for (;;) {
+        ssize_t got = recv(fd, buf, sizeof buf, 0);
+        struct nlmsghdr *h;
+        int done = 0;
+        if (got <= 0)
+            break;
+        for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)got); h = NLMSG_NEXT(h, got)) {
+            struct inet_diag_msg *msg;
+            struct rtattr *attr;
+            int attr_len;
+            size_t i, k;
+            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+                done = 1;
+                break;
+            }
+            msg = NLMSG_DATA(h);
+            for (i = 0; i < n_inodes; i++)
+                if (inodes[i] == msg->idiag_inode)
+                    break;
+            if (i == n_inodes || msg->idiag_inode == 0)
+                continue;
+            for (k = 0; k < rec->n_tcp; k++)
+                if (rec->tcp[k].inode == msg->idiag_inode)
+                    break;
+            if (k == rec->n_tcp) {
+                if (rec->n_tcp == STROP_HEALTH_MAX_TCP)
+                    continue;
+                memset(&rec->tcp[k], 0, sizeof rec->tcp[k]);
+                rec->tcp[k].inode = msg->idiag_inode;
+                format_address(family, msg->id.idiag_src, msg->id.idiag_sport, rec->tcp[k].local,
+                               sizeof rec->tcp[k].local);
+                format_address(family, msg->id.idiag_dst, msg->id.idiag_dport, rec->tcp[k].peer,
+                               sizeof rec->tcp[k].peer);
+                rec->n_tcp++;
+            }
+            attr = (struct rtattr *)(msg + 1);
+            attr_len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof *msg);
+            for (; RTA_OK(attr, attr_len); attr = RTA_NEXT(attr, attr_len)) {
+                struct tcp_info info;
+                size_t len;
+                if (attr->rta_type != INET_DIAG_INFO)
+                    continue;
+                memset(&info, 0, sizeof info);
+                len = RTA_PAYLOAD(attr);
+                memcpy(&info, RTA_DATA(attr), len < sizeof info ? len : sizeof info);
+                rec->tcp[k].rtt_us = info.tcpi_rtt;
+                rec->tcp[k].rttvar_us = info.tcpi_rttvar;
+                rec->tcp[k].retrans = info.tcpi_total_retrans;
+                if (len >= offsetof(struct tcp_info, tcpi_segs_out) + sizeof info.tcpi_segs_out) {
+                    rec->tcp[k].sent = info.tcpi_bytes_acked;
+                    rec->tcp[k].received = info.tcpi_bytes_received;
+                    rec->tcp[k].segs_out = info.tcpi_segs_out;
+                }
+            }
+        }
+        if (done)
+            break;
+    }
+    close(fd);
+}
+
+/* The process's TCP connections: those seen before and now closed keep their
+ * last figures (marked gone). */
+static void
+read_tcp(StropHealthRec *rec)
+{
+    uint64_t inodes[MAX_INODES];
+    size_t n = socket_inodes(rec->pid, inodes, MAX_INODES);
+    for (size_t k = 0; k < rec->n_tcp; k++) {
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (inodes[i] == rec->tcp[k].inode)
+                break;
+        rec->tcp[k].gone = i == n;
+    }
+    if (n == 0)
+        return;
+    read_tcp_family(rec, AF_INET, inodes, n);
+    read_tcp_family(rec, AF_INET6, inodes, n);
+}
+
 /* One reading; returns 0, or -1 when the process is gone.  Lock held. */
 static int
 take(StropHealthRec *rec)
@@ -300,6 +456,7 @@ take(StropHealthRec *rec)
             s.have_vmstat = 1;
     }
     read_filesystems(rec);
+    read_tcp(rec);
     if (rec->n_snaps == MAX_SNAPS) {
         /* Keep the start and every other reading: half the resolution. */
         size_t j = 1;
@@ -418,6 +575,17 @@ strop_health_at(StropHealthRec *rec, size_t i, StropHealthSnap *out)
 }
 
 size_t
+strop_health_tcp(StropHealthRec *rec, StropHealthTcp *out, size_t max)
+{
+    size_t n;
+    pthread_mutex_lock(&rec->lock);
+    n = rec->n_tcp < max ? rec->n_tcp : max;
+    memcpy(out, rec->tcp, n * sizeof *out);
+    pthread_mutex_unlock(&rec->lock);
+    return n;
+}
+
+size_t
 strop_health_filesystems(StropHealthRec *rec, StropHealthFs *out, size_t max)
 {
     size_t n;
@@ -510,6 +678,34 @@ strop_health_text(StropHealthRec *rec, StropBuf *out, StropBuf *warn)
         rc |= strop_health_put_bytes(out, fs[i].total);
         rc |= strop_buf_printf(out, " (%.0f%% full)\n",
                                100.0 * (double)(fs[i].total - fs[i].avail) / (double)fs[i].total);
+    }
+    {
+        StropHealthTcp tcp[STROP_HEALTH_MAX_TCP];
+        size_t n_tcp = strop_health_tcp(rec, tcp, STROP_HEALTH_MAX_TCP);
+        for (size_t i = 0; i < n_tcp; i++) {
+            const char *service;
+            char endpoint[96];
+            if (strncmp(tcp[i].peer, "0.0.0.0:", 8) == 0 || strncmp(tcp[i].peer, "[::]:", 5) == 0)
+                continue; /* a listening socket */
+            snprintf(endpoint, sizeof endpoint, "tcp %s", tcp[i].peer);
+            service = strop_waits_service(endpoint);
+            rc |= strop_buf_printf(out, "  network   %s%s%s%s: sent ", endpoint,
+                                   service ? " (" : "", service ? service : "",
+                                   service ? ")" : "");
+            rc |= strop_health_put_bytes(out, tcp[i].sent);
+            rc |= strop_buf_puts(out, ", received ");
+            rc |= strop_health_put_bytes(out, tcp[i].received);
+            rc |= strop_buf_printf(out, ", rtt %.2f ms (± %.2f), %u of %u segments "
+                                        "retransmitted%s\n",
+                                   tcp[i].rtt_us / 1000.0, tcp[i].rttvar_us / 1000.0,
+                                   tcp[i].retrans, tcp[i].segs_out,
+                                   tcp[i].gone ? " (closed)" : "");
+            if (tcp[i].segs_out >= 100 && tcp[i].retrans * 100 > tcp[i].segs_out)
+                rc |= strop_buf_printf(warn,
+                                       "%s: %.1f%% of the segments sent were retransmitted: "
+                                       "the network to it loses packets\n",
+                                       endpoint, 100.0 * tcp[i].retrans / tcp[i].segs_out);
+        }
     }
     /* The likely culprits, one line each. */
     if (b.have_sched && waited >= 0.10)

@@ -45,6 +45,18 @@ typedef struct StropHealthFs {
     uint64_t files, files_avail;
 } StropHealthFs;
 
+/* A TCP connection of the process, as the kernel's tcp_info last told
+ * (netlink sock_diag, as `ss -ti` reads it). */
+typedef struct StropHealthTcp {
+    uint64_t inode;
+    char local[64], peer[64]; /* "127.0.0.1:5432", "[::1]:80" */
+    uint64_t sent, received;  /* bytes acknowledged by the peer, bytes received */
+    uint32_t rtt_us, rttvar_us, retrans, segs_out;
+    int gone;                 /* closed since: these are its last figures */
+} StropHealthTcp;
+
+#define STROP_HEALTH_MAX_TCP 64
+
 typedef struct StropHealthRec StropHealthRec;
 
 /* Starts recording process `pid` (0: this process) every `interval` seconds
@@ -63,6 +75,7 @@ void strop_health_free(StropHealthRec *rec);
 size_t strop_health_count(StropHealthRec *rec);
 int strop_health_at(StropHealthRec *rec, size_t i, StropHealthSnap *out);
 size_t strop_health_filesystems(StropHealthRec *rec, StropHealthFs *out, size_t max);
+size_t strop_health_tcp(StropHealthRec *rec, StropHealthTcp *out, size_t max);
 
 /* The report: a section of a few lines for a terminal in `section`, and one
  * line per likely culprit in `warnings` (each line ends in '\n'; none when

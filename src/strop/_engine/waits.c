@@ -60,9 +60,8 @@ static const struct {
     {"memcached", "memcached"},  {"docker.sock", "docker"}, {"ldapi", "ldap"},
 };
 
-/* The service behind "tcp 1.2.3.4:5432" or "unix socket /run/redis.sock". */
-static const char *
-service_of(const char *endpoint)
+const char *
+strop_waits_service(const char *endpoint)
 {
     if (strncmp(endpoint, "tcp", 3) == 0 || strncmp(endpoint, "udp", 3) == 0) {
         const char *colon = strrchr(endpoint, ':');
@@ -107,7 +106,7 @@ strop_waits_endpoint_of(const char *label, char *out, size_t len)
             snprintf(out, len, "unix%.*s", (int)(m - 11), what + 11);
         else
             snprintf(out, len, "%.*s", (int)m, what);
-        return service_of(out);
+        return strop_waits_service(out);
     }
     {
         const char *fr = strstr(label, " for ");

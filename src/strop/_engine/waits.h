@@ -51,4 +51,8 @@ const StropEndpoint *const *strop_waits_endpoints(StropWaits *w, size_t *n);
  * and its service (or NULL).  Exposed for the tests. */
 const char *strop_waits_endpoint_of(const char *label, char *out, size_t len);
 
+/* The well-known service of an endpoint ("tcp 1.2.3.4:5432" -> "postgresql",
+ * "unix /run/redis/redis.sock" -> "redis"), or NULL. */
+const char *strop_waits_service(const char *endpoint);
+
 #endif /* STROP_WAITS_H */
