@@ -48,15 +48,16 @@ def format_of(path, format=None):
 
 
 def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres=0.001,
-               python=None):
+               python=None, machine=None):
     """Writes an engine profile (a Tracer, a Sampler, a loaded profile: any
     object with the engine's dump()) in `format`; svg and png go through
     graphviz, html gets its template and call graph here.  `python`: the
-    Python that ran the program, for the report (default: this one)."""
+    Python that ran the program, for the report (default: this one);
+    `machine`: the machine during the run (_health.text()), for the report."""
     if format in ("svg", "png"):
         _draw_call_graph(profile, path, format, command, node_thres, edge_thres)
     elif format == "html":
-        _write_report(profile, path, command, node_thres, edge_thres, python)
+        _write_report(profile, path, command, node_thres, edge_thres, python, machine)
     else:
         profile.dump(path, format, command, node_thres, edge_thres)
 
@@ -110,7 +111,7 @@ def _call_graph_svg(tracer, command, node_thres, edge_thres):
     return done.stdout.decode("utf-8", "replace"), None
 
 
-def _write_report(tracer, path, command, node_thres, edge_thres, python=None):
+def _write_report(tracer, path, command, node_thres, edge_thres, python=None, machine=None):
     """Writes the HTML report: the page's template (report.html, beside this
     file), the call graph from graphviz when it is there, the profile (C)."""
     import platform
@@ -122,4 +123,4 @@ def _write_report(tracer, path, command, node_thres, edge_thres, python=None):
     if python is None:
         python = "%s %s" % (platform.python_implementation(), platform.python_version())
     tracer.dump(path, "html", command, node_thres, edge_thres,
-                template=template, svg=svg, note=note, python=python)
+                template=template, svg=svg, note=note, python=python, machine=machine)

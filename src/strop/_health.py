@@ -18,6 +18,16 @@ def start(pid=0, interval=1.0):
         return None
 
 
+def text(health):
+    """Stops `health`; its section and warnings as one text for a report
+    (the warnings after a line 'warnings:'), or None."""
+    if health is None:
+        return None
+    health.stop()
+    section, warnings = health.text()
+    return section + ("warnings:\n" + "".join(w + "\n" for w in warnings) if warnings else "")
+
+
 def report(health, quiet=False, stream=None):
     """Stops `health` and prints its section and one 'strop: warning:' line
     per likely culprit on stderr; nothing with quiet (-q)."""

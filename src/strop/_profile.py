@@ -112,12 +112,14 @@ class Profile:
         self._stats_dict = self._tracer.stats()
         self._created = True
 
-    def dump(self, path, format=None, *, command=None, node_thres=0.005, edge_thres=0.001):
+    def dump(self, path, format=None, *, command=None, node_thres=0.005, edge_thres=0.001,
+             machine=None):
         """Stops recording and writes the profile.  `format`: pstats (the
         default for unknown names), folded, callgrind, pprof, speedscope, dot,
         svg, png, html, or timeline (a Chrome trace, for a Profile made with
         timeline=True); None chooses by the file name (.prof, .folded, .pb.gz,
-        callgrind.out.*, .speedscope.json, .dot, .svg, .png, .html, .json)."""
+        callgrind.out.*, .speedscope.json, .dot, .svg, .png, .html, .json).
+        `machine`: text on the machine during the run, for the HTML report."""
         self.disable()
         if self.threads:
             self._tracer._name_threads(_thread_names(finished=True))
@@ -125,7 +127,8 @@ class Profile:
         if format == "timeline":
             self._tracer.dump_timeline(path, _thread_names(), command)
         else:
-            write_tree(self._tracer, path, format, command, node_thres, edge_thres)
+            write_tree(self._tracer, path, format, command, node_thres, edge_thres,
+                       machine=machine)
         return path
 
     def dump_stats(self, path):

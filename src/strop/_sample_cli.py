@@ -403,11 +403,12 @@ def _check_sample_output(path, format):
     _check_output(path, format)
 
 
-def _write(sampler, path, format):
+def _write(sampler, path, format, machine=None):
     """Writes the profile in any format 'strop run' writes; one line on failure."""
     try:
         python = "CPython " + sampler.info()["python"]
-        write_tree(sampler, path, format_of(path, format), " ".join(sys.argv), python=python)
+        write_tree(sampler, path, format_of(path, format), " ".join(sys.argv), python=python,
+                   machine=machine)
     except (OSError, ValueError, RuntimeError) as e:
         print(f"strop: cannot write {path}: {getattr(e, 'strerror', None) or e}",
               file=sys.stderr)
@@ -421,7 +422,7 @@ def _report(sampler, opts, health=None):
     except (OSError, ValueError):
         pass
     if opts.output:
-        _write(sampler, opts.output, opts.format)
+        _write(sampler, opts.output, opts.format, _health.text(health))
     if not opts.quiet:
         try:
             sys.stderr.write(sampler.report(limit=opts.limit, sort=opts.sort))

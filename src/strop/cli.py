@@ -228,7 +228,7 @@ def _report(profile, opts, Stats, health=None):
             try:
                 profile.dump(opts.output, format=format_of(opts.output, opts.format),
                              command=opts.command, node_thres=opts.node_thres / 100,
-                             edge_thres=opts.edge_thres / 100)
+                             edge_thres=opts.edge_thres / 100, machine=_health.text(health))
             except (OSError, RuntimeError) as e:
                 print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",
                       file=sys.stderr)

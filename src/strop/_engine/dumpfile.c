@@ -50,7 +50,8 @@ PyObject *
 strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"path",     "format", "command", "node_thres", "edge_thres",
-                             "template", "svg",    "note",    "python",     NULL};
+                             "template", "svg",    "note",    "python",     "machine",
+                             NULL};
     StropWriteInfo info = src->info;
     Py_ssize_t template_len = 0, svg_len = 0;
     StropFuncStats *funcs = NULL;
@@ -66,11 +67,11 @@ strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds)
     info.command = NULL;
     info.node_thres = 0.005;
     info.edge_thres = 0.001;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zz", kwlist, &path_arg,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zzz", kwlist, &path_arg,
                                      &format_name, &info.command, &info.node_thres,
                                      &info.edge_thres, &info.html_template, &template_len,
                                      &info.html_svg, &svg_len, &info.html_note,
-                                     &info.python_version))
+                                     &info.python_version, &info.machine))
         return NULL;
     info.html_template_len = (size_t)template_len;
     info.html_svg_len = (size_t)svg_len;

@@ -256,6 +256,8 @@ strop_html_write(FILE *out, const StropTree *tree, const StropLabel *labels,
         put_str(&buf, info->html_svg, info->html_svg_len);
     strop_buf_puts(&buf, ",\"callgraph_note\":");
     put_cstr_or_null(&buf, info->html_note);
+    strop_buf_puts(&buf, ",\"machine\":");
+    put_cstr_or_null(&buf, info->machine);
     if (info->sampled && info->rate_asked > 0)
         strop_buf_printf(&buf,
                          ",\"sampling\":{\"rate\":%.6g,\"achieved_rate\":%.6g,\"readings\":%" PRIu64

@@ -50,6 +50,8 @@ typedef struct StropWriteInfo {
     size_t html_svg_len;
     const char *html_note;      /* html: one line on why there is no call graph, or NULL */
     const char *python_version; /* html: the Python that ran the program, or NULL */
+    const char *machine; /* html: the machine during the run (health.h's text: a section,
+                          * then one warning a line after a line "warnings:"), or NULL */
     /* html, sampled: the rate asked and the rate achieved (readings a second),
      * and how many thread readings there were and how many of them could not
      * be read; all 0 when unknown (a profile loaded from a file). */
