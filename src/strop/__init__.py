@@ -9,6 +9,7 @@ The deterministic profiler::
 
 or ``strop run script.py`` from the command line.
 """
+from ._memory import Partition, heap, iso, setrelheap, sizeof
 from ._profile import Profile, profile
 from ._sampler_api import Sampler
 from ._speed import (BudgetExceeded, BudgetWarning, budget, duration, durations, pystones,
@@ -19,3 +20,4 @@ __version__ = "0.1.0"
 __all__ = ["Profile", "profile", "Stats", "FormatError", "timeit", "pystones", "to_kstones",
            "duration", "durations", "budget", "BudgetExceeded", "BudgetWarning"]
 __all__ += ["Sampler"]
+__all__ += ["heap", "setrelheap", "iso", "sizeof", "Partition"]
