@@ -19,8 +19,8 @@ __all__ = ["heap", "setrelheap", "iso", "sizeof", "Partition", "DeepSize"]
 _ROWS_SHOWN = 10
 _BY_TITLE = {"kind": "Kind (class / dict of class)", "type": "Type", "module": "Module"}
 
-# The addresses alive at the last setrelheap(), or None.
-_relheap = None
+# True once setrelheap() has been called: heap() counts only what is newer.
+_relative = False
 
 
 class Partition:
@@ -191,27 +191,27 @@ def _percent(part, whole):
 
 def heap():
     """The census of every object alive (after setrelheap(): created since), as a Partition."""
-    return Partition(_engine.heap_census(None, _relheap))
+    return Partition(_engine.heap_census(None, _relative))
 
 
 def setrelheap():
     """Makes later heap() calls count only the objects created after this call."""
-    global _relheap
-    _relheap = None
-    _relheap = _engine.heap_census().baseline()
+    global _relative
+    _engine.heap_setrelheap()
+    _relative = True
 
 
 def iso(*objs):
     """The Partition of just these objects (each counted once, nothing they reach)."""
-    return Partition(_engine.heap_census(objs, None, False))
+    return Partition(_engine.heap_census(objs, False, False))
 
 
 def _program_roots():
     """What the rest of the program holds: every module and the frames of every thread.
 
-    On 3.11+ a running frame does not show its locals to tp_traverse, so each
-    frame's f_locals is added (this fills the frame's locals dict on 3.11 and
-    3.12, as any debugger does; it creates no object of the program).
+    On 3.11+ a running frame does not show its locals to tp_traverse, so the
+    values of each frame's f_locals are added (3.11 and 3.12 fill the frame's
+    locals dict for it, as for any debugger; 3.13 gives a proxy).
     """
     roots = [sys.modules]
     me = sys._getframe()
@@ -220,7 +220,7 @@ def _program_roots():
             if frame is not me:
                 roots.append(frame)
                 if sys.version_info >= (3, 11):
-                    roots.append(frame.f_locals)
+                    roots.append(list(frame.f_locals.values()))
             frame = frame.f_back
     return roots
 
@@ -230,7 +230,7 @@ def sizeof(obj):
     whose ``own`` part only obj reaches and whose ``shared`` part the rest of the
     program reaches too (through its modules and the frames of its threads)."""
     reach = _engine.heap_census((obj,))
-    rest = _engine.heap_census(_program_roots(), None, True, obj)
+    rest = _engine.heap_census(_program_roots(), False, True, obj)
     own = reach.minus(rest)
     return DeepSize(Partition(own), Partition(reach.minus(own)))
 

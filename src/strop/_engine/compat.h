@@ -231,6 +231,11 @@ strop_preheader_size(PyObject *o)
 {
 #if PY_VERSION_HEX >= 0x030C0000
     unsigned long flags = Py_TYPE(o)->tp_flags;
+#if PY_VERSION_HEX >= 0x030D0000
+    /* 3.13 adds nothing for a static type (one not allocated). */
+    if (Py_TYPE(o) == &PyType_Type && !(((PyTypeObject *)o)->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        return 0;
+#endif
     return ((flags & Py_TPFLAGS_HAVE_GC) ? STROP_GC_HEAD_SIZE : 0) +
            ((flags & (Py_TPFLAGS_MANAGED_DICT | Py_TPFLAGS_MANAGED_WEAKREF)) ? 2 * (Py_ssize_t)sizeof(void *) : 0);
 #elif PY_VERSION_HEX >= 0x030B0000
@@ -239,6 +244,20 @@ strop_preheader_size(PyObject *o)
            ((flags & Py_TPFLAGS_MANAGED_DICT) ? 2 * (Py_ssize_t)sizeof(void *) : 0);
 #else
     return PyObject_IS_GC(o) ? STROP_GC_HEAD_SIZE : 0;
+#endif
+}
+
+/* How far before `o` its memory block starts (what the object allocator
+ * returned): the pre-header of every object of its type.  (Static types
+ * are not allocated and never freed: what this says of them does not
+ * matter.) */
+static inline Py_ssize_t
+strop_block_offset(PyObject *o)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return strop_preheader_size(o);
+#else
+    return PyType_IS_GC(Py_TYPE(o)) ? STROP_GC_HEAD_SIZE : 0;
 #endif
 }
 

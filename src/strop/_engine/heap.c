@@ -24,6 +24,7 @@
 
 #define NO_INDEX UINT32_MAX
 #define NO_KIND UINT32_MAX
+#define OWN_KIND (UINT32_MAX - 1) /* an object of strop's own: never counted */
 #define MAX_OWN_TYPES 16
 
 /* Types whose instances the census leaves out.  Strong references; protected
@@ -31,7 +32,6 @@
 static PyTypeObject *own_types[MAX_OWN_TYPES];
 static int n_own_types;
 static PyTypeObject *HeapSet_type;      /* borrowed: the module holds it */
-static PyTypeObject *HeapBaseline_type; /* borrowed: the module holds it */
 
 /* ---- address hashing ------------------------------------------------- */
 
@@ -43,62 +43,114 @@ hash_ptr(const void *p, size_t mask)
     return (size_t)(x >> 20) & mask;
 }
 
-/* ---- HeapBaseline: the addresses alive at setrelheap() ---------------- */
+/* ---- AddrSet: a set of addresses ------------------------------------ */
+
+#define ADDR_EMPTY ((uintptr_t)0)
+#define ADDR_GONE ((uintptr_t)1) /* tombstone: never an object's address */
 
 typedef struct {
-    PyObject_HEAD
-    size_t mask;     /* capacity - 1; capacity a power of two */
-    uintptr_t *slots; /* 0 = empty */
-    Py_ssize_t count;
-} HeapBaseline;
+    size_t mask;      /* capacity - 1; capacity a power of two */
+    uintptr_t *slots; /* ADDR_EMPTY, ADDR_GONE or an address */
+} AddrSet;
 
+/* Fills `set` with the addresses keys[0..n).  0, or -1 when out of memory. */
 static int
-baseline_has(const HeapBaseline *b, const void *p)
+addrset_fill(AddrSet *set, uintptr_t *keys, size_t n)
 {
-    size_t i = hash_ptr(p, b->mask);
+    size_t cap = 64;
+    while (cap < n * 2)
+        cap *= 2;
+    set->slots = strop_calloc(cap, sizeof(uintptr_t));
+    if (set->slots == NULL)
+        return -1;
+    set->mask = cap - 1;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = hash_ptr((void *)keys[k], set->mask);
+        while (set->slots[i] != ADDR_EMPTY && set->slots[i] != keys[k])
+            i = (i + 1) & set->mask;
+        set->slots[i] = keys[k];
+    }
+    return 0;
+}
+
+/* The slot holding `key`, or NULL. */
+static inline uintptr_t *
+addrset_slot(const AddrSet *set, uintptr_t key)
+{
+    size_t i = hash_ptr((void *)key, set->mask);
     for (;;) {
-        uintptr_t s = b->slots[i];
-        if (s == 0)
-            return 0;
-        if (s == (uintptr_t)p)
-            return 1;
-        i = (i + 1) & b->mask;
+        uintptr_t s = set->slots[i];
+        if (s == ADDR_EMPTY)
+            return NULL;
+        if (s == key)
+            return &set->slots[i];
+        i = (i + 1) & set->mask;
     }
 }
 
+/* ---- setrelheap(): the objects alive then, forgotten as they are freed --
+ *
+ * The baseline holds the start of each object's memory block (the object's
+ * address less what sys.getsizeof's pre-header covers), not references: it
+ * must not keep anything alive.  So that a new object at a freed object's
+ * address is not taken for the old one, a wrapper around the object
+ * allocator (PYMEM_DOMAIN_OBJ, which every object's memory comes from)
+ * removes a block from the baseline when it is freed or moved.  The wrapper
+ * is installed by the first setrelheap() and stays: another wrapper (alloc.c,
+ * tracemalloc) may have been stacked on it since, and removing ours would
+ * cut it off.  With no baseline it only forwards.
+ *
+ * Protected by the GIL: the OBJ domain is only called with it held.
+ */
+static AddrSet relheap;            /* slots NULL: no baseline */
+static PyMemAllocatorEx under_obj; /* the allocator the wrapper calls */
+static int wrapper_installed;
+
+static inline void
+relheap_forget(void *block)
+{
+    if (relheap.slots != NULL && block != NULL) {
+        uintptr_t *slot = addrset_slot(&relheap, (uintptr_t)block);
+        if (slot != NULL)
+            *slot = ADDR_GONE;
+    }
+}
+
+static void *
+wrap_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    return under_obj.malloc(under_obj.ctx, size);
+}
+
+static void *
+wrap_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    (void)ctx;
+    return under_obj.calloc(under_obj.ctx, nelem, elsize);
+}
+
+static void *
+wrap_realloc(void *ctx, void *ptr, size_t size)
+{
+    (void)ctx;
+    relheap_forget(ptr);
+    return under_obj.realloc(under_obj.ctx, ptr, size);
+}
+
 static void
-HeapBaseline_dealloc(HeapBaseline *self)
+wrap_free(void *ctx, void *ptr)
 {
-    PyTypeObject *tp = Py_TYPE(self);
-    strop_free(self->slots);
-    tp->tp_free((PyObject *)self);
-    Py_DECREF(tp);
+    (void)ctx;
+    relheap_forget(ptr);
+    under_obj.free(under_obj.ctx, ptr);
 }
 
-static PyObject *
-HeapBaseline_len_get(HeapBaseline *self, void *Py_UNUSED(closure))
+static inline uintptr_t
+block_of(PyObject *o)
 {
-    return PyLong_FromSsize_t(self->count);
+    return (uintptr_t)((char *)o - strop_block_offset(o));
 }
-
-static PyGetSetDef HeapBaseline_getset[] = {
-    {"count", (getter)HeapBaseline_len_get, NULL, "Objects alive when it was taken.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyType_Slot HeapBaseline_slots[] = {
-    {Py_tp_dealloc, (void *)HeapBaseline_dealloc},
-    {Py_tp_getset, (void *)HeapBaseline_getset},
-    {Py_tp_doc, (void *)"The addresses of the objects alive at strop.setrelheap()."},
-    {0, NULL},
-};
-
-static PyType_Spec HeapBaseline_spec = {
-    .name = "strop._engine.HeapBaseline",
-    .basicsize = sizeof(HeapBaseline),
-    .flags = Py_TPFLAGS_DEFAULT,
-    .slots = HeapBaseline_slots,
-};
 
 /* ---- HeapSet: the result of a census --------------------------------- */
 
@@ -194,11 +246,14 @@ typedef struct {
     /* leave out */
     /* the root list, our caller's frame, the barrier, the call's arguments */
     PyObject *skip1, *skip2, *skip3, *skip4;
-    const HeapBaseline *baseline;
+    int relative;   /* leave out what the relheap baseline holds */
+    int find_roots; /* the roots are the whole heap's: find them by reference counts */
     PyObject *sizeof_name; /* "__sizeof__" */
     PyCFunction object_sizeof;
     Py_ssize_t bad_sizeof;
     size_t need; /* bytes asked for when memory ran out; 0 = fine */
+    uint32_t *stack; /* phase 3's work list */
+    size_t top;
 } Census;
 
 static int
@@ -267,7 +322,7 @@ nomem:
 static int
 is_own(PyTypeObject *tp)
 {
-    if (tp == HeapSet_type || tp == HeapBaseline_type)
+    if (tp == HeapSet_type)
         return 1;
     for (int i = 0; i < n_own_types; i++)
         if (tp == own_types[i])
@@ -275,10 +330,12 @@ is_own(PyTypeObject *tp)
     return 0;
 }
 
-/* Adds `o` unless seen or left out.  Returns 0, or -1 when out of memory
- * (c->need says how much). */
+/* Adds `o` unless seen or left out (objects of strop's own types are added
+ * flagged OWN_KIND: walked through, never counted).  With `count_ref`, one
+ * more reference to it is known (kept in sizes[] until roots are found).
+ * Returns 0, or -1 when out of memory (c->need says how much). */
 static int
-census_add(Census *c, PyObject *o)
+census_add(Census *c, PyObject *o, int count_ref)
 {
     if (o == c->skip1 || o == c->skip2 || o == c->skip3 || o == c->skip4)
         return 0;
@@ -287,17 +344,17 @@ census_add(Census *c, PyObject *o)
         uint32_t k = c->table[i];
         if (k == NO_INDEX)
             break;
-        if (c->objs[k] == o)
+        if (c->objs[k] == o) {
+            c->sizes[k] += count_ref;
             return 0;
+        }
         i = (i + 1) & c->mask;
     }
-    if (is_own(Py_TYPE(o)))
-        return 0;
     if (c->n == c->cap && census_grow_arrays(c) < 0)
         return -1;
     c->objs[c->n] = Py_NewRef(o);
-    c->kinds[c->n] = NO_KIND;
-    c->sizes[c->n] = 0;
+    c->kinds[c->n] = is_own(Py_TYPE(o)) ? OWN_KIND : NO_KIND;
+    c->sizes[c->n] = count_ref;
     c->table[i] = (uint32_t)c->n;
     c->n++;
     if (c->n * 10 > (c->mask + 1) * 7 && census_grow_table(c) < 0)
@@ -308,7 +365,33 @@ census_add(Census *c, PyObject *o)
 static int
 census_visit(PyObject *o, void *arg)
 {
-    return census_add((Census *)arg, o);
+    return census_add((Census *)arg, o, 1);
+}
+
+/* Phase 2's visitor for strop's own objects: one more reference known to
+ * an object already found. */
+static int
+count_visit(PyObject *o, void *arg)
+{
+    Census *c = arg;
+    uint32_t k = census_find(c, o);
+    if (k != NO_INDEX)
+        c->sizes[k]++;
+    return 0;
+}
+
+/* Phase 3's visitor: marks what a reached object refers to (sizes[k] 0 -> 1)
+ * and pushes it on the stack. */
+static int
+mark_visit(PyObject *o, void *arg)
+{
+    Census *c = arg;
+    uint32_t k = census_find(c, o);
+    if (k != NO_INDEX && c->sizes[k] == 0 && c->kinds[k] != OWN_KIND) {
+        c->sizes[k] = 1;
+        c->stack[c->top++] = k;
+    }
+    return 0;
 }
 
 static uint32_t
@@ -485,6 +568,7 @@ census_free(Census *c)
     strop_free(c->types);
     strop_free(c->kind_types);
     strop_free(c->kind_dictof);
+    strop_free(c->stack);
     Py_XDECREF(c->sizeof_name);
     memset(c, 0, sizeof(*c));
 }
@@ -498,31 +582,46 @@ memory_error(const Census *c)
                         c->n, c->need);
 }
 
-/* Walks from roots[0..nroots) (deep: through tp_traverse too).  0, or -1
- * with an exception. */
+/* Traverses o's referents (with `visit`), and the dict in its dict slot,
+ * which 3.13 does not visit while the instance's inline values are valid. */
 static int
-census_walk(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
+traverse(PyObject *o, visitproc visit, void *arg)
+{
+    if (PyObject_IS_GC(o) && Py_TYPE(o)->tp_traverse != NULL)
+        if (Py_TYPE(o)->tp_traverse(o, visit, arg) != 0)
+            return -1;
+    return 0;
+}
+
+/* Phase 1: finds everything reachable from roots[0..nroots) (deep: through
+ * tp_traverse) and kinds it.  Each object's sizes[] slot counts the
+ * references the walk saw to it, the root list's included.  0, or -1 with
+ * an exception. */
+static int
+census_find_all(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
 {
     for (Py_ssize_t r = 0; r < nroots; r++)
-        if (census_add(c, roots[r]) < 0)
+        if (census_add(c, roots[r], 1) < 0)
             return memory_error(c), -1;
     for (size_t i = 0; i < c->n; i++) {
         PyObject *o = c->objs[i];
+        if (c->kinds[i] == OWN_KIND)
+            continue; /* see census_reach */
         TypeInfo *ti = census_type(c, Py_TYPE(o));
         if (ti == NULL)
             return memory_error(c), -1;
-        if (deep && PyObject_IS_GC(o) && Py_TYPE(o)->tp_traverse != NULL) {
-            if (Py_TYPE(o)->tp_traverse(o, census_visit, c) != 0 && c->need)
-                return memory_error(c), -1;
-        }
+        if (deep && traverse(o, census_visit, c) < 0 && c->need)
+            return memory_error(c), -1;
         if (deep && !PyDict_CheckExact(o)) {
             /* A dict in this object's dict slot is "dict of" its class. */
             PyObject *dict = strop_instance_dict(o);
             if (dict != NULL) {
-                if (census_add(c, dict) < 0)
+                if (census_add(c, dict, 0) < 0)
                     return memory_error(c), -1;
                 uint32_t d = census_find(c, dict);
-                if (d != NO_INDEX && c->kinds[d] == NO_KIND) {
+                /* The dict may have been reached (and kinded "dict") first. */
+                if (d != NO_INDEX && c->kinds[d] != OWN_KIND &&
+                    (c->kinds[d] == NO_KIND || !c->kind_dictof[c->kinds[d]])) {
                     if (ti->dict_kind == NO_KIND) {
                         ti->dict_kind = census_new_kind(c, ti->type, 1);
                         if (ti->dict_kind == NO_KIND)
@@ -534,10 +633,84 @@ census_walk(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
         }
         if (c->kinds[i] == NO_KIND)
             c->kinds[i] = ti->kind;
-        if (c->baseline != NULL && baseline_has(c->baseline, o))
+    }
+    return 0;
+}
+
+/* Phases 2 and 3, for a census of the whole heap: the collector lists every
+ * container, but also those that only strop's sets keep alive.  The roots are
+ * the objects with more references than the walk saw (held by a frame, by C,
+ * immortal), as the collector itself finds them; what they reach is the
+ * heap.  Leaves sizes[i] 1 for a reached object, 0 for the others.  0, or -1
+ * with an exception. */
+static int
+census_reach(Census *c)
+{
+    /* References that strop's own objects hold (their referents were all
+     * found by now: what only they hold is not in the census at all). */
+    for (size_t i = 0; i < c->n; i++)
+        if (c->kinds[i] == OWN_KIND)
+            traverse(c->objs[i], count_visit, c);
+    /* References that the census's kinds hold to their types. */
+    for (size_t k = 0; k < c->nkinds; k++) {
+        uint32_t t = census_find(c, (PyObject *)c->kind_types[k]);
+        if (t != NO_INDEX)
+            c->sizes[t]++;
+    }
+    c->stack = strop_malloc((c->n + 1) * sizeof(uint32_t));
+    if (c->stack == NULL) {
+        c->need = (c->n + 1) * sizeof(uint32_t);
+        return memory_error(c), -1;
+    }
+    c->top = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        /* the census's own reference is the 1 */
+        int root = c->kinds[i] != OWN_KIND &&
+                   (Py_ssize_t)Py_REFCNT(c->objs[i]) - 1 - c->sizes[i] > 0;
+        c->sizes[i] = root;
+        if (root)
+            c->stack[c->top++] = (uint32_t)i;
+    }
+    while (c->top > 0) {
+        PyObject *o = c->objs[c->stack[--c->top]];
+        traverse(o, mark_visit, c);
+        if (!PyDict_CheckExact(o)) {
+            PyObject *dict = strop_instance_dict(o);
+            if (dict != NULL)
+                mark_visit(dict, c);
+        }
+    }
+    strop_free(c->stack);
+    c->stack = NULL;
+    return 0;
+}
+
+/* The whole census: find, reach (whole heap only), size.  Leaves sizes[i]
+ * the size of each counted object, -1 for the others. */
+static int
+census_walk(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
+{
+    if (census_find_all(c, roots, nroots, deep) < 0)
+        return -1;
+    if (c->find_roots) {
+        if (census_reach(c) < 0)
+            return -1;
+    }
+    else {
+        for (size_t i = 0; i < c->n; i++)
+            c->sizes[i] = 1;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        PyObject *o = c->objs[i];
+        if (c->sizes[i] == 0 || c->kinds[i] == OWN_KIND ||
+            (c->relative && addrset_slot(&relheap, block_of(o)) != NULL)) {
             c->sizes[i] = -1;
-        else
-            c->sizes[i] = census_sizeof(c, ti, o);
+            continue;
+        }
+        TypeInfo *ti = census_type(c, Py_TYPE(o));
+        if (ti == NULL)
+            return memory_error(c), -1;
+        c->sizes[i] = census_sizeof(c, ti, o);
     }
     return 0;
 }
@@ -591,15 +764,28 @@ census_result(Census *c)
     return (PyObject *)set;
 }
 
+/* gc.get_objects(): a new list. */
+static PyObject *
+gc_objects(void)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    if (gc == NULL)
+        return NULL;
+    PyObject *list = PyObject_CallMethod(gc, "get_objects", NULL);
+    Py_DECREF(gc);
+    return list;
+}
+
 static int
-census_init(Census *c, PyObject *baseline)
+census_init(Census *c, int relative)
 {
     memset(c, 0, sizeof(*c));
+    c->relative = relative && relheap.slots != NULL;
     c->sizeof_name = PyUnicode_InternFromString("__sizeof__");
     if (c->sizeof_name == NULL)
         return -1;
     PyObject *descr = _PyType_Lookup(&PyBaseObject_Type, c->sizeof_name);
-    if (descr != NULL && (Py_TYPE(descr) == &PyMethodDescr_Type))
+    if (descr != NULL && Py_TYPE(descr) == &PyMethodDescr_Type)
         c->object_sizeof = ((PyMethodDescrObject *)descr)->d_method->ml_meth;
     c->types = strop_calloc(64, sizeof(TypeInfo));
     c->tmask = 63;
@@ -607,29 +793,22 @@ census_init(Census *c, PyObject *baseline)
         PyErr_NoMemory();
         return -1;
     }
-    if (baseline != NULL && baseline != Py_None) {
-        if (Py_TYPE(baseline) != HeapBaseline_type) {
-            PyErr_SetString(PyExc_TypeError, "baseline must be a HeapBaseline or None");
-            return -1;
-        }
-        c->baseline = (const HeapBaseline *)baseline;
-    }
     return 0;
 }
 
 PyObject *
 strop_heap_census(PyObject *module, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"roots", "baseline", "deep", "barrier", NULL};
-    PyObject *roots = Py_None, *baseline = Py_None, *barrier = NULL, *seq = NULL;
+    static char *kwlist[] = {"roots", "relative", "deep", "barrier", NULL};
+    PyObject *roots = Py_None, *barrier = NULL, *seq = NULL;
     PyObject *result = NULL;
-    int deep = 1;
+    int deep = 1, relative = 0;
     Census c;
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOpO:heap_census", kwlist, &roots, &baseline,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OppO:heap_census", kwlist, &roots, &relative,
                                      &deep, &barrier))
         return NULL;
-    if (census_init(&c, baseline) < 0)
+    if (census_init(&c, relative) < 0)
         goto error;
     c.skip3 = barrier;
     /* The arguments' tuple was made for this call (strop/_memory.py passes
@@ -637,13 +816,10 @@ strop_heap_census(PyObject *module, PyObject *args, PyObject *kwds)
     if (PyTuple_GET_SIZE(args) > 0)
         c.skip4 = args;
     if (roots == Py_None) {
+        c.find_roots = 1;
         /* Taken before the list is made, so neither is in it. */
         c.skip2 = strop_own_frame_object();
-        PyObject *gc = PyImport_ImportModule("gc");
-        if (gc == NULL)
-            goto error;
-        seq = PyObject_CallMethod(gc, "get_objects", NULL);
-        Py_DECREF(gc);
+        seq = gc_objects();
     }
     else {
         seq = PySequence_Fast(roots, "roots must be iterable");
@@ -655,6 +831,53 @@ strop_heap_census(PyObject *module, PyObject *args, PyObject *kwds)
         goto error;
     result = census_result(&c);
 error:
+    census_free(&c);
+    Py_XDECREF(seq);
+    return result;
+}
+
+PyObject *
+strop_heap_setrelheap(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    Census c;
+    PyObject *seq = NULL, *result = NULL;
+    uintptr_t *blocks = NULL;
+    (void)module;
+    if (census_init(&c, 0) < 0)
+        goto error;
+    c.skip2 = strop_own_frame_object();
+    c.find_roots = 1;
+    seq = gc_objects();
+    if (seq == NULL)
+        goto error;
+    c.skip1 = seq;
+    if (census_walk(&c, PySequence_Fast_ITEMS(seq), PySequence_Fast_GET_SIZE(seq), 1) < 0)
+        goto error;
+    blocks = strop_malloc((c.n + 1) * sizeof(uintptr_t));
+    AddrSet fresh = {0, NULL};
+    if (blocks == NULL) {
+        c.need = (c.n + 1) * sizeof(uintptr_t);
+        memory_error(&c);
+        goto error;
+    }
+    for (size_t i = 0; i < c.n; i++)
+        blocks[i] = block_of(c.objs[i]);
+    if (addrset_fill(&fresh, blocks, c.n) < 0) {
+        c.need = c.n * 2 * sizeof(uintptr_t);
+        memory_error(&c);
+        goto error;
+    }
+    if (!wrapper_installed) {
+        PyMemAllocatorEx wrapper = {NULL, wrap_malloc, wrap_calloc, wrap_realloc, wrap_free};
+        PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &under_obj);
+        PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &wrapper);
+        wrapper_installed = 1;
+    }
+    strop_free(relheap.slots);
+    relheap = fresh;
+    result = PyLong_FromSize_t(c.n);
+error:
+    strop_free(blocks);
     census_free(&c);
     Py_XDECREF(seq);
     return result;
@@ -936,28 +1159,18 @@ HeapSet_minus(HeapSet *self, PyObject *other_obj)
         return NULL;
     }
     HeapSet *other = (HeapSet *)other_obj;
-    size_t cap = 64;
-    while (cap < (size_t)other->n * 2)
-        cap *= 2;
-    uintptr_t *slots = strop_calloc(cap, sizeof(uintptr_t));
+    AddrSet other_set = {0, NULL};
     unsigned char *keep = strop_malloc((size_t)self->n + 1);
     PyObject *result = NULL;
-    if (slots == NULL || keep == NULL) {
+    if (keep == NULL || addrset_fill(&other_set, (uintptr_t *)other->objs, (size_t)other->n) < 0) {
         PyErr_NoMemory();
         goto done;
     }
-    HeapBaseline b = {.mask = cap - 1, .slots = slots};
-    for (Py_ssize_t k = 0; k < other->n; k++) {
-        size_t i = hash_ptr(other->objs[k], b.mask);
-        while (slots[i] != 0 && slots[i] != (uintptr_t)other->objs[k])
-            i = (i + 1) & b.mask;
-        slots[i] = (uintptr_t)other->objs[k];
-    }
     for (Py_ssize_t k = 0; k < self->n; k++)
-        keep[k] = !baseline_has(&b, self->objs[k]);
+        keep[k] = addrset_slot(&other_set, (uintptr_t)self->objs[k]) == NULL;
     result = HeapSet_subset(self, keep);
 done:
-    strop_free(slots);
+    strop_free(other_set.slots);
     strop_free(keep);
     return result;
 }
@@ -984,32 +1197,6 @@ HeapSet_entries(HeapSet *self, PyObject *Py_UNUSED(ignored))
 done:
     Py_DECREF(names);
     return result;
-}
-
-/* baseline() -> HeapBaseline of this set's addresses. */
-static PyObject *
-HeapSet_baseline(HeapSet *self, PyObject *Py_UNUSED(ignored))
-{
-    HeapBaseline *b = PyObject_New(HeapBaseline, HeapBaseline_type);
-    if (b == NULL)
-        return NULL;
-    size_t cap = 1024;
-    while (cap < (size_t)self->n * 2)
-        cap *= 2;
-    b->slots = strop_calloc(cap, sizeof(uintptr_t));
-    b->mask = cap - 1;
-    b->count = self->n;
-    if (b->slots == NULL) {
-        Py_DECREF(b);
-        return PyErr_NoMemory();
-    }
-    for (Py_ssize_t k = 0; k < self->n; k++) {
-        size_t i = hash_ptr(self->objs[k], b->mask);
-        while (b->slots[i] != 0)
-            i = (i + 1) & b->mask;
-        b->slots[i] = (uintptr_t)self->objs[k];
-    }
-    return (PyObject *)b;
 }
 
 static Py_ssize_t
@@ -1039,8 +1226,6 @@ static PyMethodDef HeapSet_methods[] = {
      "minus(other)\n--\n\nThe HeapSet of the objects not in `other`."},
     {"entries", (PyCFunction)HeapSet_entries, METH_NOARGS,
      "entries()\n--\n\n[(object, size, kind)] of every object."},
-    {"baseline", (PyCFunction)HeapSet_baseline, METH_NOARGS,
-     "baseline()\n--\n\nA HeapBaseline of these objects' addresses."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1080,13 +1265,5 @@ strop_heap_add_types(PyObject *module)
         return -1;
     }
     HeapSet_type = (PyTypeObject *)set;
-    PyObject *base = PyType_FromSpec(&HeapBaseline_spec);
-    if (base == NULL)
-        return -1;
-    if (PyModule_AddObject(module, "HeapBaseline", base) < 0) {
-        Py_DECREF(base);
-        return -1;
-    }
-    HeapBaseline_type = (PyTypeObject *)base;
     return 0;
 }

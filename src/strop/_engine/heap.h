@@ -9,11 +9,10 @@
  * HeapSet: the objects (strong references), their sizes and kinds, grouped
  * and printed by strop/_memory.py.
  *
- * What a census leaves out: objects of strop's own types (HeapSet,
- * HeapBaseline and the Python classes registered with heap_own_types), and
- * what only they reach; the root list it makes; and, with a baseline from
- * setrelheap(), every object whose address was alive when the baseline was
- * taken.  It never creates an instance __dict__ and calls no Python code
+ * What a census leaves out: objects of strop's own types (HeapSet and
+ * the Python classes registered with heap_own_types), and
+ * what only they reach; the root list it makes; and, in a relative census,
+ * every object alive at the last heap_setrelheap().  It never creates an instance __dict__ and calls no Python code
  * except the __sizeof__ of a class that defines one in Python.
  *
  * All functions need the GIL, which a census holds throughout.
@@ -23,16 +22,24 @@
 
 #include "compat.h"
 
-/* heap_census(roots=None, baseline=None, deep=True) -> HeapSet.
- * roots: an iterable of objects, or None for gc.get_objects().  deep:
- * False counts the roots themselves only (iso).  MemoryError, naming the
+/* heap_census(roots=None, relative=False, deep=True, barrier=None) -> HeapSet.
+ * roots: an iterable of objects, or None for gc.get_objects().  relative:
+ * leave out the objects alive at the last heap_setrelheap().  deep: False
+ * counts the roots themselves only (iso).  barrier: an object the walk
+ * neither counts nor goes through.  MemoryError, naming the
  * bytes needed, when the census cannot get memory; nothing is changed. */
 PyObject *strop_heap_census(PyObject *module, PyObject *args, PyObject *kwds);
+
+/* heap_setrelheap() -> int: takes the census's baseline, the objects alive
+ * now (their number is returned); later relative censuses leave them out.
+ * Installs a wrapper of the object allocator that forgets each baseline
+ * object as it is freed, so that a new object at its address is counted. */
+PyObject *strop_heap_setrelheap(PyObject *module, PyObject *Py_UNUSED(ignored));
 
 /* heap_own_types(*classes): classes whose instances a census leaves out. */
 PyObject *strop_heap_own_types(PyObject *module, PyObject *args);
 
-/* Adds HeapSet and HeapBaseline to `module`.  0, or -1 with an exception. */
+/* Adds HeapSet to `module`.  0, or -1 with an exception. */
 int strop_heap_add_types(PyObject *module);
 
 #endif /* STROP_HEAP_H */

@@ -82,8 +82,10 @@ static PyMethodDef engine_methods[] = {
      "load_stats(stats)\n--\n\nA LoadedProfile with an approximate call tree rebuilt "
      "from a pstats dict."},
     {"heap_census", (PyCFunction)(void (*)(void))strop_heap_census, METH_VARARGS | METH_KEYWORDS,
-     "heap_census(roots=None, baseline=None, deep=True)\n--\n\nA HeapSet: every object "
+     "heap_census(roots=None, relative=False, deep=True, barrier=None)\n--\n\nA HeapSet: every object "
      "reachable from roots (None: the collector's), each once, with sizes and kinds."},
+    {"heap_setrelheap", strop_heap_setrelheap, METH_NOARGS,
+     "heap_setrelheap()\n--\n\nLater relative heap censuses leave out the objects alive now."},
     {"heap_own_types", strop_heap_own_types, METH_VARARGS,
      "heap_own_types(*classes)\n--\n\nClasses whose instances heap censuses leave out."},
     {NULL, NULL, 0, NULL},
