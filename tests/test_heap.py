@@ -308,3 +308,32 @@ def test_census_reaches_objects_across_threads():
     finally:
         stop.set()
         t.join()
+
+
+HEAP_CLI = ("import sys; from strop._heap_cli import cmd_heap; "
+            "sys.exit(cmd_heap(sys.argv[1:]))")
+
+
+def run_heap_cli(*args):
+    return subprocess.run([sys.executable, "-c", HEAP_CLI] + list(args), capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_heap_command_diff_names_what_the_script_kept(tmp_path, fail):
+    from conftest import TARGETS
+
+    out_file = tmp_path / "census.txt"
+    args = ["--diff", "-o", str(out_file), str(TARGETS / "heap_grow.py")]
+    done = run_heap_cli(*(args + (["fail"] if fail else [])))
+    assert done.stdout == "kept 1234\n"  # the program's output untouched
+    if fail:
+        assert done.returncode == 1
+        assert "ValueError: the program's own error" in done.stderr
+    else:
+        assert done.returncode == 0
+    lines = out_file.read_text().splitlines()
+    assert lines[0] == "Added:"
+    added = {line.split()[-1]: int(line.split()[1]) for line in lines[:lines.index("Removed:")]
+             if line.split() and line.split()[0].isdigit()}
+    assert added["__main__.Record"] == 1234

@@ -14,7 +14,7 @@ import sys
 
 from . import _engine
 
-__all__ = ["heap", "setrelheap", "iso", "sizeof", "Partition", "DeepSize"]
+__all__ = ["heap", "setrelheap", "iso", "sizeof", "Partition", "HeapDiff", "DeepSize"]
 
 _ROWS_SHOWN = 10
 _BY_TITLE = {"kind": "Kind (class / dict of class)", "type": "Type", "module": "Module"}
@@ -105,8 +105,12 @@ class Partition:
         return HeapDiff(Partition(self._set.minus(other._set)),
                         Partition(other._set.minus(self._set)))
 
+    def format(self, rows=_ROWS_SHOWN):
+        """The table from this partition's first row: `rows` rows, None for all."""
+        return _table(self.rows, self.count, self.size, self._start, _BY_TITLE[self._by], rows)
+
     def __str__(self):
-        return _table(self.rows, self.count, self.size, self._start, _BY_TITLE[self._by])
+        return self.format()
 
     __repr__ = __str__
 
@@ -130,8 +134,12 @@ class HeapDiff:
         """Objects added minus objects removed."""
         return self.added.count - self.removed.count
 
+    def format(self, rows=_ROWS_SHOWN):
+        """Both tables, `rows` rows each (None for all)."""
+        return "Added:\n%s\nRemoved:\n%s" % (self.added.format(rows), self.removed.format(rows))
+
     def __str__(self):
-        return "Added:\n%s\nRemoved:\n%s" % (self.added, self.removed)
+        return self.format()
 
     __repr__ = __str__
 
@@ -167,18 +175,19 @@ class DeepSize:
     __repr__ = __str__
 
 
-def _table(rows, count, size, start, title):
+def _table(rows, count, size, start, title, shown=_ROWS_SHOWN):
     lines = ["Partition of a set of %d object%s. Total size = %d bytes."
              % (count, "" if count == 1 else "s", size),
              " Index  Count   %     Size   % Cumulative  % " + title]
     cumulative = sum(row[2] for row in rows[:start])
-    for index in range(start, min(start + _ROWS_SHOWN, len(rows))):
+    end = len(rows) if shown is None else min(start + shown, len(rows))
+    for index in range(start, end):
         name, rcount, rsize = rows[index]
         cumulative += rsize
         lines.append("%6d %6d %3d %8d %3d %10d %3d %s" % (
             index, rcount, _percent(rcount, count), rsize, _percent(rsize, size),
             cumulative, _percent(cumulative, size), name))
-    left = len(rows) - start - _ROWS_SHOWN
+    left = len(rows) - end
     if left > 0:
         lines.append("<%d more row%s. Type e.g. '_.more' to view.>"
                      % (left, "" if left == 1 else "s"))

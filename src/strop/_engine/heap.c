@@ -293,9 +293,11 @@ census_find(const Census *c, PyObject *o)
 }
 
 static int
-census_grow_arrays(Census *c)
+census_grow_arrays(Census *c, size_t want)
 {
     size_t cap = c->cap ? c->cap + c->cap / 2 : 4096;
+    if (cap < want)
+        cap = want;
     if (cap >= NO_INDEX) {
         c->need = cap * (sizeof(PyObject *) + sizeof(Py_ssize_t) + sizeof(uint32_t));
         return -1;
@@ -350,7 +352,7 @@ census_add(Census *c, PyObject *o, int count_ref)
         }
         i = (i + 1) & c->mask;
     }
-    if (c->n == c->cap && census_grow_arrays(c) < 0)
+    if (c->n == c->cap && census_grow_arrays(c, 0) < 0)
         return -1;
     c->objs[c->n] = Py_NewRef(o);
     c->kinds[c->n] = is_own(Py_TYPE(o)) ? OWN_KIND : NO_KIND;
@@ -600,6 +602,14 @@ traverse(PyObject *o, visitproc visit, void *arg)
 static int
 census_find_all(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
 {
+    /* Room for the roots and half as many again (what containers reach
+     * beyond the collector's list), so the arrays and table rarely grow. */
+    size_t want = (size_t)nroots + (size_t)nroots / 2;
+    if (want > c->cap && census_grow_arrays(c, want) < 0)
+        return memory_error(c), -1;
+    while (want * 10 > (c->mask + 1) * 7)
+        if (census_grow_table(c) < 0)
+            return memory_error(c), -1;
     for (Py_ssize_t r = 0; r < nroots; r++)
         if (census_add(c, roots[r], 1) < 0)
             return memory_error(c), -1;
