@@ -258,6 +258,9 @@ typedef struct {
     size_t need; /* bytes asked for when memory ran out; 0 = fine */
     uint32_t *stack; /* phase 3's work list */
     size_t top;
+    /* referents of a batch of objects, looked up together (see flush) */
+    PyObject **buf;
+    size_t nbuf, capbuf;
 } Census;
 
 static int
@@ -366,12 +369,6 @@ census_add(Census *c, PyObject *o, int count_ref)
     if (c->n * 10 > (c->mask + 1) * 7 && census_grow_table(c) < 0)
         return -1;
     return 0;
-}
-
-static int
-census_visit(PyObject *o, void *arg)
-{
-    return census_add((Census *)arg, o, 1);
 }
 
 /* Phase 2's visitor for strop's own objects: one more reference known to
@@ -575,6 +572,7 @@ census_free(Census *c)
     strop_free(c->kind_types);
     strop_free(c->kind_dictof);
     strop_free(c->stack);
+    strop_free(c->buf);
     Py_XDECREF(c->sizeof_name);
     memset(c, 0, sizeof(*c));
 }
@@ -599,6 +597,65 @@ traverse(PyObject *o, visitproc visit, void *arg)
     return 0;
 }
 
+/* Objects whose referents are gathered before they are looked up.  A
+ * lookup costs two cache misses (the table, then the object array); looking
+ * up a batch's referents in three passes, each prefetching what the next
+ * reads, overlaps them. */
+#define BATCH 64
+
+static int
+buffer_visit(PyObject *o, void *arg)
+{
+    Census *c = arg;
+    if (c->nbuf == c->capbuf) {
+        size_t cap = c->capbuf ? c->capbuf * 2 : 1024;
+        PyObject **buf = strop_realloc(c->buf, cap * sizeof(PyObject *));
+        if (buf == NULL) {
+            c->need = cap * sizeof(PyObject *);
+            return -1;
+        }
+        c->buf = buf;
+        c->capbuf = cap;
+    }
+    c->buf[c->nbuf++] = o;
+    return 0;
+}
+
+static void
+prefetch_buffer(const Census *c)
+{
+    for (size_t j = 0; j < c->nbuf; j++)
+        __builtin_prefetch(&c->table[hash_ptr(c->buf[j], c->mask)]);
+    for (size_t j = 0; j < c->nbuf; j++) {
+        uint32_t k = c->table[hash_ptr(c->buf[j], c->mask)];
+        if (k != NO_INDEX)
+            __builtin_prefetch(&c->objs[k]);
+    }
+}
+
+/* Adds the gathered referents (one reference known to each).  0, or -1
+ * when out of memory. */
+static int
+flush_add(Census *c)
+{
+    prefetch_buffer(c);
+    for (size_t j = 0; j < c->nbuf; j++)
+        if (census_add(c, c->buf[j], 1) < 0)
+            return -1;
+    c->nbuf = 0;
+    return 0;
+}
+
+/* Marks the gathered referents, pushing the newly marked. */
+static void
+flush_mark(Census *c)
+{
+    prefetch_buffer(c);
+    for (size_t j = 0; j < c->nbuf; j++)
+        mark_visit(c->buf[j], c);
+    c->nbuf = 0;
+}
+
 /* Phase 1: finds everything reachable from roots[0..nroots) (deep: through
  * tp_traverse) and kinds it.  Each object's sizes[] slot counts the
  * references the walk saw to it, the root list's included.  0, or -1 with
@@ -611,42 +668,58 @@ census_find_all(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
     size_t want = (size_t)nroots + (size_t)nroots / 2;
     if (want > c->cap && census_grow_arrays(c, want) < 0)
         return memory_error(c), -1;
-    while (want * 10 > (c->mask + 1) * 7)
+    /* The table (4 bytes a slot) for twice the roots: growing it rehashes. */
+    while ((size_t)nroots * 2 * 10 > (c->mask + 1) * 7)
         if (census_grow_table(c) < 0)
             return memory_error(c), -1;
-    for (Py_ssize_t r = 0; r < nroots; r++)
-        if (census_add(c, roots[r], 1) < 0)
+    for (Py_ssize_t r = 0; r < nroots; r++) {
+        if (buffer_visit(roots[r], c) < 0)
             return memory_error(c), -1;
-    for (size_t i = 0; i < c->n; i++) {
-        PyObject *o = c->objs[i];
-        if (c->kinds[i] == OWN_KIND)
-            continue; /* see census_reach */
-        TypeInfo *ti = census_type(c, Py_TYPE(o));
-        if (ti == NULL)
+        if (c->nbuf >= 4 * BATCH && flush_add(c) < 0)
             return memory_error(c), -1;
-        if (deep && traverse(o, census_visit, c) < 0 && c->need)
-            return memory_error(c), -1;
-        if (deep && !PyDict_CheckExact(o)) {
-            /* A dict in this object's dict slot is "dict of" its class. */
-            PyObject *dict = strop_instance_dict(o);
-            if (dict != NULL) {
-                if (census_add(c, dict, 0) < 0)
+    }
+    if (flush_add(c) < 0)
+        return memory_error(c), -1;
+    for (size_t start = 0; start < c->n;) {
+        size_t end = start + BATCH < c->n ? start + BATCH : c->n;
+        if (deep) {
+            for (size_t i = start; i < end; i++)
+                if (c->kinds[i] != OWN_KIND && traverse(c->objs[i], buffer_visit, c) < 0 &&
+                    c->need)
                     return memory_error(c), -1;
-                uint32_t d = census_find(c, dict);
-                /* The dict may have been reached (and kinded "dict") first. */
-                if (d != NO_INDEX && c->kinds[d] != OWN_KIND &&
-                    (c->kinds[d] == NO_KIND || !c->kind_dictof[c->kinds[d]])) {
-                    if (ti->dict_kind == NO_KIND) {
-                        ti->dict_kind = census_new_kind(c, ti->type, 1);
-                        if (ti->dict_kind == NO_KIND)
-                            return PyErr_NoMemory(), -1;
+            if (flush_add(c) < 0)
+                return memory_error(c), -1;
+        }
+        for (size_t i = start; i < end; i++) {
+            PyObject *o = c->objs[i];
+            if (c->kinds[i] == OWN_KIND)
+                continue; /* see census_reach */
+            TypeInfo *ti = census_type(c, Py_TYPE(o));
+            if (ti == NULL)
+                return memory_error(c), -1;
+            if (deep && !PyDict_CheckExact(o)) {
+                /* A dict in this object's dict slot is "dict of" its class. */
+                PyObject *dict = strop_instance_dict(o);
+                if (dict != NULL) {
+                    if (census_add(c, dict, 0) < 0)
+                        return memory_error(c), -1;
+                    uint32_t d = census_find(c, dict);
+                    /* The dict may have been reached (and kinded "dict") first. */
+                    if (d != NO_INDEX && c->kinds[d] != OWN_KIND &&
+                        (c->kinds[d] == NO_KIND || !c->kind_dictof[c->kinds[d]])) {
+                        if (ti->dict_kind == NO_KIND) {
+                            ti->dict_kind = census_new_kind(c, ti->type, 1);
+                            if (ti->dict_kind == NO_KIND)
+                                return PyErr_NoMemory(), -1;
+                        }
+                        c->kinds[d] = ti->dict_kind;
                     }
-                    c->kinds[d] = ti->dict_kind;
                 }
             }
+            if (c->kinds[i] == NO_KIND)
+                c->kinds[i] = ti->kind;
         }
-        if (c->kinds[i] == NO_KIND)
-            c->kinds[i] = ti->kind;
+        start = end;
     }
     return 0;
 }
@@ -678,6 +751,8 @@ census_reach(Census *c)
     }
     c->top = 0;
     for (size_t i = 0; i < c->n; i++) {
+        if (i + 16 < c->n)
+            __builtin_prefetch(c->objs[i + 16]);
         /* the census's own reference is the 1 */
         int root = c->kinds[i] != OWN_KIND &&
                    (Py_ssize_t)Py_REFCNT(c->objs[i]) - 1 - c->sizes[i] > 0;
@@ -686,13 +761,17 @@ census_reach(Census *c)
             c->stack[c->top++] = (uint32_t)i;
     }
     while (c->top > 0) {
-        PyObject *o = c->objs[c->stack[--c->top]];
-        traverse(o, mark_visit, c);
-        if (!PyDict_CheckExact(o)) {
-            PyObject *dict = strop_instance_dict(o);
-            if (dict != NULL)
-                mark_visit(dict, c);
+        for (int b = 0; b < BATCH && c->top > 0; b++) {
+            PyObject *o = c->objs[c->stack[--c->top]];
+            if (traverse(o, buffer_visit, c) < 0 && c->need)
+                return memory_error(c), -1;
+            if (!PyDict_CheckExact(o)) {
+                PyObject *dict = strop_instance_dict(o);
+                if (dict != NULL && buffer_visit(dict, c) < 0)
+                    return memory_error(c), -1;
+            }
         }
+        flush_mark(c);
     }
     strop_free(c->stack);
     c->stack = NULL;
@@ -716,6 +795,8 @@ census_walk(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
     }
     for (size_t i = 0; i < c->n; i++) {
         PyObject *o = c->objs[i];
+        if (i + 16 < c->n)
+            __builtin_prefetch(c->objs[i + 16]);
         if (c->sizes[i] == 0 || c->kinds[i] == OWN_KIND ||
             (c->relative && addrset_slot(&relheap, block_of(o)) != NULL)) {
             c->sizes[i] = -1;
