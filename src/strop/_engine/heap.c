@@ -29,6 +29,8 @@
 #define NO_INDEX UINT32_MAX
 #define NO_KIND UINT32_MAX
 #define OWN_KIND (UINT32_MAX - 1) /* an object of strop's own: never counted */
+#define SKIP_KIND (UINT32_MAX - 2) /* made by the census (a frame object): ignored */
+#define LEFT_OUT(kind) ((kind) == OWN_KIND || (kind) == SKIP_KIND)
 #define MAX_OWN_TYPES 16
 
 /* Types whose instances the census leaves out.  Strong references; protected
@@ -103,6 +105,12 @@ addrset_slot(const AddrSet *set, uintptr_t key)
  * is installed by the first setrelheap() and stays: another wrapper (alloc.c,
  * tracemalloc) may have been stacked on it since, and removing ours would
  * cut it off.  With no baseline it only forwards.
+ *
+ * Known gap: an object that CPython frees to its type's free list (list,
+ * dict, tuple, float, ...) never reaches the allocator, so a new object of
+ * that type reusing an old one's memory is taken for the old one and not
+ * counted (at most the free list's length: 80 lists, 80 dicts, ...).  3.13's
+ * PyRefTracer_SetTracer sees every creation and would close it there.
  *
  * Protected by the GIL: the OBJ domain is only called with it held.
  */
@@ -390,7 +398,7 @@ mark_visit(PyObject *o, void *arg)
 {
     Census *c = arg;
     uint32_t k = census_find(c, o);
-    if (k != NO_INDEX && c->sizes[k] == 0 && c->kinds[k] != OWN_KIND) {
+    if (k != NO_INDEX && c->sizes[k] == 0 && !LEFT_OUT(c->kinds[k])) {
         c->sizes[k] = 1;
         c->stack[c->top++] = k;
     }
@@ -656,6 +664,69 @@ flush_mark(Census *c)
     c->nbuf = 0;
 }
 
+#if STROP_FRAMES_HIDE_LOCALS
+static int
+root_visit(PyObject *o, void *arg)
+{
+    /* A root by its reference count: the frame's reference is not seen. */
+    return census_add((Census *)arg, o, 0);
+}
+
+/* Adds `o`, made by the census, as ignored.  0, or -1 out of memory. */
+static int
+census_add_skipped(Census *c, PyObject *o)
+{
+    if (census_add(c, o, 0) < 0)
+        return -1;
+    uint32_t k = census_find(c, o);
+    if (k != NO_INDEX)
+        c->kinds[k] = SKIP_KIND;
+    return 0;
+}
+#endif
+
+/* What the frames of every thread hold, as roots.  3.11+: their locals, and
+ * the frame objects that asking for them creates are left out (they are the
+ * interpreter's, not the program's data); older versions: the frame objects
+ * themselves, which traverse their locals.  0, or -1 out of memory. */
+static int
+census_add_frames(Census *c)
+{
+#if STROP_FRAMES_HIDE_LOCALS
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+         ts = PyThreadState_Next(ts)) {
+        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        while (f != NULL) {
+            PyObject *made = NULL;
+            if (census_add_skipped(c, (PyObject *)f) < 0) {
+                Py_DECREF(f);
+                return -1;
+            }
+            strop_visit_frame_locals(f, root_visit, c, &made);
+            if (c->need || (made != NULL && census_add_skipped(c, made) < 0)) {
+                Py_DECREF(f);
+                return -1;
+            }
+            PyFrameObject *back = PyFrame_GetBack(f);
+            Py_DECREF(f);
+            f = back;
+        }
+    }
+#else
+    /* Frames are objects here, but a running one may not be in the
+     * collector's lists: the frames of every thread are roots. */
+    PyInterpreterState *interp = PyThreadState_Get()->interp;
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+         ts = PyThreadState_Next(ts)) {
+        for (PyFrameObject *f = ts->frame; f != NULL; f = f->f_back)
+            if (census_add(c, (PyObject *)f, 0) < 0)
+                return -1;
+    }
+#endif
+    return 0;
+}
+
 /* Phase 1: finds everything reachable from roots[0..nroots) (deep: through
  * tp_traverse) and kinds it.  Each object's sizes[] slot counts the
  * references the walk saw to it, the root list's included.  0, or -1 with
@@ -672,6 +743,8 @@ census_find_all(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
     while ((size_t)nroots * 2 * 10 > (c->mask + 1) * 7)
         if (census_grow_table(c) < 0)
             return memory_error(c), -1;
+    if (c->find_roots && census_add_frames(c) < 0)
+        return memory_error(c), -1;
     for (Py_ssize_t r = 0; r < nroots; r++) {
         if (buffer_visit(roots[r], c) < 0)
             return memory_error(c), -1;
@@ -684,7 +757,7 @@ census_find_all(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
         size_t end = start + BATCH < c->n ? start + BATCH : c->n;
         if (deep) {
             for (size_t i = start; i < end; i++)
-                if (c->kinds[i] != OWN_KIND && traverse(c->objs[i], buffer_visit, c) < 0 &&
+                if (!LEFT_OUT(c->kinds[i]) && traverse(c->objs[i], buffer_visit, c) < 0 &&
                     c->need)
                     return memory_error(c), -1;
             if (flush_add(c) < 0)
@@ -692,7 +765,7 @@ census_find_all(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
         }
         for (size_t i = start; i < end; i++) {
             PyObject *o = c->objs[i];
-            if (c->kinds[i] == OWN_KIND)
+            if (LEFT_OUT(c->kinds[i]))
                 continue; /* see census_reach */
             TypeInfo *ti = census_type(c, Py_TYPE(o));
             if (ti == NULL)
@@ -705,7 +778,7 @@ census_find_all(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
                         return memory_error(c), -1;
                     uint32_t d = census_find(c, dict);
                     /* The dict may have been reached (and kinded "dict") first. */
-                    if (d != NO_INDEX && c->kinds[d] != OWN_KIND &&
+                    if (d != NO_INDEX && !LEFT_OUT(c->kinds[d]) &&
                         (c->kinds[d] == NO_KIND || !c->kind_dictof[c->kinds[d]])) {
                         if (ti->dict_kind == NO_KIND) {
                             ti->dict_kind = census_new_kind(c, ti->type, 1);
@@ -754,7 +827,7 @@ census_reach(Census *c)
         if (i + 16 < c->n)
             __builtin_prefetch(c->objs[i + 16]);
         /* the census's own reference is the 1 */
-        int root = c->kinds[i] != OWN_KIND &&
+        int root = !LEFT_OUT(c->kinds[i]) &&
                    (Py_ssize_t)Py_REFCNT(c->objs[i]) - 1 - c->sizes[i] > 0;
         c->sizes[i] = root;
         if (root)
@@ -797,7 +870,7 @@ census_walk(Census *c, PyObject **roots, Py_ssize_t nroots, int deep)
         PyObject *o = c->objs[i];
         if (i + 16 < c->n)
             __builtin_prefetch(c->objs[i + 16]);
-        if (c->sizes[i] == 0 || c->kinds[i] == OWN_KIND ||
+        if (c->sizes[i] == 0 || LEFT_OUT(c->kinds[i]) ||
             (c->relative && addrset_slot(&relheap, block_of(o)) != NULL)) {
             c->sizes[i] = -1;
             continue;
