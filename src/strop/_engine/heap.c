@@ -9,7 +9,7 @@
  * alive is left out; phase 4 sizes what is counted.  Memory per object while
  * it runs: 8 bytes of pointer, 8 of size, 4 of kind (arrays grown by half),
  * 4 / load of table (load 0.35 to 0.7) and 4 of phase 3's stack, plus the
- * 8 of gc.get_objects()'s list per collected object: measured 42 bytes per
+ * 8 of gc.get_objects()'s list per collected object: measured 39 bytes per
  * object at peak on bench/bench_heap.py's heap, 20 kept by the HeapSet.
  *
  * Every object found is increfed when it is appended: the __sizeof__ of a
