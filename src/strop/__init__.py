@@ -13,6 +13,7 @@ PYTEST_DONT_REWRITE: pytest marks this package for assertion rewriting, as it
 registers a pytest plugin, and warns when it was imported first, which it
 always is under ``strop run -m pytest``.  It holds no assert to rewrite.
 """
+from ._memory import Partition, heap, iso, setrelheap, sizeof
 from ._profile import Profile, profile
 from ._sampler_api import Sampler
 from ._speed import (BudgetExceeded, BudgetWarning, budget, duration, durations, pystones,
@@ -23,3 +24,4 @@ __version__ = "0.1.0"
 __all__ = ["Profile", "profile", "Stats", "FormatError", "timeit", "pystones", "to_kstones",
            "duration", "durations", "budget", "BudgetExceeded", "BudgetWarning"]
 __all__ += ["Sampler"]
+__all__ += ["heap", "setrelheap", "iso", "sizeof", "Partition"]

@@ -130,3 +130,58 @@ def split_target(argv, value_opts, kinds=("-m", "-c")):
 
 # Calls a timeline keeps by default (24 bytes each); the rest are counted.
 TIMELINE_CALLS = 1000000
+
+
+# ---- the program under study, run as python would --------------------------
+
+def _prepare_script(path, args):
+    """Code and globals to run `path` as `python path args` would."""
+    if not os.path.exists(path):
+        raise UsageError(f"can't open file {path!r}: no such file")
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a directory; give a script, or -m for a package")
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        raise UsageError(f"can't open file {path!r}: {e.strerror}") from None
+    # Python 3.9+ names the main script by its absolute path, 3.8 as given.
+    filename = os.path.abspath(path) if sys.version_info >= (3, 9) else path
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        raise _TargetCompileError(e) from None
+    sys.argv[:] = [path] + args
+    sys.path[0] = os.path.dirname(os.path.abspath(path))
+    return code, _fresh_main(filename)
+
+
+def _fresh_main(filename):
+    import builtins
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__file__": filename, "__builtins__": builtins,
+                          "__spec__": None, "__loader__": None, "__package__": None})
+    if filename is None:
+        del main.__file__
+    sys.modules["__main__"] = main
+    return main.__dict__
+
+
+class _TargetCompileError(Exception):
+    """The program does not compile: Python's own message, exit status 1."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _exit_status(e):
+    code = e.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1

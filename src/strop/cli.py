@@ -18,6 +18,10 @@ from ._cli_common import (
     _Parser,
     _positive_int,
     _share,
+    _TargetCompileError,
+    _exit_status,
+    _fresh_main,
+    _prepare_script,
     _sort_key,
     split_target,
     unreadable,
@@ -67,49 +71,6 @@ def _run_parser():
                         "pprof, one profile per thread in speedscope")
     p.add_argument("-q", "--quiet", action="store_true", help="print no table")
     return p
-
-
-def _prepare_script(path, args):
-    """Code and globals to run `path` as `python path args` would."""
-    if not os.path.exists(path):
-        raise UsageError(f"can't open file {path!r}: no such file")
-    if os.path.isdir(path):
-        raise UsageError(f"{path} is a directory; give a script, or -m for a package")
-    try:
-        with open(path, "rb") as f:
-            source = f.read()
-    except OSError as e:
-        raise UsageError(f"can't open file {path!r}: {e.strerror}") from None
-    # Python 3.9+ names the main script by its absolute path, 3.8 as given.
-    filename = os.path.abspath(path) if sys.version_info >= (3, 9) else path
-    try:
-        code = compile(source, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as e:
-        raise _TargetCompileError(e) from None
-    sys.argv[:] = [path] + args
-    sys.path[0] = os.path.dirname(os.path.abspath(path))
-    return code, _fresh_main(filename)
-
-
-def _fresh_main(filename):
-    import builtins
-    import types
-
-    main = types.ModuleType("__main__")
-    main.__dict__.update({"__file__": filename, "__builtins__": builtins,
-                          "__spec__": None, "__loader__": None, "__package__": None})
-    if filename is None:
-        del main.__file__
-    sys.modules["__main__"] = main
-    return main.__dict__
-
-
-class _TargetCompileError(Exception):
-    """The program does not compile: Python's own message, exit status 1."""
-
-    def __init__(self, error):
-        super().__init__(str(error))
-        self.error = error
 
 
 def _run_target(profile, kind, target, args):
@@ -176,16 +137,6 @@ def _join_threads():
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is not None and threading.current_thread() is threading.main_thread():
         shutdown()
-
-
-def _exit_status(e):
-    code = e.code
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)
-    return 1
 
 
 def cmd_run(argv):
@@ -436,12 +387,20 @@ COMMANDS = {
                "sample a program's stacks from outside (a child, or --pid)"),
     "dump": (lambda argv: _sample_command("cmd_dump")(argv),
              "print every thread's Python stack of a running process, and what it waits on"),
+    "heap": (lambda argv: _heap_command()(argv),
+             "run a script, then print the census of the objects alive at its end"),
     "health": (cmd_health, "the machine and a running process over a while: was it the "
                "machine?"),
     "top": (lambda argv: _sample_command("cmd_top")(argv),
             "a live view of a running process's functions by share of the last second's "
             "samples"),
 }
+
+
+def _heap_command():
+    from . import _heap_cli
+
+    return _heap_cli.cmd_heap
 
 
 def _sample_command(name):

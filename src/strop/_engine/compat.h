@@ -217,4 +217,149 @@ strop_set_evalframe(PyInterpreterState *interp, StropEvalFunc func)
 }
 #endif /* STROP_HAVE_EVALFRAME */
 
+/* ---- Heap walk (heap.c) ------------------------------------------------ */
+
+/* Bytes that sys.getsizeof adds to __sizeof__: what sits before the object.
+ * 3.8-3.10 add the GC header when the object is collected (tp_is_gc); 3.11+
+ * add it when the type has Py_TPFLAGS_HAVE_GC, plus two words when the type
+ * keeps its dict (3.11) or its dict and weakrefs (3.12+) before the object.
+ * PyGC_Head is two words on every supported version (3.8+) and is not in the
+ * public headers after 3.8, hence the constant. */
+#define STROP_GC_HEAD_SIZE (2 * (Py_ssize_t)sizeof(void *))
+static inline Py_ssize_t
+strop_preheader_size(PyObject *o)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    unsigned long flags = Py_TYPE(o)->tp_flags;
+#if PY_VERSION_HEX >= 0x030D0000
+    /* 3.13 adds nothing for a static type (one not allocated). */
+    if (Py_TYPE(o) == &PyType_Type && !(((PyTypeObject *)o)->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        return 0;
+#endif
+    return ((flags & Py_TPFLAGS_HAVE_GC) ? STROP_GC_HEAD_SIZE : 0) +
+           ((flags & (Py_TPFLAGS_MANAGED_DICT | Py_TPFLAGS_MANAGED_WEAKREF)) ? 2 * (Py_ssize_t)sizeof(void *) : 0);
+#elif PY_VERSION_HEX >= 0x030B0000
+    unsigned long flags = Py_TYPE(o)->tp_flags;
+    return ((flags & Py_TPFLAGS_HAVE_GC) ? STROP_GC_HEAD_SIZE : 0) +
+           ((flags & Py_TPFLAGS_MANAGED_DICT) ? 2 * (Py_ssize_t)sizeof(void *) : 0);
+#else
+    return PyObject_IS_GC(o) ? STROP_GC_HEAD_SIZE : 0;
+#endif
+}
+
+/* How far before `o` its memory block starts (what the object allocator
+ * returned): the pre-header of every object of its type.  (Static types
+ * are not allocated and never freed: what this says of them does not
+ * matter.) */
+static inline Py_ssize_t
+strop_block_offset(PyObject *o)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return strop_preheader_size(o);
+#else
+    return PyType_IS_GC(Py_TYPE(o)) ? STROP_GC_HEAD_SIZE : 0;
+#endif
+}
+
+/* On 3.11+ a running frame keeps its locals out of the collector's sight
+ * (frame_traverse visits them only once the frame has finished), so a heap
+ * census adds them as roots.  STROP_FRAMES_HIDE_LOCALS says so. */
+#if PY_VERSION_HEX >= 0x030B0000
+#define STROP_FRAMES_HIDE_LOCALS 1
+#else
+#define STROP_FRAMES_HIDE_LOCALS 0
+#endif
+
+#if STROP_FRAMES_HIDE_LOCALS
+/* Calls visit(value, arg) for each local variable (and cell) of the running
+ * frame `f` that has a value.  3.12+ read each through PyFrame_GetVar,
+ * which creates nothing; 3.11 has only PyFrame_GetLocals, which fills a
+ * function frame's locals dict: that dict is stored in *made (borrowed: the
+ * frame holds it) so the census can leave it out (a dict the program got
+ * from locals() in that frame is the same one, and is left out too).
+ * Never raises. */
+static inline void
+strop_visit_frame_locals(PyFrameObject *f, visitproc visit, void *arg, PyObject **made)
+{
+    *made = NULL;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyCodeObject *code = PyFrame_GetCode(f);
+    PyObject *names = code->co_localsplusnames;
+    for (Py_ssize_t i = 0; names != NULL && i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *value = PyFrame_GetVar(f, PyTuple_GET_ITEM(names, i));
+        if (value == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        visit(value, arg);
+        Py_DECREF(value);
+    }
+    Py_DECREF(code);
+#else
+    PyObject *locals = PyFrame_GetLocals(f);
+    if (locals == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    if (PyDict_Check(locals)) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(locals, &pos, &key, &value))
+            visit(value, arg);
+        /* A function's dict is made for the asking; a module's or a class
+         * body's is the program's own namespace. */
+        PyCodeObject *code = PyFrame_GetCode(f);
+        if (code->co_flags & CO_OPTIMIZED)
+            *made = locals;
+        Py_DECREF(code);
+    }
+    Py_DECREF(locals);
+#endif
+}
+#endif
+
+/* The instance dict of `o` if a real dict object exists, else NULL.
+ * Borrowed.  Never creates one: on 3.11+ an instance whose type has
+ * Py_TPFLAGS_MANAGED_DICT keeps its attributes in inline values until
+ * something asks for __dict__, and _PyObject_GetDictPtr would materialise
+ * it, so the managed slot (three words before the object) is read instead:
+ * 3.11 a dict pointer, 3.12 a dict pointer or values tagged with bit 0,
+ * 3.13 a dict pointer.  For other types _PyObject_GetDictPtr only computes
+ * the slot's address (tp_dictoffset, negative for variable-size objects). */
+static inline PyObject *
+strop_instance_dict(PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    PyObject *dict;
+#if PY_VERSION_HEX >= 0x030B0000
+    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        uintptr_t slot = *(uintptr_t *)((char *)o - 3 * (Py_ssize_t)sizeof(void *));
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+        if (slot & 1)
+            return NULL;
+#endif
+        dict = (PyObject *)slot;
+        return (dict != NULL && PyDict_Check(dict)) ? dict : NULL;
+    }
+#endif
+    if (tp->tp_dictoffset == 0)
+        return NULL;
+    PyObject **slot = _PyObject_GetDictPtr(o);
+    dict = slot ? *slot : NULL;
+    return (dict != NULL && PyDict_Check(dict)) ? dict : NULL;
+}
+
+/* The running Python frame when it is an object the collector lists, so the
+ * census can leave out its own caller's frame; NULL on 3.11+, where asking
+ * for it would create the frame object.  Borrowed. */
+static inline PyObject *
+strop_own_frame_object(void)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    return (PyObject *)PyEval_GetFrame();
+#else
+    return NULL;
+#endif
+}
+
 #endif /* STROP_COMPAT_H */

@@ -10,6 +10,7 @@
 #include "baseline.h"
 #include "clock.h"
 #include "healthobj.h"
+#include "heap.h"
 #include "loaded.h"
 #include "mem.h"
 #include "sampler.h"
@@ -81,6 +82,13 @@ static PyMethodDef engine_methods[] = {
     {"load_stats", strop_loaded_load_stats, METH_O,
      "load_stats(stats)\n--\n\nA LoadedProfile with an approximate call tree rebuilt "
      "from a pstats dict."},
+    {"heap_census", (PyCFunction)(void (*)(void))strop_heap_census, METH_VARARGS | METH_KEYWORDS,
+     "heap_census(roots=None, relative=False, deep=True, barrier=None)\n--\n\nA HeapSet: every object "
+     "reachable from roots (None: the collector's), each once, with sizes and kinds."},
+    {"heap_setrelheap", strop_heap_setrelheap, METH_NOARGS,
+     "heap_setrelheap()\n--\n\nLater relative heap censuses leave out the objects alive now."},
+    {"heap_own_types", strop_heap_own_types, METH_VARARGS,
+     "heap_own_types(*classes)\n--\n\nClasses whose instances heap censuses leave out."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -104,6 +112,8 @@ engine_exec(PyObject *module)
     if (strop_loaded_add_types(module) < 0)
         return -1;
     if (strop_health_add_type(module) < 0)
+        return -1;
+    if (strop_heap_add_types(module) < 0)
         return -1;
     if (PyModule_AddIntConstant(module, "HAVE_MONITORING", STROP_HAVE_MONITORING) < 0 ||
         PyModule_AddIntConstant(module, "HAVE_EVALFRAME", STROP_HAVE_EVALFRAME) < 0)

@@ -1,0 +1,45 @@
+/* heap.h: the heap census (strop.heap, setrelheap, iso, sizeof).
+ *
+ * A census walks objects from a root set (by default every object the
+ * cyclic collector lists, from gc.get_objects()) through tp_traverse, so it
+ * also finds what containers reach and the collector does not list (str,
+ * int, bytes, float, untracked tuples and dicts).  Each object is counted
+ * once, at its sys.getsizeof size, with a kind: its class, or "dict of
+ * Foo" for a dict that sits in a Foo instance's dict slot.  The result is a
+ * HeapSet: the objects (strong references), their sizes and kinds, grouped
+ * and printed by strop/_memory.py.
+ *
+ * What a census leaves out: objects of strop's own types (HeapSet and
+ * the Python classes registered with heap_own_types), and
+ * what only they reach; the root list it makes; and, in a relative census,
+ * every object alive at the last heap_setrelheap().  It never creates an instance __dict__ and calls no Python code
+ * except the __sizeof__ of a class that defines one in Python.
+ *
+ * All functions need the GIL, which a census holds throughout.
+ */
+#ifndef STROP_HEAP_H
+#define STROP_HEAP_H
+
+#include "compat.h"
+
+/* heap_census(roots=None, relative=False, deep=True, barrier=None) -> HeapSet.
+ * roots: an iterable of objects, or None for gc.get_objects().  relative:
+ * leave out the objects alive at the last heap_setrelheap().  deep: False
+ * counts the roots themselves only (iso).  barrier: an object the walk
+ * neither counts nor goes through.  MemoryError, naming the
+ * bytes needed, when the census cannot get memory; nothing is changed. */
+PyObject *strop_heap_census(PyObject *module, PyObject *args, PyObject *kwds);
+
+/* heap_setrelheap() -> int: takes the census's baseline, the objects alive
+ * now (their number is returned); later relative censuses leave them out.
+ * Installs a wrapper of the object allocator that forgets each baseline
+ * object as it is freed, so that a new object at its address is counted. */
+PyObject *strop_heap_setrelheap(PyObject *module, PyObject *Py_UNUSED(ignored));
+
+/* heap_own_types(*classes): classes whose instances a census leaves out. */
+PyObject *strop_heap_own_types(PyObject *module, PyObject *args);
+
+/* Adds HeapSet to `module`.  0, or -1 with an exception. */
+int strop_heap_add_types(PyObject *module);
+
+#endif /* STROP_HEAP_H */
