@@ -52,6 +52,9 @@ def cmd_heap(argv):
                 f.write(result.format(None) + "\n")
         except OSError as e:
             raise UsageError(f"cannot write {opts.output}: {e.strerror}") from None
-    print(result.format(rows), file=sys.stderr)
+    text = result.format(rows)
+    # heapy's hint is for the interactive prompt; on the command line it is --rows.
+    text = text.replace("Type e.g. '_.more' to view.>", "--rows 0 shows all.>")
+    print(text, file=sys.stderr)
     return status
 
