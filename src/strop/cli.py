@@ -415,9 +415,11 @@ def _load_input(path, period=0.01):
         if head[:1] in (b"{", b"\xfb"):
             try:
                 return "pstats", Stats(path)
-            except (FormatError, TypeError):
-                raise UsageError(f"{path}: not a pstats file (found marshal data that is "
-                                 "truncated or not a pstats dict)") from None
+            except FormatError as e:
+                raise UsageError(str(e)) from None
+            except TypeError:
+                raise UsageError(f"{path}: not a pstats file (found an empty pstats dict)") \
+                    from None
         if not head:
             raise UsageError(f"{path}: not a profile file (found an empty file)")
         return "folded", _engine.load_profile(path, "folded", period)

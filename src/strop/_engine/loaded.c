@@ -1,7 +1,9 @@
 /* loaded.c: strop._engine.LoadedProfile, a profile read from a file.
  *
  * load_profile(path) reads folded stacks or gzipped pprof through readers.c;
- * load_stats(dict) rebuilds an approximate call tree from a pstats dict.  The
+ * read_pstats(path) reads a pstats file through pstats.h's bounded reader
+ * into the dict marshal would give (strop.Stats uses it instead of
+ * marshal.loads, which trusts every length in the file); load_stats(dict) rebuilds an approximate call tree from a pstats dict.  The
  * object holds the tree and the function names, and writes every format
  * through dumpfile.h's strop_dump as the tracer and the sampler do; stats()
  * gives the pstats dict for strop.Stats.  A file of the wrong kind raises
@@ -107,12 +109,17 @@ oserror:
     return -1;
 }
 
+/* FormatError "<path>: not a <kind> file (found <found>)", or "(<detail>)"
+ * when `found` is NULL. */
 static void
-raise_format(PyObject *module, PyObject *path, const char *kind, const char *found)
+raise_format(PyObject *module, PyObject *path, const char *kind, const char *found,
+             const char *detail)
 {
     PyObject *type = format_error_type(module), *name = PyOS_FSPath(path);
-    if (type != NULL && name != NULL)
+    if (type != NULL && name != NULL && found != NULL)
         PyErr_Format(type, "%S: not a %s file (found %s)", name, kind, found);
+    else if (type != NULL && name != NULL)
+        PyErr_Format(type, "%S: not a %s file (%s)", name, kind, detail);
     Py_XDECREF(type);
     Py_XDECREF(name);
 }
@@ -120,17 +127,23 @@ raise_format(PyObject *module, PyObject *path, const char *kind, const char *fou
 PyObject *
 strop_loaded_load_profile(PyObject *module, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"path", "kind", "period", NULL};
+    static char *kwlist[] = {"path", "kind", "period", "max_inflated", NULL};
     PyObject *path;
     const char *kind = NULL;
     double period = 0.01;
+    Py_ssize_t max_inflated = 0;
     char *data = NULL;
     size_t len = 0;
     int rc;
     LoadedProfile *self = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|zd", kwlist, &path, &kind, &period))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|zdn", kwlist, &path, &kind, &period,
+                                     &max_inflated))
         return NULL;
+    if (max_inflated < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_inflated must be >= 0 (0: the default, 1 GiB)");
+        return NULL;
+    }
     if (kind != NULL && strcmp(kind, "folded") != 0 && strcmp(kind, "pprof") != 0) {
         PyErr_Format(PyExc_ValueError, "kind must be 'folded', 'pprof' or None, not '%s'", kind);
         return NULL;
@@ -146,12 +159,13 @@ strop_loaded_load_profile(PyObject *module, PyObject *args, PyObject *kwds)
             kind = "folded";
     }
     if (strcmp(kind, "pstats") == 0) {
-        raise_format(module, path, "folded or pprof", "marshal data, a pstats file?");
+        raise_format(module, path, "folded or pprof", "marshal data, a pstats file?", NULL);
         goto done;
     }
     self = new_loaded(module);
     if (self == NULL)
         goto done;
+    self->prof.max_inflated = (size_t)max_inflated;
     if (strcmp(kind, "pprof") == 0)
         rc = strop_load_pprof(&self->prof, (const unsigned char *)data, len);
     else
@@ -162,12 +176,195 @@ strop_loaded_load_profile(PyObject *module, PyObject *args, PyObject *kwds)
     }
     else if (rc == STROP_LOAD_FORMAT) {
         raise_format(module, path, strcmp(kind, "pprof") == 0 ? "pprof" : "folded stacks",
-                     self->prof.found);
+                     self->prof.found, NULL);
         Py_CLEAR(self);
     }
 done:
     strop_free(data);
     return (PyObject *)self;
+}
+
+/* ---- read_pstats: a pstats file into its dict, bounded ---------------------- */
+
+static PyObject *
+pstats_number(const StropPstatsNum *num, int is_float)
+{
+    return is_float ? PyFloat_FromDouble(num->f) : PyLong_FromLongLong((long long)num->i);
+}
+
+/* A tuple of the four numbers num[0..3] (floats: which are floats), plus
+ * `last` (stolen, may be NULL) as a fifth item.  New reference. */
+static PyObject *
+pstats_tuple(const StropPstatsNum *num, unsigned floats, PyObject *last)
+{
+    PyObject *t = PyTuple_New(last != NULL ? 5 : 4);
+    if (t == NULL) {
+        Py_XDECREF(last);
+        return NULL;
+    }
+    if (last != NULL)
+        PyTuple_SET_ITEM(t, 4, last);
+    for (int k = 0; k < 4; k++) {
+        PyObject *item = pstats_number(&num[k], (floats >> k) & 1);
+        if (item == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, k, item);
+    }
+    return t;
+}
+
+/* The str of string `i`, made once and kept in strings[i].  Borrowed. */
+static PyObject *
+pstats_string(const StropPstatsFile *file, const unsigned char *data, PyObject **strings,
+              uint32_t i)
+{
+    if (strings[i] == NULL) {
+        const StropPstatsString *s = &file->strings[i];
+        const char *p = (const char *)data + s->offset;
+        strings[i] = s->latin1 ? PyUnicode_DecodeLatin1(p, s->len, NULL)
+                               : PyUnicode_DecodeUTF8(p, s->len, "surrogatepass");
+    }
+    return strings[i];
+}
+
+/* The (file, line, name) tuple of key `i`, made once.  Borrowed. */
+static PyObject *
+pstats_key(const StropPstatsFile *file, const unsigned char *data, PyObject **strings,
+           PyObject **keys, uint32_t i)
+{
+    if (keys[i] == NULL) {
+        const StropPstatsKey *k = &file->keys[i];
+        PyObject *name = pstats_string(file, data, strings, k->file), *func;
+        if (name == NULL)
+            return NULL;
+        func = pstats_string(file, data, strings, k->name);
+        if (func == NULL)
+            return NULL;
+        PyObject *key = PyTuple_New(3), *line = PyLong_FromLongLong((long long)k->line);
+        if (key == NULL || line == NULL) {
+            Py_XDECREF(key);
+            Py_XDECREF(line);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(key, 0, Py_NewRef(name));
+        PyTuple_SET_ITEM(key, 1, line);
+        PyTuple_SET_ITEM(key, 2, Py_NewRef(func));
+        keys[i] = key;
+    }
+    return keys[i];
+}
+
+/* The dict marshal.loads would give for a checked file. */
+static PyObject *
+pstats_dict(const StropPstatsFile *file, const unsigned char *data)
+{
+    PyObject **strings = PyMem_Calloc(file->n_strings + 1, sizeof *strings);
+    PyObject **keys = PyMem_Calloc(file->n_keys + 1, sizeof *keys);
+    PyObject *stats = PyDict_New(), *result = NULL, *value = NULL, *callers = NULL;
+    if (strings == NULL || keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (stats == NULL)
+        goto done;
+    for (size_t e = 0; e < file->n_entries; e++) {
+        const StropPstatsEntry *entry = &file->entries[e];
+        PyObject *key = pstats_key(file, data, strings, keys, entry->key);
+        if (key == NULL || (callers = PyDict_New()) == NULL)
+            goto done;
+        for (size_t c = entry->first_caller; c < entry->first_caller + entry->n_callers; c++) {
+            const StropPstatsCaller *caller = &file->callers[c];
+            PyObject *caller_key = pstats_key(file, data, strings, keys, caller->key), *v;
+            if (caller_key == NULL)
+                goto done;
+            if (caller->bare)
+                v = PyLong_FromLongLong((long long)caller->num[0].i);
+            else
+                v = pstats_tuple(caller->num, caller->floats, NULL);
+            if (v == NULL)
+                goto done;
+            if (PyDict_SetItem(callers, caller_key, v) < 0) {
+                Py_DECREF(v);
+                goto done;
+            }
+            Py_DECREF(v);
+        }
+        value = pstats_tuple(entry->num, entry->floats, callers);
+        callers = NULL; /* stolen, even on failure */
+        if (value == NULL || PyDict_SetItem(stats, key, value) < 0)
+            goto done;
+        Py_CLEAR(value);
+    }
+    result = stats;
+    stats = NULL;
+done:
+    Py_XDECREF(value);
+    Py_XDECREF(callers);
+    Py_XDECREF(stats);
+    if (strings != NULL)
+        for (uint32_t i = 0; i < file->n_strings; i++)
+            Py_XDECREF(strings[i]);
+    if (keys != NULL)
+        for (uint32_t i = 0; i < file->n_keys; i++)
+            Py_XDECREF(keys[i]);
+    PyMem_Free(strings);
+    PyMem_Free(keys);
+    return result;
+}
+
+/* Which string's bytes failed to decode, for the error: the first one that
+ * does not decode. */
+static size_t
+bad_string_offset(const StropPstatsFile *file, const unsigned char *data)
+{
+    for (uint32_t i = 0; i < file->n_strings; i++) {
+        const StropPstatsString *s = &file->strings[i];
+        PyObject *o;
+        if (s->latin1)
+            continue;
+        o = PyUnicode_DecodeUTF8((const char *)data + s->offset, s->len, "surrogatepass");
+        if (o == NULL) {
+            PyErr_Clear();
+            return s->offset;
+        }
+        Py_DECREF(o);
+    }
+    return 0;
+}
+
+PyObject *
+strop_loaded_read_pstats(PyObject *module, PyObject *path)
+{
+    StropPstatsFile file;
+    char *data = NULL, error[200];
+    size_t len = 0;
+    PyObject *result = NULL;
+    int rc;
+    memset(&file, 0, sizeof file);
+    if (read_file(path, &data, &len) < 0)
+        return NULL;
+    rc = strop_pstats_read(&file, (const unsigned char *)data, len, error, sizeof error);
+    if (rc == STROP_PSTATS_NOMEM) {
+        PyErr_NoMemory();
+    }
+    else if (rc == STROP_PSTATS_FORMAT) {
+        raise_format(module, path, "pstats", NULL, error);
+    }
+    else {
+        result = pstats_dict(&file, (const unsigned char *)data);
+        if (result == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+            PyErr_Clear();
+            /* A UTF-8 string's type byte and length come 5 bytes before it. */
+            snprintf(error, sizeof error, "byte %zu: a string that is not UTF-8",
+                     bad_string_offset(&file, (const unsigned char *)data) - 5);
+            raise_format(module, path, "pstats", NULL, error);
+        }
+    }
+    strop_pstats_file_free(&file);
+    strop_free(data);
+    return result;
 }
 
 PyObject *
