@@ -34,6 +34,18 @@
 #define PPROF_FRAMES_PER_BYTE 16u
 #define PPROF_FRAMES_SLACK (1u << 20)
 
+/* A count or a time from a double that a file made: NaN and negatives are 0,
+ * too large is the most a uint64_t holds (a plain cast would be undefined). */
+static uint64_t
+to_u64(double x)
+{
+    if (!(x > 0))
+        return 0;
+    if (x >= 18446744073709551615.0)
+        return UINT64_MAX;
+    return (uint64_t)x;
+}
+
 static int
 fail(StropLoaded *prof, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -327,7 +339,7 @@ strop_load_folded(StropLoaded *prof, const char *data, size_t len, double period
     if (!(period_s > 0))
         period_s = 0.01;
     prof->seconds_per_tick = period_s;
-    prof->period_ns = (uint64_t)(period_s * 1e9 + 0.5);
+    prof->period_ns = to_u64(period_s * 1e9 + 0.5);
     if (len == 0)
         return fail(prof, "an empty file");
     if (memchr(data, '\0', len < 4096 ? len : 4096) != NULL)
@@ -826,7 +838,9 @@ pprof_frame(StropLoaded *prof, Pprof *pp, size_t *depth, uint64_t func_id, int64
     }
     else {
         PFunc key = {func_id, 0, 0, 0};
-        const PFunc *fn = bsearch(&key, pp->funcs, pp->n_funcs, sizeof *pp->funcs, by_func_id);
+        const PFunc *fn = pp->n_funcs == 0 ? NULL
+                          : bsearch(&key, pp->funcs, pp->n_funcs, sizeof *pp->funcs,
+                                    by_func_id);
         if (fn == NULL)
             return fail(prof, "a pprof Line naming function %llu, which is not there",
                         (unsigned long long)func_id);
@@ -923,13 +937,15 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
         if (time_scale == 0)
             count_index = chosen; /* samples, bytes, ...: the value is the count */
         prof->period_ns = pp.period && ns_per_unit(pp.strings[pp.period_unit]) > 0
-                              ? (uint64_t)((double)pp.period *
-                                           ns_per_unit(pp.strings[pp.period_unit]))
+                              ? to_u64((double)pp.period *
+                                       ns_per_unit(pp.strings[pp.period_unit]))
                               : 10000000u;
         prof->seconds_per_tick = (double)prof->period_ns * 1e-9;
     }
-    qsort(pp.funcs, pp.n_funcs, sizeof *pp.funcs, by_func_id);
-    qsort(pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
+    if (pp.n_funcs > 0) /* qsort and bsearch take no NULL, even for 0 items */
+        qsort(pp.funcs, pp.n_funcs, sizeof *pp.funcs, by_func_id);
+    if (pp.n_locs > 0)
+        qsort(pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
     for (size_t s = 0; s < pp.n_samples; s++) {
         Reader r = {pp.samples[s].p, pp.samples[s].p + pp.samples[s].len, 0};
         uint64_t value = 0;
@@ -962,7 +978,8 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
         }
         for (size_t i = 0; i < pp.n_ids; i++) {
             PLoc key = {pp.ids[i], 0, 0, 0};
-            const PLoc *loc = bsearch(&key, pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
+            const PLoc *loc = pp.n_locs == 0 ? NULL
+                              : bsearch(&key, pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
             if (loc == NULL) {
                 status = fail(prof, "a pprof Sample naming location %llu, which is not there",
                               (unsigned long long)pp.ids[i]);
@@ -992,7 +1009,7 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
         }
         else {
             if (v > 0)
-                prof->tree.nodes[node].self_ticks += (uint64_t)((double)v * time_scale + 0.5);
+                prof->tree.nodes[node].self_ticks += to_u64((double)v * time_scale + 0.5);
             if (calls > 0)
                 prof->tree.nodes[node].calls += (uint64_t)calls;
         }
@@ -1094,7 +1111,7 @@ strop_load_pstats(StropLoaded *prof, const StropPstatsFunc *funcs, uint32_t n_fu
                 }
                 self[v->node] += fn->tt * (share > 1 ? 1 : share);
                 reached[v->func] += fn->tt * (share > 1 ? 1 : share);
-                prof->tree.nodes[v->node].calls += (uint64_t)((double)fn->nc * share + 0.5);
+                prof->tree.nodes[v->node].calls += to_u64((double)fn->nc * share + 0.5);
             }
             if (v->next_edge >= first[v->func + 1]) {
                 on_path[v->func] &= ~2u;
@@ -1146,7 +1163,7 @@ strop_load_pstats(StropLoaded *prof, const StropPstatsFunc *funcs, uint32_t n_fu
                 scale[func_of[i]] = funcs[i].tt / reached[i];
         for (uint32_t n = 2; n < prof->tree.n_nodes && n < cap_self; n++) {
             double ns = self[n] * scale[prof->tree.nodes[n].func] * 1e9;
-            prof->tree.nodes[n].self_ticks = ns > 0 ? (uint64_t)(ns + 0.5) : 0;
+            prof->tree.nodes[n].self_ticks = to_u64(ns + 0.5);
         }
         strop_free(scale);
     }
