@@ -427,6 +427,8 @@ def _load_input(path, period=0.01):
         raise unreadable(path, e) from None
     except _engine.FormatError as e:
         raise UsageError(str(e)) from None
+    except MemoryError:
+        raise UsageError(f"{path}: out of memory while reading it") from None
 
 
 class _Loaded:
@@ -564,5 +566,7 @@ def main(argv=None):
         return command[0](argv[1:])
     except UsageError as e:
         return _fail(str(e))
+    except MemoryError:  # strop's own: the program's errors are handled in _run_target
+        return _fail("out of memory")
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <marshal.h>
+
 #include "dumpfile.h"
 #include "mem.h"
 #include "readers.h"
@@ -345,12 +347,24 @@ strop_loaded_read_pstats(PyObject *module, PyObject *path)
     memset(&file, 0, sizeof file);
     if (read_file(path, &data, &len) < 0)
         return NULL;
+    file.code_layout = STROP_MARSHAL_CODE_LAYOUT;
     rc = strop_pstats_read(&file, (const unsigned char *)data, len, error, sizeof error);
     if (rc == STROP_PSTATS_NOMEM) {
         PyErr_NoMemory();
     }
     else if (rc == STROP_PSTATS_FORMAT) {
         raise_format(module, path, "pstats", NULL, error);
+    }
+    else if (file.foreign) {
+        /* A code object in a key (python -m profile): marshal builds the
+         * file, now that every length and count in it has been checked. */
+        result = PyMarshal_ReadObjectFromString(data, (Py_ssize_t)len);
+        if (result == NULL && !PyErr_ExceptionMatches(PyExc_MemoryError)) {
+            PyErr_Clear();
+            raise_format(module, path, "pstats", NULL,
+                         "byte 0: marshal data this Python cannot read (a code object of "
+                         "another version?)");
+        }
     }
     else {
         result = pstats_dict(&file, (const unsigned char *)data);
@@ -367,10 +381,33 @@ strop_loaded_read_pstats(PyObject *module, PyObject *path)
     return result;
 }
 
+/* A call count from a pstats dict, as forgiving as pstats' printing is: an
+ * int (negative ones as 0, huge ones saturated) or a float.  0, or -1 with
+ * TypeError for anything else. */
+static int
+count_of(PyObject *number, uint64_t *out)
+{
+    if (PyLong_Check(number)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(number, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        *out = overflow > 0 ? UINT64_MAX : (overflow < 0 || v < 0) ? 0 : (uint64_t)v;
+        return 0;
+    }
+    if (PyFloat_Check(number)) {
+        double v = PyFloat_AS_DOUBLE(number);
+        *out = !(v > 0) ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+        return 0;
+    }
+    PyErr_SetString(PyExc_TypeError, "a call count that is not a number");
+    return -1;
+}
+
 PyObject *
 strop_loaded_load_stats(PyObject *module, PyObject *stats)
 {
-    PyObject *index = NULL, *key, *value, *result = NULL;
+    PyObject *index = NULL, *names = NULL, *key, *value, *result = NULL;
     StropPstatsFunc *funcs = NULL;
     StropPstatsEdge *edges = NULL;
     size_t n_edges = 0, cap_edges = 0;
@@ -384,8 +421,9 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
     }
     n = PyDict_Size(stats);
     index = PyDict_New();
+    names = PyList_New(0);
     funcs = strop_calloc((size_t)n + 1, sizeof *funcs);
-    if (index == NULL || funcs == NULL)
+    if (index == NULL || names == NULL || funcs == NULL)
         goto nomem;
     while (PyDict_Next(stats, &pos, &key, &value)) {
         PyObject *file, *line, *name, *number;
@@ -396,6 +434,15 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
         file = PyTuple_GET_ITEM(key, 0);
         line = PyTuple_GET_ITEM(key, 1);
         name = PyTuple_GET_ITEM(key, 2);
+        if (!PyUnicode_Check(name) && PyCode_Check(name)) {
+            /* python -m profile names the script's entry by its code object */
+            name = PyObject_Str(name);
+            if (name == NULL || PyList_Append(names, name) < 0) {
+                Py_XDECREF(name);
+                goto error;
+            }
+            Py_DECREF(name);
+        }
         if (!PyUnicode_Check(file) || !PyUnicode_Check(name) || !PyLong_Check(line))
             goto bad;
         funcs[i].label.file = PyUnicode_AsUTF8AndSize(file, &file_len);
@@ -405,7 +452,8 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
         funcs[i].label.file_len = (size_t)file_len;
         funcs[i].label.name_len = (size_t)name_len;
         funcs[i].label.line = PyLong_AsLong(line);
-        funcs[i].nc = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(value, 1));
+        if (count_of(PyTuple_GET_ITEM(value, 1), &funcs[i].nc) < 0)
+            goto bad;
         funcs[i].tt = PyFloat_AsDouble(PyTuple_GET_ITEM(value, 2));
         funcs[i].ct = PyFloat_AsDouble(PyTuple_GET_ITEM(value, 3));
         if (PyErr_Occurred())
@@ -431,12 +479,23 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
                     goto bad;
                 continue; /* a caller the file does not list */
             }
-            if (!PyTuple_Check(edge) || PyTuple_GET_SIZE(edge) != 4)
-                goto bad;
             e.caller = (uint32_t)PyLong_AsUnsignedLong(at);
             e.callee = i;
-            e.nc = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(edge, 0));
-            e.ct = PyFloat_AsDouble(PyTuple_GET_ITEM(edge, 3));
+            if (PyLong_Check(edge)) {
+                /* The profile module's callers: a count only; the time is
+                 * the callee's, shared by calls. */
+                if (count_of(edge, &e.nc) < 0)
+                    goto bad;
+                e.ct = funcs[i].nc ? funcs[i].ct * (double)e.nc / (double)funcs[i].nc : 0;
+            }
+            else if (PyTuple_Check(edge) && PyTuple_GET_SIZE(edge) == 4) {
+                if (count_of(PyTuple_GET_ITEM(edge, 0), &e.nc) < 0)
+                    goto bad;
+                e.ct = PyFloat_AsDouble(PyTuple_GET_ITEM(edge, 3));
+            }
+            else {
+                goto bad;
+            }
             if (PyErr_Occurred())
                 goto bad;
             if (n_edges == cap_edges) {
@@ -475,6 +534,7 @@ nomem:
 error:
     Py_XDECREF(self);
     Py_XDECREF(index);
+    Py_XDECREF(names);
     strop_free(funcs);
     strop_free(edges);
     return result;

@@ -201,7 +201,11 @@ done:
 /* What a marshal reference may name.  Only objects of fixed, small size are
  * shared: a reference to a dict or an entry's 5-tuple would let a few bytes
  * stand for a whole callers table again and again, and no writer makes one. */
-enum { REF_PENDING, REF_STRING, REF_NUMBER, REF_KEY, REF_CALLER, REF_OTHER };
+enum { REF_PENDING, REF_STRING, REF_NUMBER, REF_KEY, REF_CALLER, REF_OTHER, REF_FOREIGN };
+
+/* How deep objects other than pstats' own may nest (a code object's
+ * constants); marshal's own limit is 2000. */
+#define FOREIGN_MAX_DEPTH 64
 
 struct StropPstatsRef {
     uint8_t kind;
@@ -380,6 +384,7 @@ wrong_ref(Cursor *c, size_t at, int kind, const char *where)
                      : kind == REF_NUMBER ? "a number"
                      : kind == REF_KEY    ? "a (file, line, name) key"
                      : kind == REF_CALLER ? "a caller's numbers"
+                     : kind == REF_FOREIGN ? "an object of a code object"
                                           : "a shared dict or tuple",
                      where);
 }
@@ -582,6 +587,153 @@ tuple_of(Cursor *c, size_t at, unsigned char t, size_t want, const char *what)
     return 0;
 }
 
+/* Any marshal object, checked and skipped (not built): what a `python -m
+ * profile` file has for a key's name, a code object.  Its strings and numbers
+ * are recorded as read, since later references may name them; anything else
+ * flagged becomes REF_FOREIGN.  Lengths are checked as everywhere, nesting is
+ * at most FOREIGN_MAX_DEPTH. */
+static int
+skip_object(Cursor *c, int depth)
+{
+    static const char where[] = "an object of a code object";
+    size_t at = c->pos, n;
+    unsigned char t;
+    uint32_t ref, ignored;
+    int rc, is_float;
+    StropPstatsNum num;
+    if (depth > FOREIGN_MAX_DEPTH)
+        return read_fail(c, at, "objects nested more than %d deep", FOREIGN_MAX_DEPTH);
+    if (at >= c->len)
+        return unexpected(c, at, where);
+    t = c->data[at] & 0x7f;
+    switch (t) {
+    case 'u': case 't': case 'a': case 'A': case 'z': case 'Z':
+        return read_string(c, &ignored);
+    case 'i': case 'g': case 'f':
+        return read_number(c, where, 0, &num, &is_float);
+    case 'r': {
+        const StropPstatsRef *r;
+        c->pos++;
+        if ((rc = take(c, at, 4, "a reference")) < 0)
+            return rc;
+        int32_t i = get_int32(c->data + c->pos - 4);
+        if (i < 0 || (uint32_t)i >= c->file->n_refs)
+            return bad_ref(c, at, i);
+        r = &c->file->refs[i];
+        if (r->kind == REF_PENDING)
+            return wrong_ref(c, at, r->kind, where);
+        return 0;
+    }
+    default:
+        break;
+    }
+    if ((rc = type_byte(c, where, &t, &ref)) < 0)
+        return rc;
+    switch (t) {
+    case 'N': case 'F': case 'T': case 'S': case '.':
+        break;
+    case 'y':
+        rc = take(c, at, 16, "a complex");
+        break;
+    case 'l': /* any size here: a constant of the code */
+        if ((rc = take(c, at, 4, "an int's size")) < 0)
+            break;
+        n = (size_t)(get_int32(c->data + c->pos - 4) < 0 ? -(int64_t)get_int32(c->data + c->pos - 4)
+                                                          : get_int32(c->data + c->pos - 4));
+        if (n > (c->len - c->pos) / 2)
+            return too_large(c, at, "an int", n, "digits");
+        c->pos += 2 * n;
+        break;
+    case 'x':
+        for (int k = 0; k < 2 && rc == 0; k++)
+            if ((rc = take(c, at, 1, "a complex")) == 0)
+                rc = take(c, at, c->data[c->pos - 1], "a complex");
+        break;
+    case 's':
+        if ((rc = take(c, at, 4, "bytes")) < 0)
+            break;
+        if (get_int32(c->data + c->pos - 4) < 0)
+            return read_fail(c, at, "bytes of negative length");
+        n = (size_t)get_int32(c->data + c->pos - 4);
+        if (n > c->len - c->pos)
+            return too_large(c, at, "bytes", n, "bytes");
+        c->pos += n;
+        break;
+    case '(': case '[': case '<': case '>': case ')':
+        if (t == ')') {
+            if ((rc = take(c, at, 1, "a tuple's size")) < 0)
+                break;
+            n = c->data[c->pos - 1];
+        }
+        else {
+            if ((rc = take(c, at, 4, "a container's size")) < 0)
+                break;
+            if (get_int32(c->data + c->pos - 4) < 0)
+                return read_fail(c, at, "a container of negative size");
+            n = (size_t)get_int32(c->data + c->pos - 4);
+            if (n > c->len - c->pos)
+                return too_large(c, at, "a container", n, "items");
+        }
+        for (size_t k = 0; k < n && rc == 0; k++)
+            rc = skip_object(c, depth + 1);
+        break;
+    case '{':
+        while (rc == 0) {
+            if (c->pos < c->len && c->data[c->pos] == '0') {
+                c->pos++;
+                break;
+            }
+            if ((rc = skip_object(c, depth + 1)) == 0)
+                rc = skip_object(c, depth + 1);
+        }
+        break;
+    case 'c': {
+        int layout = c->file->code_layout;
+        size_t ints = layout == STROP_PSTATS_CODE_38 ? 6 : 5;
+        int after = layout == STROP_PSTATS_CODE_38 ? 1 : 2;
+        if (layout == STROP_PSTATS_CODE_NONE)
+            return unexpected(c, at, "a string of a (file, line, name) key");
+        if ((rc = take(c, at, 4 * ints, "a code object")) < 0)
+            break;
+        for (int k = 0; k < 8 && rc == 0; k++)
+            rc = skip_object(c, depth + 1);
+        if (rc == 0)
+            rc = take(c, at, 4, "a code object");
+        for (int k = 0; k < after && rc == 0; k++)
+            rc = skip_object(c, depth + 1);
+        break;
+    }
+    default:
+        return unexpected(c, at, where);
+    }
+    if (rc == 0 && ref != UINT32_MAX)
+        c->file->refs[ref].kind = REF_FOREIGN;
+    return rc;
+}
+
+/* A key's name: a string, or (python -m profile) a code object. */
+static int
+read_name(Cursor *c, uint32_t *name)
+{
+    size_t at = c->pos;
+    unsigned char t = at < c->len ? c->data[at] : 0;
+    if ((t & 0x7f) == 'c' && c->file->code_layout != STROP_PSTATS_CODE_NONE) {
+        *name = UINT32_MAX;
+        c->file->foreign = 1;
+        return skip_object(c, 0);
+    }
+    if (t == 'r' && c->len - at >= 5) {
+        int32_t i = get_int32(c->data + at + 1);
+        if (i >= 0 && (uint32_t)i < c->file->n_refs && c->file->refs[i].kind == REF_FOREIGN) {
+            c->pos += 5;
+            *name = UINT32_MAX;
+            c->file->foreign = 1;
+            return 0;
+        }
+    }
+    return read_string(c, name);
+}
+
 static int
 read_key(Cursor *c, const char *where, uint32_t *index)
 {
@@ -604,7 +756,7 @@ read_key(Cursor *c, const char *where, uint32_t *index)
     if ((rc = tuple_of(c, at, t, 3, "a (file, line, name) key")) < 0 ||
         (rc = read_string(c, &file)) < 0 ||
         (rc = read_number(c, "the line of a (file, line, name) key", 1, &line, &is_float)) < 0 ||
-        (rc = read_string(c, &name)) < 0)
+        (rc = read_name(c, &name)) < 0)
         return rc;
     StropPstatsFile *f = c->file;
     if (make_room32((void **)&f->keys, f->n_keys, &f->cap_keys, sizeof *f->keys) < 0)
@@ -740,8 +892,9 @@ strop_pstats_read(StropPstatsFile *out, const unsigned char *data, size_t len, c
     Cursor c = {data, len, 0, out, error, error_size};
     unsigned char t;
     uint32_t ref;
-    int rc;
+    int rc, layout = out->code_layout;
     memset(out, 0, sizeof *out);
+    out->code_layout = layout;
     if (error_size)
         error[0] = '\0';
     if (len == 0)
@@ -764,10 +917,12 @@ strop_pstats_read(StropPstatsFile *out, const unsigned char *data, size_t len, c
 void
 strop_pstats_file_free(StropPstatsFile *file)
 {
+    int layout = file->code_layout;
     strop_free(file->strings);
     strop_free(file->keys);
     strop_free(file->entries);
     strop_free(file->callers);
     strop_free(file->refs);
     memset(file, 0, sizeof *file);
+    file->code_layout = layout;
 }

@@ -43,6 +43,12 @@ int strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats
 #define STROP_PSTATS_NOMEM (-1)
 #define STROP_PSTATS_FORMAT (-2) /* `error` says "byte N: what was there" */
 
+/* Code object layouts: none accepted; 3.8 to 3.10 (6 ints, 8 objects, the
+ * first line, 1 object); 3.11 on (5 ints, 8 objects, the first line, 2). */
+#define STROP_PSTATS_CODE_NONE 0
+#define STROP_PSTATS_CODE_38 1
+#define STROP_PSTATS_CODE_311 2
+
 /* A number as the file has it: an int (int64 range) or a float.  Which one
  * is in a `floats` bit mask beside it. */
 typedef union StropPstatsNum {
@@ -88,6 +94,14 @@ typedef struct StropPstatsRef StropPstatsRef; /* the reader's own */
 /* Everything read from one file.  Arrays owned (mem.h); strings point into
  * the caller's data, which must outlive this. */
 typedef struct StropPstatsFile {
+    /* In: how a marshal code object is laid out (STROP_PSTATS_CODE_*), for
+     * the one place a pstats file may hold one: `python -m profile` names
+     * the script's entry by its code object. */
+    int code_layout;
+    /* Out: the file holds such an object (any key name not a string); the
+     * key's `name` is then UINT32_MAX, and the file, now checked, is for
+     * marshal to build. */
+    int foreign;
     StropPstatsString *strings;
     uint32_t n_strings, cap_strings;
     StropPstatsKey *keys;
@@ -100,7 +114,8 @@ typedef struct StropPstatsFile {
     uint32_t n_refs, cap_refs;
 } StropPstatsFile;
 
-/* Reads a pstats file from data[0 .. len).  Every array grows only as bytes
+/* Reads a pstats file from data[0 .. len) (out->code_layout set by the
+ * caller; the rest of *out is reset here).  Every array grows only as bytes
  * are consumed, so memory stays within a small multiple of `len`, and the
  * work is linear in it.  Bytes after the dict are ignored, as marshal does.
  * Returns STROP_PSTATS_OK, STROP_PSTATS_NOMEM, or STROP_PSTATS_FORMAT with a
