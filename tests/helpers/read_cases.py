@@ -1,8 +1,8 @@
 """Runs strop's command line on many input files in one process, under a
-memory limit, and reports each case: python read_cases.py LIMIT_MB OUT.json FILE...
+memory limit, and reports each case: python read_cases.py LIMIT_MB OUT.json FOLDER
 
 After the imports, the address space is limited (RLIMIT_AS) to what it is
-then plus LIMIT_MB.  Each FILE is given to `strop view` (and every fourth to
+then plus LIMIT_MB.  Each file in FOLDER (by name) is given to `strop view` (and every fourth to
 `strop convert ... -o x.folded` as well) through strop.cli.main, with stdout
 and stderr captured.  OUT.json gets one record per run: the file, the
 command, its exit status, its stderr, the CPU seconds it took, and the
@@ -32,7 +32,8 @@ def vm_size():
 
 
 def main():
-    limit_mb, out, files = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+    limit_mb, out, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    files = [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
     limit = vm_size() + limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     records = []
