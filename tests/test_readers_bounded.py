@@ -318,3 +318,24 @@ def test_view_survives_every_allocation_failing(real_files, tmp_path):
         failed = [e for s, e in results if s == 2]
         assert all(e.count("\n") == 1 and "out of memory" in e for e in failed), failed[:3]
         assert failed  # the walk reached the reader's allocations
+
+
+# ---- benchmark files (JSON) ----------------------------------------------------
+
+def test_benchmark_file_nested_or_oversized_is_one_line(tmp_path):
+    from strop import _speed_cli
+
+    good = tmp_path / "good.json"
+    _speed_cli.write(str(good), _speed_cli.new_document())
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    proc = run_strop("compare", good, deep)
+    assert proc.returncode == 2, describe(proc)
+    assert proc.stderr == f"strop: {deep} is not a strop benchmark file: JSON nested too deeply\n"
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(_speed_cli.MAX_FILE_BYTES + 1)
+    proc = run_strop("compare", good, big)
+    assert proc.returncode == 2, describe(proc)
+    assert proc.stderr == (f"strop: {big} is not a strop benchmark file: 67,108,865 bytes, more "
+                           "than the 67,108,864 strop reads\n")
