@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mem.h"
 
@@ -734,6 +736,91 @@ read_name(Cursor *c, uint32_t *name)
     return read_string(c, name);
 }
 
+/* ---- keys by their strings ---------------------------------------------------- */
+
+/* Keys are made one when they name the same string objects (the same string
+ * indices: marshal shares a code object's co_filename and co_name through
+ * references) and the same line.  That is what cProfile's caller keys are,
+ * new tuples of the same strings; comparing by content instead would cost a
+ * hash of every key's bytes for the few keys whose strings are not shared. */
+static uint64_t
+key_hash(const Cursor *c, uint32_t file, int64_t line, uint32_t name)
+{
+    uint64_t h = c->file->key_seed ^ ((uint64_t)file << 32 | name);
+    h ^= (uint64_t)line * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 32);
+}
+
+static int
+grow_key_slots(StropPstatsFile *f, const Cursor *c)
+{
+    uint32_t count = f->key_mask ? (f->key_mask + 1) * 2 : 1024, mask = count - 1;
+    uint32_t *slots;
+    if (count == 0)
+        return -1;
+    slots = strop_malloc((size_t)count * sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    memset(slots, 0xff, (size_t)count * sizeof *slots);
+    for (uint32_t k = 0; k < f->n_keys; k++) {
+        const StropPstatsKey *key = &f->keys[k];
+        if (key->name == UINT32_MAX)
+            continue;
+        uint32_t i = (uint32_t)key_hash(c, key->file, key->line, key->name) & mask;
+        while (slots[i] != UINT32_MAX)
+            i = (i + 1) & mask;
+        slots[i] = k;
+    }
+    strop_free(f->key_slots);
+    f->key_slots = slots;
+    f->key_mask = mask;
+    return 0;
+}
+
+/* The key (file, line, name), added when new.  UINT32_MAX when out of
+ * memory. */
+static uint32_t
+intern_key(Cursor *c, uint32_t file, int64_t line, uint32_t name)
+{
+    StropPstatsFile *f = c->file;
+    uint32_t i = 0, k;
+    if (name != UINT32_MAX) {
+        if ((f->n_keys + 1) * 2 > f->key_mask && grow_key_slots(f, c) < 0)
+            return UINT32_MAX;
+        i = (uint32_t)key_hash(c, file, line, name) & f->key_mask;
+        for (; (k = f->key_slots[i]) != UINT32_MAX; i = (i + 1) & f->key_mask) {
+            const StropPstatsKey *key = &f->keys[k];
+            if (key->line == line && key->file == file && key->name == name)
+                return k;
+        }
+    }
+    if (make_room32((void **)&f->keys, f->n_keys, &f->cap_keys, sizeof *f->keys) < 0)
+        return UINT32_MAX;
+    k = f->n_keys++;
+    f->keys[k] = (StropPstatsKey){file, name, line};
+    if (name != UINT32_MAX)
+        f->key_slots[i] = k;
+    return k;
+}
+
+/* A seed for the key table's hash, so that no file can be made of keys that
+ * all fall in one slot. */
+static uint64_t
+random_seed(void)
+{
+    uint64_t seed = 0;
+    if (getentropy(&seed, sizeof seed) != 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&ts;
+    }
+    return seed;
+}
+
 static int
 read_key(Cursor *c, const char *where, uint32_t *index)
 {
@@ -759,10 +846,9 @@ read_key(Cursor *c, const char *where, uint32_t *index)
         (rc = read_name(c, &name)) < 0)
         return rc;
     StropPstatsFile *f = c->file;
-    if (make_room32((void **)&f->keys, f->n_keys, &f->cap_keys, sizeof *f->keys) < 0)
+    *index = intern_key(c, file, line.i, name);
+    if (*index == UINT32_MAX)
         return STROP_PSTATS_NOMEM;
-    *index = f->n_keys++;
-    f->keys[*index] = (StropPstatsKey){file, name, line.i};
     if (ref != UINT32_MAX)
         f->refs[ref] = (StropPstatsRef){REF_KEY, 0, *index, {0}};
     return 0;
@@ -895,6 +981,7 @@ strop_pstats_read(StropPstatsFile *out, const unsigned char *data, size_t len, c
     int rc, layout = out->code_layout;
     memset(out, 0, sizeof *out);
     out->code_layout = layout;
+    out->key_seed = random_seed();
     if (error_size)
         error[0] = '\0';
     if (len == 0)
@@ -923,6 +1010,7 @@ strop_pstats_file_free(StropPstatsFile *file)
     strop_free(file->entries);
     strop_free(file->callers);
     strop_free(file->refs);
+    strop_free(file->key_slots);
     memset(file, 0, sizeof *file);
     file->code_layout = layout;
 }

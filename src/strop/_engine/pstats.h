@@ -112,6 +112,11 @@ typedef struct StropPstatsFile {
     size_t n_callers, cap_callers;
     StropPstatsRef *refs;
     uint32_t n_refs, cap_refs;
+    /* Keys by their string indices and line (open addressing, seeded hash):
+     * cProfile writes a new tuple for every caller, of the same strings. */
+    uint32_t *key_slots;
+    uint32_t key_mask;
+    uint64_t key_seed;
 } StropPstatsFile;
 
 /* Reads a pstats file from data[0 .. len) (out->code_layout set by the
