@@ -25,6 +25,11 @@ entry_of(const StropPstatsFile *f, const uint8_t *data, uint32_t k)
     const StropPstatsKey *key = &f->keys[k];
     for (size_t e = 0; e < f->n_entries && e < 4096; e++) {
         const StropPstatsKey *o = &f->keys[f->entries[e].key];
+        if (o->name == UINT32_MAX || key->name == UINT32_MAX) {
+            if (o == key)
+                return (uint32_t)e;
+            continue;
+        }
         if (o->line == key->line && same_string(f, data, o->file, key->file) &&
             same_string(f, data, o->name, key->name))
             return (uint32_t)e;
@@ -41,7 +46,7 @@ number(const StropPstatsNum *num, unsigned floats, int k)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    StropPstatsFile file;
+    StropPstatsFile file = {.code_layout = STROP_PSTATS_CODE_311};
     char error[200];
     StropPstatsFunc *funcs = NULL;
     StropPstatsEdge *edges = NULL;
@@ -61,10 +66,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t e = 0; e < file.n_entries; e++) {
         const StropPstatsEntry *entry = &file.entries[e];
         const StropPstatsKey *key = &file.keys[entry->key];
+        uint32_t name = key->name;
+        if (name == UINT32_MAX) { /* a code object's: its co_name */
+            if (key->code >= file.n_codes)
+                abort();
+            name = file.codes[key->code].name;
+        }
         funcs[e].label.file = (const char *)data + file.strings[key->file].offset;
         funcs[e].label.file_len = file.strings[key->file].len;
-        funcs[e].label.name = (const char *)data + file.strings[key->name].offset;
-        funcs[e].label.name_len = file.strings[key->name].len;
+        funcs[e].label.name = (const char *)data + file.strings[name].offset;
+        funcs[e].label.name_len = file.strings[name].len;
         funcs[e].label.line = (long)key->line;
         funcs[e].nc = entry->floats & 2 ? 0 : (uint64_t)entry->num[1].i;
         funcs[e].tt = number(entry->num, entry->floats, 2);

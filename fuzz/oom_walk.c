@@ -18,7 +18,7 @@
 static int
 read_pstats(const unsigned char *data, size_t len)
 {
-    StropPstatsFile file;
+    StropPstatsFile file = {.code_layout = STROP_PSTATS_CODE_311};
     char error[200];
     int rc = strop_pstats_read(&file, data, len, error, sizeof error);
     strop_pstats_file_free(&file);

@@ -78,15 +78,31 @@ def read_pstats(path):
 
 # ---- pstats: the same dict as marshal, or one line with a byte offset -----------
 
+def without_code_objects(stats):
+    """`stats` with each code object in a key (python -m profile names the
+    script's entry by one) as the reader gives it: the string of its repr,
+    less the address."""
+    def key(k):
+        if isinstance(k[2], type(key.__code__)):
+            code = k[2]
+            return (k[0], k[1], f'<code object {code.co_name}, file "{code.co_filename}", '
+                                f'line {code.co_firstlineno}>')
+        return k
+    return {key(k): v[:4] + ({key(c): cv for c, cv in v[4].items()},)
+            for k, v in stats.items()}
+
+
 def test_pstats_reader_gives_what_marshal_gives(real_files, tmp_path):
     for kind in ("strop_pstats", "cprofile_pstats", "profile_pstats"):
         with open(real_files[kind], "rb") as f:
-            want = marshal.load(f)
+            want = without_code_objects(marshal.load(f))
         assert read_pstats(real_files[kind]) == want, kind
         # Every marshal format version, from 0 (text floats, no references) to 4.
+        with open(real_files[kind], "rb") as f:
+            original = marshal.load(f)
         for version in range(5):
             path = tmp_path / f"{kind}-v{version}.prof"
-            path.write_bytes(marshal.dumps(want, version))
+            path.write_bytes(marshal.dumps(original, version))
             got = read_pstats(path)
             assert got == want, (kind, version)
             assert [type(x) for v in got.values() for x in v[:4]] == \

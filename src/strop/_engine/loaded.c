@@ -3,7 +3,9 @@
  * load_profile(path) reads folded stacks or gzipped pprof through readers.c;
  * read_pstats(path) reads a pstats file through pstats.h's bounded reader
  * into the dict marshal would give (strop.Stats uses it instead of
- * marshal.loads, which trusts every length in the file); load_stats(dict) rebuilds an approximate call tree from a pstats dict.  The
+ * marshal.loads, which trusts every length in the file; a code object that
+ * python -m profile puts in a key becomes a string of its repr);
+ * load_stats(dict) rebuilds an approximate call tree from a pstats dict.  The
  * object holds the tree and the function names, and writes every format
  * through dumpfile.h's strop_dump as the tracer and the sampler do; stats()
  * gives the pstats dict for strop.Stats.  A file of the wrong kind raises
@@ -15,8 +17,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <marshal.h>
 
 #include "dumpfile.h"
 #include "mem.h"
@@ -241,6 +241,25 @@ pstats_key(const StropPstatsFile *file, const unsigned char *data, PyObject **st
         PyObject *name = pstats_string(file, data, strings, k->file), *func;
         if (name == NULL)
             return NULL;
+        if (k->name == UINT32_MAX) {
+            /* python -m profile's entry, named by a code object: its repr,
+             * less the address, and no code object built from the file. */
+            const StropPstatsCode *code = &file->codes[k->code];
+            PyObject *co_name = pstats_string(file, data, strings, code->name), *co_file;
+            if (co_name == NULL)
+                return NULL;
+            co_file = pstats_string(file, data, strings, code->file);
+            if (co_file == NULL)
+                return NULL;
+            PyObject *line = PyLong_FromLongLong((long long)k->line);
+            func = PyUnicode_FromFormat("<code object %U, file \"%U\", line %lld>", co_name,
+                                        co_file, (long long)code->line);
+            if (line != NULL && func != NULL)
+                keys[i] = PyTuple_Pack(3, name, line, func);
+            Py_XDECREF(line);
+            Py_XDECREF(func);
+            return keys[i];
+        }
         func = pstats_string(file, data, strings, k->name);
         if (func == NULL)
             return NULL;
@@ -354,17 +373,6 @@ strop_loaded_read_pstats(PyObject *module, PyObject *path)
     }
     else if (rc == STROP_PSTATS_FORMAT) {
         raise_format(module, path, "pstats", NULL, error);
-    }
-    else if (file.foreign) {
-        /* A code object in a key (python -m profile): marshal builds the
-         * file, now that every length and count in it has been checked. */
-        result = PyMarshal_ReadObjectFromString(data, (Py_ssize_t)len);
-        if (result == NULL && !PyErr_ExceptionMatches(PyExc_MemoryError)) {
-            PyErr_Clear();
-            raise_format(module, path, "pstats", NULL,
-                         "byte 0: marshal data this Python cannot read (a code object of "
-                         "another version?)");
-        }
     }
     else {
         result = pstats_dict(&file, (const unsigned char *)data);

@@ -203,7 +203,16 @@ done:
 /* What a marshal reference may name.  Only objects of fixed, small size are
  * shared: a reference to a dict or an entry's 5-tuple would let a few bytes
  * stand for a whole callers table again and again, and no writer makes one. */
-enum { REF_PENDING, REF_STRING, REF_NUMBER, REF_KEY, REF_CALLER, REF_OTHER, REF_FOREIGN };
+enum {
+    REF_PENDING,
+    REF_STRING,
+    REF_NUMBER,
+    REF_KEY,
+    REF_CALLER,
+    REF_OTHER,
+    REF_FOREIGN, /* inside a code object */
+    REF_CODE     /* a code object: index into codes */
+};
 
 /* How deep objects other than pstats' own may nest (a code object's
  * constants); marshal's own limit is 2000. */
@@ -387,6 +396,7 @@ wrong_ref(Cursor *c, size_t at, int kind, const char *where)
                      : kind == REF_KEY    ? "a (file, line, name) key"
                      : kind == REF_CALLER ? "a caller's numbers"
                      : kind == REF_FOREIGN ? "an object of a code object"
+                     : kind == REF_CODE   ? "a code object"
                                           : "a shared dict or tuple",
                      where);
 }
@@ -590,12 +600,14 @@ tuple_of(Cursor *c, size_t at, unsigned char t, size_t want, const char *what)
 }
 
 /* Any marshal object, checked and skipped (not built): what a `python -m
- * profile` file has for a key's name, a code object.  Its strings and numbers
- * are recorded as read, since later references may name them; anything else
- * flagged becomes REF_FOREIGN.  Lengths are checked as everywhere, nesting is
- * at most FOREIGN_MAX_DEPTH. */
+ * profile` file has for a key's name, a code object, of which only co_name,
+ * co_filename and co_firstlineno are kept (*code: its index in `codes`, or
+ * UINT32_MAX for any other object).  Strings and numbers are recorded as
+ * read, since later references may name them; anything else flagged becomes
+ * REF_FOREIGN.  Lengths are checked as everywhere, nesting is at most
+ * FOREIGN_MAX_DEPTH. */
 static int
-skip_object(Cursor *c, int depth)
+skip_object(Cursor *c, int depth, uint32_t *code)
 {
     static const char where[] = "an object of a code object";
     size_t at = c->pos, n;
@@ -603,6 +615,7 @@ skip_object(Cursor *c, int depth)
     uint32_t ref, ignored;
     int rc, is_float;
     StropPstatsNum num;
+    *code = UINT32_MAX;
     if (depth > FOREIGN_MAX_DEPTH)
         return read_fail(c, at, "objects nested more than %d deep", FOREIGN_MAX_DEPTH);
     if (at >= c->len)
@@ -624,6 +637,8 @@ skip_object(Cursor *c, int depth)
         r = &c->file->refs[i];
         if (r->kind == REF_PENDING)
             return wrong_ref(c, at, r->kind, where);
+        if (r->kind == REF_CODE)
+            *code = r->index;
         return 0;
     }
     default:
@@ -677,7 +692,7 @@ skip_object(Cursor *c, int depth)
                 return too_large(c, at, "a container", n, "items");
         }
         for (size_t k = 0; k < n && rc == 0; k++)
-            rc = skip_object(c, depth + 1);
+            rc = skip_object(c, depth + 1, &ignored);
         break;
     case '{':
         while (rc == 0) {
@@ -685,25 +700,45 @@ skip_object(Cursor *c, int depth)
                 c->pos++;
                 break;
             }
-            if ((rc = skip_object(c, depth + 1)) == 0)
-                rc = skip_object(c, depth + 1);
+            if ((rc = skip_object(c, depth + 1, &ignored)) == 0)
+                rc = skip_object(c, depth + 1, &ignored);
         }
         break;
     case 'c': {
+        /* Fields: ints, then 8 objects of which co_filename and co_name are
+         * the 7th and 8th (3.8 to 3.10) or the 6th and 7th (3.11 on), then
+         * co_firstlineno, then 1 or 2 objects. */
         int layout = c->file->code_layout;
         size_t ints = layout == STROP_PSTATS_CODE_38 ? 6 : 5;
         int after = layout == STROP_PSTATS_CODE_38 ? 1 : 2;
+        int file_at = layout == STROP_PSTATS_CODE_38 ? 6 : 5;
+        StropPstatsCode found = {0, 0, 0};
+        StropPstatsFile *f = c->file;
         if (layout == STROP_PSTATS_CODE_NONE)
             return unexpected(c, at, "a string of a (file, line, name) key");
         if ((rc = take(c, at, 4 * ints, "a code object")) < 0)
             break;
-        for (int k = 0; k < 8 && rc == 0; k++)
-            rc = skip_object(c, depth + 1);
-        if (rc == 0)
-            rc = take(c, at, 4, "a code object");
+        for (int k = 0; k < 8 && rc == 0; k++) {
+            if (k == file_at)
+                rc = read_string(c, &found.file);
+            else if (k == file_at + 1)
+                rc = read_string(c, &found.name);
+            else
+                rc = skip_object(c, depth + 1, &ignored);
+        }
+        if (rc == 0 && (rc = take(c, at, 4, "a code object")) == 0)
+            found.line = get_int32(c->data + c->pos - 4);
         for (int k = 0; k < after && rc == 0; k++)
-            rc = skip_object(c, depth + 1);
-        break;
+            rc = skip_object(c, depth + 1, &ignored);
+        if (rc < 0)
+            break;
+        if (make_room32((void **)&f->codes, f->n_codes, &f->cap_codes, sizeof *f->codes) < 0)
+            return STROP_PSTATS_NOMEM;
+        *code = f->n_codes++;
+        f->codes[*code] = found;
+        if (ref != UINT32_MAX)
+            f->refs[ref] = (StropPstatsRef){REF_CODE, 0, *code, {0}};
+        return 0;
     }
     default:
         return unexpected(c, at, where);
@@ -713,23 +748,24 @@ skip_object(Cursor *c, int depth)
     return rc;
 }
 
-/* A key's name: a string, or (python -m profile) a code object. */
+/* A key's name: a string, or (python -m profile) a code object (then *name
+ * is UINT32_MAX and *code its index). */
 static int
-read_name(Cursor *c, uint32_t *name)
+read_name(Cursor *c, uint32_t *name, uint32_t *code)
 {
     size_t at = c->pos;
     unsigned char t = at < c->len ? c->data[at] : 0;
+    *code = UINT32_MAX;
     if ((t & 0x7f) == 'c' && c->file->code_layout != STROP_PSTATS_CODE_NONE) {
         *name = UINT32_MAX;
-        c->file->foreign = 1;
-        return skip_object(c, 0);
+        return skip_object(c, 0, code);
     }
     if (t == 'r' && c->len - at >= 5) {
         int32_t i = get_int32(c->data + at + 1);
-        if (i >= 0 && (uint32_t)i < c->file->n_refs && c->file->refs[i].kind == REF_FOREIGN) {
+        if (i >= 0 && (uint32_t)i < c->file->n_refs && c->file->refs[i].kind == REF_CODE) {
             c->pos += 5;
             *name = UINT32_MAX;
-            c->file->foreign = 1;
+            *code = c->file->refs[i].index;
             return 0;
         }
     }
@@ -784,7 +820,7 @@ grow_key_slots(StropPstatsFile *f, const Cursor *c)
 /* The key (file, line, name), added when new.  UINT32_MAX when out of
  * memory. */
 static uint32_t
-intern_key(Cursor *c, uint32_t file, int64_t line, uint32_t name)
+intern_key(Cursor *c, uint32_t file, int64_t line, uint32_t name, uint32_t code)
 {
     StropPstatsFile *f = c->file;
     uint32_t i = 0, k;
@@ -801,7 +837,7 @@ intern_key(Cursor *c, uint32_t file, int64_t line, uint32_t name)
     if (make_room32((void **)&f->keys, f->n_keys, &f->cap_keys, sizeof *f->keys) < 0)
         return UINT32_MAX;
     k = f->n_keys++;
-    f->keys[k] = (StropPstatsKey){file, name, line};
+    f->keys[k] = (StropPstatsKey){file, name, line, code};
     if (name != UINT32_MAX)
         f->key_slots[i] = k;
     return k;
@@ -826,7 +862,7 @@ read_key(Cursor *c, const char *where, uint32_t *index)
 {
     size_t at = c->pos;
     unsigned char t;
-    uint32_t ref, file, name;
+    uint32_t ref, file, name, code;
     StropPstatsNum line;
     int is_float, rc = type_byte(c, where, &t, &ref);
     if (rc < 0)
@@ -843,10 +879,10 @@ read_key(Cursor *c, const char *where, uint32_t *index)
     if ((rc = tuple_of(c, at, t, 3, "a (file, line, name) key")) < 0 ||
         (rc = read_string(c, &file)) < 0 ||
         (rc = read_number(c, "the line of a (file, line, name) key", 1, &line, &is_float)) < 0 ||
-        (rc = read_name(c, &name)) < 0)
+        (rc = read_name(c, &name, &code)) < 0)
         return rc;
     StropPstatsFile *f = c->file;
-    *index = intern_key(c, file, line.i, name);
+    *index = intern_key(c, file, line.i, name, code);
     if (*index == UINT32_MAX)
         return STROP_PSTATS_NOMEM;
     if (ref != UINT32_MAX)
@@ -1011,6 +1047,7 @@ strop_pstats_file_free(StropPstatsFile *file)
     strop_free(file->callers);
     strop_free(file->refs);
     strop_free(file->key_slots);
+    strop_free(file->codes);
     memset(file, 0, sizeof *file);
     file->code_layout = layout;
 }

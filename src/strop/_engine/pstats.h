@@ -67,9 +67,18 @@ typedef struct StropPstatsString {
 /* A (file, line, name) key: indices into `strings`.  A key the file shares
  * through a marshal reference is one key here. */
 typedef struct StropPstatsKey {
-    uint32_t file, name;
+    uint32_t file, name; /* name UINT32_MAX: the name is code object `code` */
     int64_t line;
+    uint32_t code;
 } StropPstatsKey;
+
+/* A code object in a key (python -m profile): its co_name, co_filename
+ * (string indices) and co_firstlineno, all that is kept of it; the reader
+ * builds no code object. */
+typedef struct StropPstatsCode {
+    uint32_t name, file;
+    int64_t line;
+} StropPstatsCode;
 
 /* One function: its key, (cc, nc, tt, ct) and its callers
  * callers[first_caller .. first_caller + n_callers). */
@@ -98,10 +107,6 @@ typedef struct StropPstatsFile {
      * the one place a pstats file may hold one: `python -m profile` names
      * the script's entry by its code object. */
     int code_layout;
-    /* Out: the file holds such an object (any key name not a string); the
-     * key's `name` is then UINT32_MAX, and the file, now checked, is for
-     * marshal to build. */
-    int foreign;
     StropPstatsString *strings;
     uint32_t n_strings, cap_strings;
     StropPstatsKey *keys;
@@ -112,6 +117,8 @@ typedef struct StropPstatsFile {
     size_t n_callers, cap_callers;
     StropPstatsRef *refs;
     uint32_t n_refs, cap_refs;
+    StropPstatsCode *codes;
+    uint32_t n_codes, cap_codes;
     /* Keys by their string indices and line (open addressing, seeded hash):
      * cProfile writes a new tuple for every caller, of the same strings. */
     uint32_t *key_slots;
