@@ -78,13 +78,16 @@ def old_stats(path):
         _stats._read_pstats_file = saved
 
 
-def median_of(rounds, func):
-    times = []
+def medians_of(rounds, funcs):
+    """Median CPU seconds of each of `funcs`, run in turn in every round (so
+    that a busy machine weighs on them alike)."""
+    times = [[] for _ in funcs]
     for _ in range(rounds):
-        start = time.process_time()
-        func()
-        times.append(time.process_time() - start)
-    return statistics.median(times)
+        for i, func in enumerate(funcs):
+            start = time.process_time()
+            func()
+            times[i].append(time.process_time() - start)
+    return [statistics.median(t) for t in times]
 
 
 def main():
@@ -104,11 +107,9 @@ def main():
         print(f"{'file':<12}{'bytes':>12}{'marshal.loads':>15}{'read_pstats':>13}"
               f"{'Stats (marshal)':>17}{'strop.Stats':>13}{'pstats.Stats':>14}")
         for name, path in (("cProfile's", cprofile_path), ("strop's", strop_path)):
-            row = [median_of(opts.rounds, lambda: old_read(path)),
-                   median_of(opts.rounds, lambda: new_read(path)),
-                   median_of(opts.rounds, lambda: old_stats(path)),
-                   median_of(opts.rounds, lambda: strop.Stats(path)),
-                   median_of(opts.rounds, lambda: pstats.Stats(path))]
+            row = medians_of(opts.rounds, [lambda: old_read(path), lambda: new_read(path),
+                                           lambda: old_stats(path), lambda: strop.Stats(path),
+                                           lambda: pstats.Stats(path)])
             print(f"{name:<12}{os.path.getsize(path):>12,}" + "".join(
                 f"{t:>{w}.3f}" for t, w in zip(row, (15, 13, 17, 13, 14))))
 
