@@ -7,9 +7,11 @@
  * every Python 3.4+ reads).  The reader accepts only that shape (plus the
  * pure-Python profile module's bare call counts as caller values), checks
  * every length and count against the bytes that remain before it allocates,
- * and never nests deeper than the shape does (4 levels, no recursion).  It
- * builds no Python objects: it gives flat arrays that a caller with the GIL
- * turns into the dict (loaded.c).  Pure C, no Python.h; see
+ * and never nests deeper than the shape does (4 levels), except inside the
+ * code object that `python -m profile` puts in one key, which it skips at
+ * most 64 levels deep, keeping its name, file and line.  It builds no Python
+ * objects: it gives flat arrays that a caller with the GIL turns into the
+ * dict (loaded.c).  Pure C, no Python.h; see
  * ../shared/FORMATS.md for the format's facts.
  */
 #ifndef STROP_PSTATS_H
