@@ -363,3 +363,12 @@ def test_benchmark_file_nested_or_oversized_is_one_line(tmp_path):
     assert proc.returncode == 2, describe(proc)
     assert proc.stderr == (f"strop: {big} is not a strop benchmark file: 67,108,865 bytes, more "
                            "than the 67,108,864 strop reads\n")
+
+
+def test_pprof_error_names_its_byte(tmp_path):
+    path = tmp_path / "bad.pb.gz"
+    path.write_bytes(gzip.compress(field(6, b"") + b"\x08\x01" + field(2, b"abc")))
+    proc = run_strop("view", path)
+    assert proc.returncode == 2, describe(proc)
+    assert proc.stderr == (f"strop: {path}: not a pprof file (byte 2 of the inflated data: "
+                           "protobuf data that is not a pprof Profile (field 1 of wire type 0))\n")

@@ -177,8 +177,10 @@ strop_loaded_load_profile(PyObject *module, PyObject *args, PyObject *kwds)
         Py_CLEAR(self);
     }
     else if (rc == STROP_LOAD_FORMAT) {
+        /* "(byte N: ...)" when the reader says where, else "(found ...)" */
+        int at_byte = strncmp(self->prof.found, "byte ", 5) == 0;
         raise_format(module, path, strcmp(kind, "pprof") == 0 ? "pprof" : "folded stacks",
-                     self->prof.found, NULL);
+                     at_byte ? NULL : self->prof.found, self->prof.found);
         Py_CLEAR(self);
     }
 done:

@@ -690,18 +690,21 @@ pprof_free(Pprof *pp)
 
 /* Decodes the top level and the small messages.  0, NOMEM or FORMAT. */
 static int
-pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
+pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len, int inflated)
 {
+    /* Offsets in messages are into the protobuf, which is not the file's
+     * bytes when it was gzipped. */
+    const char *where = inflated ? " of the inflated data" : "";
     Reader r = {data, data + len, 0};
     uint64_t value = 0;
     Span span = {NULL, 0};
     int wire;
     uint32_t field;
-    while ((field = next_field(&r, &wire, &value, &span)) != 0) {
+    for (const uint8_t *at = r.p; (field = next_field(&r, &wire, &value, &span)) != 0; at = r.p) {
         if (wire != 2 && (field == 1 || field == 2 || field == 4 || field == 5 || field == 6 ||
                           field == 11))
-            return fail(prof, "protobuf data that is not a pprof Profile (field %u of wire "
-                              "type %d)", field, wire);
+            return fail(prof, "byte %zu%s: protobuf data that is not a pprof Profile (field "
+                              "%u of wire type %d)", (size_t)(at - data), where, field, wire);
         if (field == 6) {
             if (PUSH(strings, &span) < 0)
                 return STROP_LOAD_NOMEM;
@@ -720,7 +723,8 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
                 if ((f == 1 || f == 2) && w == 0)
                     pair[f - 1] = v;
             if (s.bad)
-                return fail(prof, "a pprof ValueType that does not decode");
+                return fail(prof, "byte %zu%s: a pprof ValueType that does not decode",
+                            (size_t)(s.p - data), where);
             if (field == 1) {
                 if (PUSH(types, &pair[0]) < 0 || PUSH(types, &pair[1]) < 0)
                     return STROP_LOAD_NOMEM;
@@ -749,7 +753,8 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
                     fn.start_line = (int64_t)v;
             }
             if (s.bad)
-                return fail(prof, "a pprof Function that does not decode");
+                return fail(prof, "byte %zu%s: a pprof Function that does not decode",
+                            (size_t)(s.p - data), where);
             if (PUSH(funcs, &fn) < 0)
                 return STROP_LOAD_NOMEM;
         }
@@ -779,14 +784,16 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
                             line.line = (int64_t)v2;
                     }
                     if (l.bad)
-                        return fail(prof, "a pprof Line that does not decode");
+                        return fail(prof, "byte %zu%s: a pprof Line that does not decode",
+                            (size_t)(l.p - data), where);
                     if (PUSH(lines, &line) < 0)
                         return STROP_LOAD_NOMEM;
                     loc.n_lines++;
                 }
             }
             if (s.bad)
-                return fail(prof, "a pprof Location that does not decode");
+                return fail(prof, "byte %zu%s: a pprof Location that does not decode",
+                            (size_t)(s.p - data), where);
             if (PUSH(locs, &loc) < 0)
                 return STROP_LOAD_NOMEM;
         }
@@ -798,7 +805,8 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
         }
     }
     if (r.bad)
-        return fail(prof, "data that is not a pprof Profile (protobuf does not decode)");
+        return fail(prof, "byte %zu%s: data that is not a pprof Profile (protobuf does not "
+                          "decode)", (size_t)(r.p - data), where);
     if (pp->n_strings == 0 || pp->strings[0].len != 0)
         return fail(prof, "protobuf data without pprof's string table");
     return STROP_LOAD_OK;
@@ -898,7 +906,7 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
     pp.frames_left = raw_len > (SIZE_MAX - PPROF_FRAMES_SLACK) / PPROF_FRAMES_PER_BYTE
                          ? SIZE_MAX
                          : raw_len * PPROF_FRAMES_PER_BYTE + PPROF_FRAMES_SLACK;
-    status = pprof_decode(prof, &pp, data, raw_len);
+    status = pprof_decode(prof, &pp, data, raw_len, raw != NULL);
     if (status != STROP_LOAD_OK)
         goto done;
     n_types = pp.n_types / 2;
