@@ -2,6 +2,7 @@
  * pstats.h). */
 #include "pstats.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,8 +144,10 @@ strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats *fu
     refs.file_ptr = strop_calloc(slots, sizeof *refs.file_ptr);
     refs.file_ref = strop_malloc(slots * sizeof *refs.file_ref);
     refs.file_mask = slots - 1;
-    if (first == NULL || order == NULL || !refs.key_ref || !refs.file_ptr || !refs.file_ref)
+    if (first == NULL || order == NULL || !refs.key_ref || !refs.file_ptr || !refs.file_ref) {
+        errno = ENOMEM; /* the caller reports errno */
         goto done;
+    }
     for (uint32_t f = 0; f < n_funcs; f++)
         refs.key_ref[f] = -1;
     for (size_t e = 0; e < n_edges; e++)
@@ -153,8 +156,10 @@ strop_pstats_write(FILE *out, const StropLabel *labels, const StropFuncStats *fu
         first[f + 1] += first[f];
     {
         size_t *fill = strop_malloc(((size_t)n_funcs + 1) * sizeof *fill);
-        if (fill == NULL)
+        if (fill == NULL) {
+            errno = ENOMEM;
             goto done;
+        }
         memcpy(fill, first, ((size_t)n_funcs + 1) * sizeof *fill);
         for (size_t e = 0; e < n_edges; e++)
             order[fill[edges[e].callee]++] = e;
