@@ -4,7 +4,6 @@ Reading, sorting and printing are pstats' own, so the tables look exactly as
 Python's; what strop adds is a clear error for a file that is not a profile.
 """
 import gc
-import marshal
 import os
 import pstats
 import time
@@ -17,34 +16,25 @@ class FormatError(ValueError):
 
 
 def _read_pstats_file(path):
-    """The pstats dict in `path`; FormatError (or OSError) when it holds none."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if not data:
-        raise FormatError(f"{path}: the file is empty; expected a pstats profile")
+    """The pstats dict in `path`; FormatError (or OSError) when it holds none.
+
+    The engine's reader checks every length and count in the file against the
+    bytes that remain before it builds anything (marshal.loads trusts them: a
+    few changed bytes made it ask for gigabytes), and accepts only the shapes
+    a pstats file has; its error names the byte where the file went wrong."""
+    from . import _engine
+
     # Building a large profile's million objects would set off the cyclic
     # garbage collector again and again, for nothing: none of them is garbage.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        stats = marshal.loads(data)
-    except (EOFError, ValueError, TypeError):
-        raise FormatError(
-            f"{path}: not a pstats profile (expected marshal data as written by "
-            "cProfile or strop)"
-        ) from None
+        return _engine.read_pstats(path)
+    except _engine.FormatError as e:
+        raise FormatError(str(e)) from None
     finally:
         if gc_was_enabled:
             gc.enable()
-    if not isinstance(stats, dict) or not all(
-        type(k) is tuple and len(k) == 3 and type(v) is tuple and len(v) == 5
-        for k, v in stats.items()
-    ):
-        raise FormatError(
-            f"{path}: marshal data, but not a pstats profile (expected a dict of "
-            "(file, line, name) -> (cc, nc, tt, ct, callers))"
-        )
-    return stats
 
 
 class Stats(pstats.Stats):

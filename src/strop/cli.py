@@ -229,9 +229,11 @@ def _load_input(path, period=0.01):
         if head[:1] in (b"{", b"\xfb"):
             try:
                 return "pstats", Stats(path)
-            except (FormatError, TypeError):
-                raise UsageError(f"{path}: not a pstats file (found marshal data that is "
-                                 "truncated or not a pstats dict)") from None
+            except FormatError as e:
+                raise UsageError(str(e)) from None
+            except TypeError:
+                raise UsageError(f"{path}: not a pstats file (found an empty pstats dict)") \
+                    from None
         if not head:
             raise UsageError(f"{path}: not a profile file (found an empty file)")
         return "folded", _engine.load_profile(path, "folded", period)
@@ -239,6 +241,8 @@ def _load_input(path, period=0.01):
         raise unreadable(path, e) from None
     except _engine.FormatError as e:
         raise UsageError(str(e)) from None
+    except MemoryError:
+        raise UsageError(f"{path}: out of memory while reading it") from None
 
 
 class _Loaded:
@@ -433,5 +437,7 @@ def main(argv=None):
         return command[0](argv[1:])
     except UsageError as e:
         return _fail(str(e))
+    except MemoryError:  # strop's own: the program's errors are handled in _run_target
+        return _fail("out of memory")
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -63,6 +63,16 @@ strop_XNewRef(PyObject *o)
 #define Py_XNewRef(o) strop_XNewRef((PyObject *)(o))
 #endif
 
+/* How this Python's marshal lays out a code object (pstats.h's
+ * STROP_PSTATS_CODE_*: 1 for 3.8 to 3.10, 2 from 3.11 on), for the pstats
+ * reader, which reads the name, file and line of one where `python -m
+ * profile` names an entry by it, and skips the rest. */
+#if PY_VERSION_HEX >= 0x030B0000
+#define STROP_MARSHAL_CODE_LAYOUT 2
+#else
+#define STROP_MARSHAL_CODE_LAYOUT 1
+#endif
+
 /* The code object a frame runs.  Borrowed: the frame holds it. */
 static inline PyCodeObject *
 strop_frame_code(PyFrameObject *frame)

@@ -1,6 +1,10 @@
 /* loaded.c: strop._engine.LoadedProfile, a profile read from a file.
  *
  * load_profile(path) reads folded stacks or gzipped pprof through readers.c;
+ * read_pstats(path) reads a pstats file through pstats.h's bounded reader
+ * into the dict marshal would give (strop.Stats uses it instead of
+ * marshal.loads, which trusts every length in the file; a code object that
+ * python -m profile puts in a key becomes a string of its repr);
  * load_stats(dict) rebuilds an approximate call tree from a pstats dict.  The
  * object holds the tree and the function names, and writes every format
  * through dumpfile.h's strop_dump as the tracer and the sampler do; stats()
@@ -107,12 +111,17 @@ oserror:
     return -1;
 }
 
+/* FormatError "<path>: not a <kind> file (found <found>)", or "(<detail>)"
+ * when `found` is NULL. */
 static void
-raise_format(PyObject *module, PyObject *path, const char *kind, const char *found)
+raise_format(PyObject *module, PyObject *path, const char *kind, const char *found,
+             const char *detail)
 {
     PyObject *type = format_error_type(module), *name = PyOS_FSPath(path);
-    if (type != NULL && name != NULL)
+    if (type != NULL && name != NULL && found != NULL)
         PyErr_Format(type, "%S: not a %s file (found %s)", name, kind, found);
+    else if (type != NULL && name != NULL)
+        PyErr_Format(type, "%S: not a %s file (%s)", name, kind, detail);
     Py_XDECREF(type);
     Py_XDECREF(name);
 }
@@ -120,17 +129,23 @@ raise_format(PyObject *module, PyObject *path, const char *kind, const char *fou
 PyObject *
 strop_loaded_load_profile(PyObject *module, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"path", "kind", "period", NULL};
+    static char *kwlist[] = {"path", "kind", "period", "max_inflated", NULL};
     PyObject *path;
     const char *kind = NULL;
     double period = 0.01;
+    Py_ssize_t max_inflated = 0;
     char *data = NULL;
     size_t len = 0;
     int rc;
     LoadedProfile *self = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|zd", kwlist, &path, &kind, &period))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|zdn", kwlist, &path, &kind, &period,
+                                     &max_inflated))
         return NULL;
+    if (max_inflated < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_inflated must be >= 0 (0: the default, 1 GiB)");
+        return NULL;
+    }
     if (kind != NULL && strcmp(kind, "folded") != 0 && strcmp(kind, "pprof") != 0) {
         PyErr_Format(PyExc_ValueError, "kind must be 'folded', 'pprof' or None, not '%s'", kind);
         return NULL;
@@ -146,12 +161,13 @@ strop_loaded_load_profile(PyObject *module, PyObject *args, PyObject *kwds)
             kind = "folded";
     }
     if (strcmp(kind, "pstats") == 0) {
-        raise_format(module, path, "folded or pprof", "marshal data, a pstats file?");
+        raise_format(module, path, "folded or pprof", "marshal data, a pstats file?", NULL);
         goto done;
     }
     self = new_loaded(module);
     if (self == NULL)
         goto done;
+    self->prof.max_inflated = (size_t)max_inflated;
     if (strcmp(kind, "pprof") == 0)
         rc = strop_load_pprof(&self->prof, (const unsigned char *)data, len);
     else
@@ -161,8 +177,10 @@ strop_loaded_load_profile(PyObject *module, PyObject *args, PyObject *kwds)
         Py_CLEAR(self);
     }
     else if (rc == STROP_LOAD_FORMAT) {
+        /* "(byte N: ...)" when the reader says where, else "(found ...)" */
+        int at_byte = strncmp(self->prof.found, "byte ", 5) == 0;
         raise_format(module, path, strcmp(kind, "pprof") == 0 ? "pprof" : "folded stacks",
-                     self->prof.found);
+                     at_byte ? NULL : self->prof.found, self->prof.found);
         Py_CLEAR(self);
     }
 done:
@@ -170,10 +188,236 @@ done:
     return (PyObject *)self;
 }
 
+/* ---- read_pstats: a pstats file into its dict, bounded ---------------------- */
+
+static PyObject *
+pstats_number(const StropPstatsNum *num, int is_float)
+{
+    return is_float ? PyFloat_FromDouble(num->f) : PyLong_FromLongLong((long long)num->i);
+}
+
+/* A tuple of the four numbers num[0..3] (floats: which are floats), plus
+ * `last` (stolen, may be NULL) as a fifth item.  New reference. */
+static PyObject *
+pstats_tuple(const StropPstatsNum *num, unsigned floats, PyObject *last)
+{
+    PyObject *t = PyTuple_New(last != NULL ? 5 : 4);
+    if (t == NULL) {
+        Py_XDECREF(last);
+        return NULL;
+    }
+    if (last != NULL)
+        PyTuple_SET_ITEM(t, 4, last);
+    for (int k = 0; k < 4; k++) {
+        PyObject *item = pstats_number(&num[k], (floats >> k) & 1);
+        if (item == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, k, item);
+    }
+    return t;
+}
+
+/* The str of string `i`, made once and kept in strings[i].  Borrowed. */
+static PyObject *
+pstats_string(const StropPstatsFile *file, const unsigned char *data, PyObject **strings,
+              uint32_t i)
+{
+    if (strings[i] == NULL) {
+        const StropPstatsString *s = &file->strings[i];
+        const char *p = (const char *)data + s->offset;
+        strings[i] = s->latin1 ? PyUnicode_DecodeLatin1(p, s->len, NULL)
+                               : PyUnicode_DecodeUTF8(p, s->len, "surrogatepass");
+    }
+    return strings[i];
+}
+
+/* The (file, line, name) tuple of key `i`, made once.  Borrowed. */
+static PyObject *
+pstats_key(const StropPstatsFile *file, const unsigned char *data, PyObject **strings,
+           PyObject **keys, uint32_t i)
+{
+    if (keys[i] == NULL) {
+        const StropPstatsKey *k = &file->keys[i];
+        PyObject *name = pstats_string(file, data, strings, k->file), *func;
+        if (name == NULL)
+            return NULL;
+        if (k->name == UINT32_MAX) {
+            /* python -m profile's entry, named by a code object: its repr,
+             * less the address, and no code object built from the file. */
+            const StropPstatsCode *code = &file->codes[k->code];
+            PyObject *co_name = pstats_string(file, data, strings, code->name), *co_file;
+            if (co_name == NULL)
+                return NULL;
+            co_file = pstats_string(file, data, strings, code->file);
+            if (co_file == NULL)
+                return NULL;
+            PyObject *line = PyLong_FromLongLong((long long)k->line);
+            func = PyUnicode_FromFormat("<code object %U, file \"%U\", line %lld>", co_name,
+                                        co_file, (long long)code->line);
+            if (line != NULL && func != NULL)
+                keys[i] = PyTuple_Pack(3, name, line, func);
+            Py_XDECREF(line);
+            Py_XDECREF(func);
+            return keys[i];
+        }
+        func = pstats_string(file, data, strings, k->name);
+        if (func == NULL)
+            return NULL;
+        PyObject *key = PyTuple_New(3), *line = PyLong_FromLongLong((long long)k->line);
+        if (key == NULL || line == NULL) {
+            Py_XDECREF(key);
+            Py_XDECREF(line);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(key, 0, Py_NewRef(name));
+        PyTuple_SET_ITEM(key, 1, line);
+        PyTuple_SET_ITEM(key, 2, Py_NewRef(func));
+        keys[i] = key;
+    }
+    return keys[i];
+}
+
+/* The dict marshal.loads would give for a checked file. */
+static PyObject *
+pstats_dict(const StropPstatsFile *file, const unsigned char *data)
+{
+    PyObject **strings = PyMem_Calloc(file->n_strings + 1, sizeof *strings);
+    PyObject **keys = PyMem_Calloc(file->n_keys + 1, sizeof *keys);
+    PyObject *stats = PyDict_New(), *result = NULL, *value = NULL, *callers = NULL;
+    if (strings == NULL || keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (stats == NULL)
+        goto done;
+    for (size_t e = 0; e < file->n_entries; e++) {
+        const StropPstatsEntry *entry = &file->entries[e];
+        PyObject *key = pstats_key(file, data, strings, keys, entry->key);
+        if (key == NULL || (callers = PyDict_New()) == NULL)
+            goto done;
+        for (size_t c = entry->first_caller; c < entry->first_caller + entry->n_callers; c++) {
+            const StropPstatsCaller *caller = &file->callers[c];
+            PyObject *caller_key = pstats_key(file, data, strings, keys, caller->key), *v;
+            if (caller_key == NULL)
+                goto done;
+            if (caller->bare)
+                v = PyLong_FromLongLong((long long)caller->num[0].i);
+            else
+                v = pstats_tuple(caller->num, caller->floats, NULL);
+            if (v == NULL)
+                goto done;
+            if (PyDict_SetItem(callers, caller_key, v) < 0) {
+                Py_DECREF(v);
+                goto done;
+            }
+            Py_DECREF(v);
+        }
+        value = pstats_tuple(entry->num, entry->floats, callers);
+        callers = NULL; /* stolen, even on failure */
+        if (value == NULL || PyDict_SetItem(stats, key, value) < 0)
+            goto done;
+        Py_CLEAR(value);
+    }
+    result = stats;
+    stats = NULL;
+done:
+    Py_XDECREF(value);
+    Py_XDECREF(callers);
+    Py_XDECREF(stats);
+    if (strings != NULL)
+        for (uint32_t i = 0; i < file->n_strings; i++)
+            Py_XDECREF(strings[i]);
+    if (keys != NULL)
+        for (uint32_t i = 0; i < file->n_keys; i++)
+            Py_XDECREF(keys[i]);
+    PyMem_Free(strings);
+    PyMem_Free(keys);
+    return result;
+}
+
+/* Which string's bytes failed to decode, for the error: the first one that
+ * does not decode. */
+static size_t
+bad_string_offset(const StropPstatsFile *file, const unsigned char *data)
+{
+    for (uint32_t i = 0; i < file->n_strings; i++) {
+        const StropPstatsString *s = &file->strings[i];
+        PyObject *o;
+        if (s->latin1)
+            continue;
+        o = PyUnicode_DecodeUTF8((const char *)data + s->offset, s->len, "surrogatepass");
+        if (o == NULL) {
+            PyErr_Clear();
+            return s->offset;
+        }
+        Py_DECREF(o);
+    }
+    return 0;
+}
+
+PyObject *
+strop_loaded_read_pstats(PyObject *module, PyObject *path)
+{
+    StropPstatsFile file;
+    char *data = NULL, error[200];
+    size_t len = 0;
+    PyObject *result = NULL;
+    int rc;
+    memset(&file, 0, sizeof file);
+    if (read_file(path, &data, &len) < 0)
+        return NULL;
+    file.code_layout = STROP_MARSHAL_CODE_LAYOUT;
+    rc = strop_pstats_read(&file, (const unsigned char *)data, len, error, sizeof error);
+    if (rc == STROP_PSTATS_NOMEM) {
+        PyErr_NoMemory();
+    }
+    else if (rc == STROP_PSTATS_FORMAT) {
+        raise_format(module, path, "pstats", NULL, error);
+    }
+    else {
+        result = pstats_dict(&file, (const unsigned char *)data);
+        if (result == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+            PyErr_Clear();
+            /* A UTF-8 string's type byte and length come 5 bytes before it. */
+            snprintf(error, sizeof error, "byte %zu: a string that is not UTF-8",
+                     bad_string_offset(&file, (const unsigned char *)data) - 5);
+            raise_format(module, path, "pstats", NULL, error);
+        }
+    }
+    strop_pstats_file_free(&file);
+    strop_free(data);
+    return result;
+}
+
+/* A call count from a pstats dict, as forgiving as pstats' printing is: an
+ * int (negative ones as 0, huge ones saturated) or a float.  0, or -1 with
+ * TypeError for anything else. */
+static int
+count_of(PyObject *number, uint64_t *out)
+{
+    if (PyLong_Check(number)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(number, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        *out = overflow > 0 ? UINT64_MAX : (overflow < 0 || v < 0) ? 0 : (uint64_t)v;
+        return 0;
+    }
+    if (PyFloat_Check(number)) {
+        double v = PyFloat_AS_DOUBLE(number);
+        *out = !(v > 0) ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+        return 0;
+    }
+    PyErr_SetString(PyExc_TypeError, "a call count that is not a number");
+    return -1;
+}
+
 PyObject *
 strop_loaded_load_stats(PyObject *module, PyObject *stats)
 {
-    PyObject *index = NULL, *key, *value, *result = NULL;
+    PyObject *index = NULL, *names = NULL, *key, *value, *result = NULL;
     StropPstatsFunc *funcs = NULL;
     StropPstatsEdge *edges = NULL;
     size_t n_edges = 0, cap_edges = 0;
@@ -187,8 +431,9 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
     }
     n = PyDict_Size(stats);
     index = PyDict_New();
+    names = PyList_New(0);
     funcs = strop_calloc((size_t)n + 1, sizeof *funcs);
-    if (index == NULL || funcs == NULL)
+    if (index == NULL || names == NULL || funcs == NULL)
         goto nomem;
     while (PyDict_Next(stats, &pos, &key, &value)) {
         PyObject *file, *line, *name, *number;
@@ -199,6 +444,15 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
         file = PyTuple_GET_ITEM(key, 0);
         line = PyTuple_GET_ITEM(key, 1);
         name = PyTuple_GET_ITEM(key, 2);
+        if (!PyUnicode_Check(name) && PyCode_Check(name)) {
+            /* python -m profile names the script's entry by its code object */
+            name = PyObject_Str(name);
+            if (name == NULL || PyList_Append(names, name) < 0) {
+                Py_XDECREF(name);
+                goto error;
+            }
+            Py_DECREF(name);
+        }
         if (!PyUnicode_Check(file) || !PyUnicode_Check(name) || !PyLong_Check(line))
             goto bad;
         funcs[i].label.file = PyUnicode_AsUTF8AndSize(file, &file_len);
@@ -208,7 +462,8 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
         funcs[i].label.file_len = (size_t)file_len;
         funcs[i].label.name_len = (size_t)name_len;
         funcs[i].label.line = PyLong_AsLong(line);
-        funcs[i].nc = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(value, 1));
+        if (count_of(PyTuple_GET_ITEM(value, 1), &funcs[i].nc) < 0)
+            goto bad;
         funcs[i].tt = PyFloat_AsDouble(PyTuple_GET_ITEM(value, 2));
         funcs[i].ct = PyFloat_AsDouble(PyTuple_GET_ITEM(value, 3));
         if (PyErr_Occurred())
@@ -234,12 +489,23 @@ strop_loaded_load_stats(PyObject *module, PyObject *stats)
                     goto bad;
                 continue; /* a caller the file does not list */
             }
-            if (!PyTuple_Check(edge) || PyTuple_GET_SIZE(edge) != 4)
-                goto bad;
             e.caller = (uint32_t)PyLong_AsUnsignedLong(at);
             e.callee = i;
-            e.nc = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(edge, 0));
-            e.ct = PyFloat_AsDouble(PyTuple_GET_ITEM(edge, 3));
+            if (PyLong_Check(edge)) {
+                /* The profile module's callers: a count only; the time is
+                 * the callee's, shared by calls. */
+                if (count_of(edge, &e.nc) < 0)
+                    goto bad;
+                e.ct = funcs[i].nc ? funcs[i].ct * (double)e.nc / (double)funcs[i].nc : 0;
+            }
+            else if (PyTuple_Check(edge) && PyTuple_GET_SIZE(edge) == 4) {
+                if (count_of(PyTuple_GET_ITEM(edge, 0), &e.nc) < 0)
+                    goto bad;
+                e.ct = PyFloat_AsDouble(PyTuple_GET_ITEM(edge, 3));
+            }
+            else {
+                goto bad;
+            }
             if (PyErr_Occurred())
                 goto bad;
             if (n_edges == cap_edges) {
@@ -278,6 +544,7 @@ nomem:
 error:
     Py_XDECREF(self);
     Py_XDECREF(index);
+    Py_XDECREF(names);
     strop_free(funcs);
     strop_free(edges);
     return result;

@@ -5,6 +5,7 @@
 
 static long fail_countdown = 0; /* 0: off */
 static int fail_sticky = 0;
+static long failures = 0;
 
 static int
 should_fail(void)
@@ -14,6 +15,7 @@ should_fail(void)
     if (fail_countdown == 1) {
         if (!fail_sticky)
             fail_countdown = 0;
+        failures++;
         return 1;
     }
     fail_countdown--;
@@ -49,4 +51,11 @@ strop_mem_fail_after(long n, int sticky)
 {
     fail_countdown = n > 0 ? n : 0;
     fail_sticky = sticky;
+    failures = 0;
+}
+
+long
+strop_mem_failures(void)
+{
+    return failures;
 }

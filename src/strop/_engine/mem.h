@@ -21,4 +21,7 @@ void strop_free(void *ptr);
  * one after it while `sticky`; 0 switches faults off. */
 void strop_mem_fail_after(long n, int sticky);
 
+/* How many allocations the fault switch has failed since it was last set. */
+long strop_mem_failures(void);
+
 #endif /* STROP_MEM_H */

@@ -77,8 +77,12 @@ static PyMethodDef engine_methods[] = {
      "alloc_net()\n--\n\nBytes allocated and not freed since counting began, or None."},
     {"load_profile", (PyCFunction)(void (*)(void))strop_loaded_load_profile,
      METH_VARARGS | METH_KEYWORDS,
-     "load_profile(path, kind=None, period=0.01)\n--\n\nReads folded stacks or pprof "
-     "(kind None: by the content) into a LoadedProfile; FormatError when it is neither."},
+     "load_profile(path, kind=None, period=0.01, max_inflated=0)\n--\n\nReads folded "
+     "stacks or pprof (kind None: by the content) into a LoadedProfile; FormatError when it "
+     "is neither, or when gzip data inflates beyond max_inflated bytes (0: 1 GiB)."},
+    {"read_pstats", strop_loaded_read_pstats, METH_O,
+     "read_pstats(path)\n--\n\nThe pstats dict in a file (as marshal.load gives it), read "
+     "with every length checked; FormatError when it is not a pstats file."},
     {"load_stats", strop_loaded_load_stats, METH_O,
      "load_stats(stats)\n--\n\nA LoadedProfile with an approximate call tree rebuilt "
      "from a pstats dict."},

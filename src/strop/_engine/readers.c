@@ -15,14 +15,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "mem.h"
 
-/* Beyond this the reconstruction from pstats stops adding nodes. */
+/* Beyond this the reconstruction from pstats stops adding nodes; it also
+ * stops at PSTATS_NODES_PER_ITEM per function and edge of the file, so that a
+ * small file of a dense call graph cannot make a million paths. */
 #define PSTATS_MAX_NODES 1000000u
-/* Largest inflated pprof accepted. */
-#define PPROF_MAX_BYTES ((size_t)1 << 31)
+#define PSTATS_NODES_PER_ITEM 64u
+/* The deepest stack a folded line or a pprof Sample may have. */
+#define MAX_STACK_DEPTH 100000u
+/* A pprof file may name at most this many frames per byte of its protobuf
+ * (plus PPROF_FRAMES_SLACK) over all its samples: a Location of many Lines
+ * named by many samples would otherwise be a product of two sizes. */
+#define PPROF_FRAMES_PER_BYTE 16u
+#define PPROF_FRAMES_SLACK (1u << 20)
+
+/* A count or a time from a double that a file made: NaN and negatives are 0,
+ * too large is the most a uint64_t holds (a plain cast would be undefined). */
+static uint64_t
+to_u64(double x)
+{
+    if (!(x > 0))
+        return 0;
+    if (x >= 18446744073709551615.0)
+        return UINT64_MAX;
+    return (uint64_t)x;
+}
 
 static int
 fail(StropLoaded *prof, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -52,6 +74,20 @@ excerpt(const char *s, size_t len, char *out, size_t out_size)
     return out;
 }
 
+/* A seed per profile, so that a file cannot be made of names that all fall in
+ * one slot of the intern table (which would make reading it quadratic). */
+static uint64_t
+random_seed(void)
+{
+    uint64_t seed = 0;
+    if (getentropy(&seed, sizeof seed) != 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&ts;
+    }
+    return seed;
+}
+
 int
 strop_load_init(StropLoaded *prof)
 {
@@ -59,6 +95,7 @@ strop_load_init(StropLoaded *prof)
     prof->time_kind = "wall";
     prof->seconds_per_tick = 1e-9;
     prof->kind = "";
+    prof->hash_seed = random_seed();
     if (strop_tree_init(&prof->tree, 0, 0) < 0)
         return STROP_LOAD_NOMEM;
     prof->cap_labels = 256;
@@ -91,15 +128,19 @@ strop_load_free(StropLoaded *prof)
 }
 
 static uint64_t
-hash_frame(const char *name, size_t name_len, const char *file, size_t file_len, long line)
+hash_frame(uint64_t seed, const char *name, size_t name_len, const char *file, size_t file_len,
+           long line)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 1469598103934665603ull ^ seed;
     for (size_t i = 0; i < name_len; i++)
         h = (h ^ (unsigned char)name[i]) * 1099511628211ull;
     h = (h ^ 0xff) * 1099511628211ull;
     for (size_t i = 0; i < file_len; i++)
         h = (h ^ (unsigned char)file[i]) * 1099511628211ull;
     h = (h ^ (uint64_t)line) * 1099511628211ull;
+    h ^= seed;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
     return h ^ (h >> 29);
 }
 
@@ -124,7 +165,8 @@ grow_intern(StropLoaded *prof)
     memset(slots, 0xff, ((size_t)mask + 1) * sizeof *slots);
     for (uint32_t f = 1; f < prof->tree.n_funcs; f++) {
         const StropLabel *l = &prof->labels[f];
-        uint32_t i = (uint32_t)hash_frame(l->name, l->name_len, l->file, l->file_len, l->line) &
+        uint32_t i = (uint32_t)hash_frame(prof->hash_seed, l->name, l->name_len, l->file,
+                                          l->file_len, l->line) &
                      mask;
         while (slots[i] != STROP_NONE)
             i = (i + 1) & mask;
@@ -142,7 +184,8 @@ static uint32_t
 intern_func(StropLoaded *prof, const char *name, size_t name_len, const char *file,
             size_t file_len, long line)
 {
-    uint32_t i = (uint32_t)hash_frame(name, name_len, file, file_len, line) & prof->intern_mask;
+    uint32_t i = (uint32_t)hash_frame(prof->hash_seed, name, name_len, file, file_len, line) &
+                 prof->intern_mask;
     uint32_t f;
     for (; prof->intern[i] != STROP_NONE; i = (i + 1) & prof->intern_mask) {
         const StropLabel *l = &prof->labels[prof->intern[i]];
@@ -296,7 +339,7 @@ strop_load_folded(StropLoaded *prof, const char *data, size_t len, double period
     if (!(period_s > 0))
         period_s = 0.01;
     prof->seconds_per_tick = period_s;
-    prof->period_ns = (uint64_t)(period_s * 1e9 + 0.5);
+    prof->period_ns = to_u64(period_s * 1e9 + 0.5);
     if (len == 0)
         return fail(prof, "an empty file");
     if (memchr(data, '\0', len < 4096 ? len : 4096) != NULL)
@@ -327,6 +370,8 @@ strop_load_folded(StropLoaded *prof, const char *data, size_t len, double period
         for (size_t i = 0; i <= space; i++) {
             if (i < space && line[i] != ';')
                 continue;
+            if (depth >= MAX_STACK_DEPTH)
+                return fail(prof, "line %zu: a stack of more than 100,000 frames", line_no);
             if (i > start && !(depth < 2 && austin_meta_frame(line + start, i - start))) {
                 uint32_t f = folded_frame(prof, line + start, i - start);
                 if (f == STROP_NONE)
@@ -481,69 +526,93 @@ zalloc_cb(void *opaque, unsigned items, unsigned size)
     return strop_calloc(items, size);
 }
 
-/* Inflates gzip `data` into *out (strop_malloc'd).  0, NOMEM or FORMAT. */
+/* One inflate of all of `data`: into out[0 .. cap) when `out` is given, else
+ * only counted (through a scratch buffer, so a bomb costs time, not memory).
+ * Stops past `cap` bytes.  *n is the size inflated.  0, NOMEM or FORMAT. */
 static int
-gunzip(StropLoaded *prof, const uint8_t *data, size_t len, uint8_t **out, size_t *out_len)
+inflate_pass(StropLoaded *prof, const uint8_t *data, size_t len, uint8_t *out, size_t cap,
+             size_t *n)
 {
     z_stream zs;
-    size_t cap = len * 4 + 4096, n = 0;
-    uint8_t *buf;
-    int zrc = Z_OK, status;
+    uint8_t scratch[16384];
+    int zrc, status = STROP_LOAD_OK;
     memset(&zs, 0, sizeof zs);
     zs.zalloc = zalloc_cb;
     zs.zfree = zfree_cb;
-    *out = NULL;
+    *n = 0;
     if (inflateInit2(&zs, 15 + 32) != Z_OK)
         return STROP_LOAD_NOMEM;
-    buf = strop_malloc(cap);
-    if (buf == NULL) {
-        inflateEnd(&zs);
-        return STROP_LOAD_NOMEM;
-    }
     zs.next_in = (Bytef *)data;
     zs.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
     for (;;) {
-        if (n == cap) {
-            uint8_t *grown;
-            if (cap >= PPROF_MAX_BYTES) {
-                status = fail(prof, "gzip data that inflates beyond 2 GiB");
-                goto error;
-            }
-            grown = strop_realloc(buf, cap * 2);
-            if (grown == NULL) {
-                status = STROP_LOAD_NOMEM;
-                goto error;
-            }
-            buf = grown;
-            cap *= 2;
+        if (out != NULL) {
+            zs.next_out = out + *n;
+            zs.avail_out = (uInt)(cap - *n > UINT32_MAX ? UINT32_MAX : cap - *n);
         }
-        zs.next_out = buf + n;
-        zs.avail_out = (uInt)(cap - n > UINT32_MAX ? UINT32_MAX : cap - n);
+        else {
+            zs.next_out = scratch;
+            zs.avail_out = sizeof scratch;
+        }
+        uInt before = zs.avail_out, before_in = zs.avail_in;
         zrc = inflate(&zs, Z_NO_FLUSH);
-        n = (size_t)(zs.next_out - buf);
+        *n += before - zs.avail_out;
+        if (zrc == Z_BUF_ERROR && before == zs.avail_out && before_in == zs.avail_in) {
+            status = fail(prof, "truncated gzip data");
+            break;
+        }
         if (zrc == Z_STREAM_END)
             break;
         if (zrc == Z_MEM_ERROR) {
             status = STROP_LOAD_NOMEM;
-            goto error;
+            break;
         }
         if (zrc == Z_DATA_ERROR || zrc == Z_NEED_DICT || zrc == Z_STREAM_ERROR) {
             status = fail(prof, "corrupt gzip data (%s)", zs.msg ? zs.msg : "bad data");
-            goto error;
+            break;
         }
-        if (zs.avail_in == 0 && zs.avail_out != 0) {
+        if (*n > cap || (out != NULL && *n == cap)) {
+            char a[32];
+            status = fail(prof, "gzip data that inflates to more than %s bytes, the most "
+                                "strop reads (a gzip bomb?)",
+                          strop_format_count(a, sizeof a, prof->max_inflated));
+            break;
+        }
+        if (zs.avail_in == 0 && (zrc == Z_BUF_ERROR || zs.avail_out != 0)) {
             status = fail(prof, "truncated gzip data");
-            goto error;
+            break;
         }
     }
     inflateEnd(&zs);
-    *out = buf;
+    return status;
+}
+
+/* Inflates gzip `data` into *out (strop_malloc'd, exactly as large as it
+ * inflates to): one pass counts, refusing more than prof->max_inflated bytes,
+ * the second fills.  0, NOMEM or FORMAT. */
+static int
+gunzip(StropLoaded *prof, const uint8_t *data, size_t len, uint8_t **out, size_t *out_len)
+{
+    size_t n = 0, got = 0;
+    int status;
+    *out = NULL;
+    if (prof->max_inflated == 0)
+        prof->max_inflated = STROP_LOAD_MAX_INFLATED;
+    status = inflate_pass(prof, data, len, NULL, prof->max_inflated, &n);
+    if (status != STROP_LOAD_OK)
+        return status;
+    *out = strop_malloc(n + 1);
+    if (*out == NULL)
+        return STROP_LOAD_NOMEM;
+    status = inflate_pass(prof, data, len, *out, n + 1, &got);
+    if (status == STROP_LOAD_OK && got != n)
+        status = fail(prof, "gzip data that inflates differently twice");
+    if (status != STROP_LOAD_OK) {
+        strop_free(*out);
+        *out = NULL;
+        return status;
+    }
     *out_len = n;
     return STROP_LOAD_OK;
-error:
-    inflateEnd(&zs);
-    strop_free(buf);
-    return status;
 }
 
 typedef struct PFunc {
@@ -599,6 +668,7 @@ typedef struct Pprof {
     size_t n_ids, cap_ids, n_values, cap_values;
     uint32_t *path;
     size_t cap_path;
+    size_t frames_left; /* the budget of frames over all samples */
     uint64_t period, default_type, period_unit;
 } Pprof;
 
@@ -620,18 +690,21 @@ pprof_free(Pprof *pp)
 
 /* Decodes the top level and the small messages.  0, NOMEM or FORMAT. */
 static int
-pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
+pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len, int inflated)
 {
+    /* Offsets in messages are into the protobuf, which is not the file's
+     * bytes when it was gzipped. */
+    const char *where = inflated ? " of the inflated data" : "";
     Reader r = {data, data + len, 0};
     uint64_t value = 0;
     Span span = {NULL, 0};
     int wire;
     uint32_t field;
-    while ((field = next_field(&r, &wire, &value, &span)) != 0) {
+    for (const uint8_t *at = r.p; (field = next_field(&r, &wire, &value, &span)) != 0; at = r.p) {
         if (wire != 2 && (field == 1 || field == 2 || field == 4 || field == 5 || field == 6 ||
                           field == 11))
-            return fail(prof, "protobuf data that is not a pprof Profile (field %u of wire "
-                              "type %d)", field, wire);
+            return fail(prof, "byte %zu%s: protobuf data that is not a pprof Profile (field "
+                              "%u of wire type %d)", (size_t)(at - data), where, field, wire);
         if (field == 6) {
             if (PUSH(strings, &span) < 0)
                 return STROP_LOAD_NOMEM;
@@ -650,7 +723,8 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
                 if ((f == 1 || f == 2) && w == 0)
                     pair[f - 1] = v;
             if (s.bad)
-                return fail(prof, "a pprof ValueType that does not decode");
+                return fail(prof, "byte %zu%s: a pprof ValueType that does not decode",
+                            (size_t)(s.p - data), where);
             if (field == 1) {
                 if (PUSH(types, &pair[0]) < 0 || PUSH(types, &pair[1]) < 0)
                     return STROP_LOAD_NOMEM;
@@ -679,7 +753,8 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
                     fn.start_line = (int64_t)v;
             }
             if (s.bad)
-                return fail(prof, "a pprof Function that does not decode");
+                return fail(prof, "byte %zu%s: a pprof Function that does not decode",
+                            (size_t)(s.p - data), where);
             if (PUSH(funcs, &fn) < 0)
                 return STROP_LOAD_NOMEM;
         }
@@ -709,14 +784,16 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
                             line.line = (int64_t)v2;
                     }
                     if (l.bad)
-                        return fail(prof, "a pprof Line that does not decode");
+                        return fail(prof, "byte %zu%s: a pprof Line that does not decode",
+                            (size_t)(l.p - data), where);
                     if (PUSH(lines, &line) < 0)
                         return STROP_LOAD_NOMEM;
                     loc.n_lines++;
                 }
             }
             if (s.bad)
-                return fail(prof, "a pprof Location that does not decode");
+                return fail(prof, "byte %zu%s: a pprof Location that does not decode",
+                            (size_t)(s.p - data), where);
             if (PUSH(locs, &loc) < 0)
                 return STROP_LOAD_NOMEM;
         }
@@ -728,7 +805,8 @@ pprof_decode(StropLoaded *prof, Pprof *pp, const uint8_t *data, size_t len)
         }
     }
     if (r.bad)
-        return fail(prof, "data that is not a pprof Profile (protobuf does not decode)");
+        return fail(prof, "byte %zu%s: data that is not a pprof Profile (protobuf does not "
+                          "decode)", (size_t)(r.p - data), where);
     if (pp->n_strings == 0 || pp->strings[0].len != 0)
         return fail(prof, "protobuf data without pprof's string table");
     return STROP_LOAD_OK;
@@ -747,6 +825,12 @@ pprof_frame(StropLoaded *prof, Pprof *pp, size_t *depth, uint64_t func_id, int64
             uint64_t address)
 {
     uint32_t f;
+    if (pp->frames_left == 0)
+        return fail(prof, "pprof samples that name more frames than %zu per byte of the file",
+                    (size_t)PPROF_FRAMES_PER_BYTE);
+    pp->frames_left--;
+    if (*depth >= MAX_STACK_DEPTH)
+        return fail(prof, "a pprof Sample of more than 100,000 frames");
     if (*depth == pp->cap_path) {
         size_t cap = pp->cap_path ? pp->cap_path * 2 : 64;
         uint32_t *grown = strop_realloc(pp->path, cap * sizeof *grown);
@@ -762,7 +846,9 @@ pprof_frame(StropLoaded *prof, Pprof *pp, size_t *depth, uint64_t func_id, int64
     }
     else {
         PFunc key = {func_id, 0, 0, 0};
-        const PFunc *fn = bsearch(&key, pp->funcs, pp->n_funcs, sizeof *pp->funcs, by_func_id);
+        const PFunc *fn = pp->n_funcs == 0 ? NULL
+                          : bsearch(&key, pp->funcs, pp->n_funcs, sizeof *pp->funcs,
+                                    by_func_id);
         if (fn == NULL)
             return fail(prof, "a pprof Line naming function %llu, which is not there",
                         (unsigned long long)func_id);
@@ -817,7 +903,10 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
             return status;
         data = raw;
     }
-    status = pprof_decode(prof, &pp, data, raw_len);
+    pp.frames_left = raw_len > (SIZE_MAX - PPROF_FRAMES_SLACK) / PPROF_FRAMES_PER_BYTE
+                         ? SIZE_MAX
+                         : raw_len * PPROF_FRAMES_PER_BYTE + PPROF_FRAMES_SLACK;
+    status = pprof_decode(prof, &pp, data, raw_len, raw != NULL);
     if (status != STROP_LOAD_OK)
         goto done;
     n_types = pp.n_types / 2;
@@ -856,13 +945,15 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
         if (time_scale == 0)
             count_index = chosen; /* samples, bytes, ...: the value is the count */
         prof->period_ns = pp.period && ns_per_unit(pp.strings[pp.period_unit]) > 0
-                              ? (uint64_t)((double)pp.period *
-                                           ns_per_unit(pp.strings[pp.period_unit]))
+                              ? to_u64((double)pp.period *
+                                       ns_per_unit(pp.strings[pp.period_unit]))
                               : 10000000u;
         prof->seconds_per_tick = (double)prof->period_ns * 1e-9;
     }
-    qsort(pp.funcs, pp.n_funcs, sizeof *pp.funcs, by_func_id);
-    qsort(pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
+    if (pp.n_funcs > 0) /* qsort and bsearch take no NULL, even for 0 items */
+        qsort(pp.funcs, pp.n_funcs, sizeof *pp.funcs, by_func_id);
+    if (pp.n_locs > 0)
+        qsort(pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
     for (size_t s = 0; s < pp.n_samples; s++) {
         Reader r = {pp.samples[s].p, pp.samples[s].p + pp.samples[s].len, 0};
         uint64_t value = 0;
@@ -895,7 +986,8 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
         }
         for (size_t i = 0; i < pp.n_ids; i++) {
             PLoc key = {pp.ids[i], 0, 0, 0};
-            const PLoc *loc = bsearch(&key, pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
+            const PLoc *loc = pp.n_locs == 0 ? NULL
+                              : bsearch(&key, pp.locs, pp.n_locs, sizeof *pp.locs, by_loc_id);
             if (loc == NULL) {
                 status = fail(prof, "a pprof Sample naming location %llu, which is not there",
                               (unsigned long long)pp.ids[i]);
@@ -925,7 +1017,7 @@ strop_load_pprof(StropLoaded *prof, const unsigned char *data, size_t len)
         }
         else {
             if (v > 0)
-                prof->tree.nodes[node].self_ticks += (uint64_t)((double)v * time_scale + 0.5);
+                prof->tree.nodes[node].self_ticks += to_u64((double)v * time_scale + 0.5);
             if (calls > 0)
                 prof->tree.nodes[node].calls += (uint64_t)calls;
         }
@@ -957,6 +1049,9 @@ strop_load_pstats(StropLoaded *prof, const StropPstatsFunc *funcs, uint32_t n_fu
     size_t cap_self = 0;
     int status = STROP_LOAD_NOMEM;
 
+    uint64_t max_nodes = ((uint64_t)n_funcs + n_edges + 64) * PSTATS_NODES_PER_ITEM;
+    if (max_nodes > PSTATS_MAX_NODES)
+        max_nodes = PSTATS_MAX_NODES;
     prof->kind = "pstats";
     prof->sampled = 0;
     prof->seconds_per_tick = 1e-9;
@@ -1024,7 +1119,7 @@ strop_load_pstats(StropLoaded *prof, const StropPstatsFunc *funcs, uint32_t n_fu
                 }
                 self[v->node] += fn->tt * (share > 1 ? 1 : share);
                 reached[v->func] += fn->tt * (share > 1 ? 1 : share);
-                prof->tree.nodes[v->node].calls += (uint64_t)((double)fn->nc * share + 0.5);
+                prof->tree.nodes[v->node].calls += to_u64((double)fn->nc * share + 0.5);
             }
             if (v->next_edge >= first[v->func + 1]) {
                 on_path[v->func] &= ~2u;
@@ -1034,7 +1129,7 @@ strop_load_pstats(StropLoaded *prof, const StropPstatsFunc *funcs, uint32_t n_fu
             const StropPstatsEdge *e = &edges[order[v->next_edge++]];
             double budget = fn->ct > 0 ? v->budget * e->ct / fn->ct : 0;
             if ((on_path[e->callee] & 2) || !(budget > min_budget) ||
-                prof->tree.n_nodes >= PSTATS_MAX_NODES || top > n_funcs)
+                prof->tree.n_nodes >= max_nodes || top > n_funcs)
                 continue;
             uint32_t parent = v->node;
             node = child_of(prof, parent, func_of[e->callee]);
@@ -1076,7 +1171,7 @@ strop_load_pstats(StropLoaded *prof, const StropPstatsFunc *funcs, uint32_t n_fu
                 scale[func_of[i]] = funcs[i].tt / reached[i];
         for (uint32_t n = 2; n < prof->tree.n_nodes && n < cap_self; n++) {
             double ns = self[n] * scale[prof->tree.nodes[n].func] * 1e9;
-            prof->tree.nodes[n].self_ticks = ns > 0 ? (uint64_t)(ns + 0.5) : 0;
+            prof->tree.nodes[n].self_ticks = to_u64(ns + 0.5);
         }
         strop_free(scale);
     }

@@ -1,5 +1,11 @@
 /* readers.h: profile file readers, the other way round from writers.h.
  *
+ * Every reader is bounded by its input: lengths, counts and indices are
+ * checked against the bytes that remain before anything is allocated, no
+ * work is quadratic (the intern table's hash is seeded per profile; pprof
+ * frames are budgeted per byte), stacks are at most 100,000 frames deep, and
+ * gzip data is inflated at most to max_inflated (1 GiB by default).
+ *
  * Each reader builds a calling-context tree (cct.h) and one label per
  * function (pstats.h's StropLabel, indexed like tree.funcs) from a file's
  * bytes: folded stacks (strop's, py-spy's and Austin's frame forms), gzipped
@@ -21,6 +27,9 @@
 #define STROP_LOAD_NOMEM (-1)  /* out of memory */
 #define STROP_LOAD_FORMAT (-2) /* not a file of that kind: see `found` */
 
+/* The most a gzipped pprof may inflate to unless max_inflated says. */
+#define STROP_LOAD_MAX_INFLATED ((size_t)1 << 30)
+
 typedef struct StropLoaded {
     StropTree tree;
     StropLabel *labels;  /* tree.n_funcs entries; strings owned (strop_malloc'd) */
@@ -33,6 +42,8 @@ typedef struct StropLoaded {
     const char *time_kind;   /* "wall" or "cpu" (static) */
     uint64_t start_unix_ns, duration_ns;
     const char *kind;  /* "folded", "pprof" or "pstats" (static) */
+    uint64_t hash_seed; /* of the intern table: random per profile */
+    size_t max_inflated; /* pprof: refuse gzip data inflating beyond this (0: 1 GiB) */
     char found[160];   /* after STROP_LOAD_FORMAT: what the data is, in words */
 } StropLoaded;
 
@@ -50,7 +61,8 @@ void strop_load_free(StropLoaded *prof);
  * STROP_LOAD_NOMEM, or STROP_LOAD_FORMAT with prof->found set. */
 int strop_load_folded(StropLoaded *prof, const char *data, size_t len, double period_s);
 
-/* Reads a gzipped (or plain) pprof Profile from `data`.  The value used is the
+/* Reads a gzipped (or plain) pprof Profile from `data` (set
+ * prof->max_inflated before the call to change the gzip cap).  The value used is the
  * last sample type's; nanoseconds make a traced-like profile (calls from a
  * count type when there is one), a count type with a period a sampled one.
  * Same returns as strop_load_folded. */
