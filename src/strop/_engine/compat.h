@@ -178,6 +178,16 @@ strop_err_restore(StropErr *err)
 #endif
 }
 
+/* Appends `item` (a new reference, or NULL after a failed build) to `list`
+ * and drops the reference.  Returns 0, or -1 with an exception set. */
+static inline int
+strop_list_append_steal(PyObject *list, PyObject *item)
+{
+    int rc = item == NULL ? -1 : PyList_Append(list, item);
+    Py_XDECREF(item);
+    return rc;
+}
+
 #if STROP_HAVE_EVALFRAME
 #if PY_VERSION_HEX >= 0x030B0000
 typedef struct _PyInterpreterFrame StropEvalFrame;

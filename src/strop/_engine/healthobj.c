@@ -133,12 +133,10 @@ Health_readings(Health *self, PyObject *Py_UNUSED(ignored))
             (unsigned long long)s.swap_ins, "have",
             (unsigned long long)(s.have_sched | s.have_io << 1 | s.have_psi << 2 |
                                  s.have_vmstat << 3));
-        if (d == NULL || PyList_Append(list, d) < 0) {
-            Py_XDECREF(d);
+        if (strop_list_append_steal(list, d) < 0) {
             Py_DECREF(list);
             return NULL;
         }
-        Py_DECREF(d);
     }
     return list;
 }
@@ -161,12 +159,10 @@ Health_filesystems(Health *self, PyObject *Py_UNUSED(ignored))
                                     (unsigned long long)fs[i].avail, "files",
                                     (unsigned long long)fs[i].files, "files_avail",
                                     (unsigned long long)fs[i].files_avail);
-        if (d == NULL || PyList_Append(list, d) < 0) {
-            Py_XDECREF(d);
+        if (strop_list_append_steal(list, d) < 0) {
             Py_DECREF(list);
             return NULL;
         }
-        Py_DECREF(d);
     }
     return list;
 }

@@ -11,6 +11,18 @@
 
 #include "mem.h"
 
+uint64_t
+strop_random_seed(void)
+{
+    uint64_t seed = 0;
+    if (getentropy(&seed, sizeof seed) != 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&ts;
+    }
+    return seed;
+}
+
 static void
 put_int32(FILE *out, int32_t value)
 {
@@ -848,20 +860,6 @@ intern_key(Cursor *c, uint32_t file, int64_t line, uint32_t name, uint32_t code)
     return k;
 }
 
-/* A seed for the key table's hash, so that no file can be made of keys that
- * all fall in one slot. */
-static uint64_t
-random_seed(void)
-{
-    uint64_t seed = 0;
-    if (getentropy(&seed, sizeof seed) != 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&ts;
-    }
-    return seed;
-}
-
 static int
 read_key(Cursor *c, const char *where, uint32_t *index)
 {
@@ -1022,7 +1020,7 @@ strop_pstats_read(StropPstatsFile *out, const unsigned char *data, size_t len, c
     int rc, layout = out->code_layout;
     memset(out, 0, sizeof *out);
     out->code_layout = layout;
-    out->key_seed = random_seed();
+    out->key_seed = strop_random_seed(); /* no file can put all keys in one slot */
     if (error_size)
         error[0] = '\0';
     if (len == 0)

@@ -145,4 +145,9 @@ void strop_pstats_file_free(StropPstatsFile *file);
 /* `value` with thousands separators ("2,147,483,647") into buf.  Returns buf. */
 char *strop_format_count(char *buf, size_t size, unsigned long long value);
 
+/* A random seed for a hash table built from a file, so that no file can be
+ * made of keys that all fall in one slot (which would make reading it
+ * quadratic): getentropy(), else the clock. */
+uint64_t strop_random_seed(void);
+
 #endif /* STROP_PSTATS_H */

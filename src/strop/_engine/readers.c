@@ -74,19 +74,6 @@ excerpt(const char *s, size_t len, char *out, size_t out_size)
     return out;
 }
 
-/* A seed per profile, so that a file cannot be made of names that all fall in
- * one slot of the intern table (which would make reading it quadratic). */
-static uint64_t
-random_seed(void)
-{
-    uint64_t seed = 0;
-    if (getentropy(&seed, sizeof seed) != 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&ts;
-    }
-    return seed;
-}
 
 int
 strop_load_init(StropLoaded *prof)
@@ -95,7 +82,7 @@ strop_load_init(StropLoaded *prof)
     prof->time_kind = "wall";
     prof->seconds_per_tick = 1e-9;
     prof->kind = "";
-    prof->hash_seed = random_seed();
+    prof->hash_seed = strop_random_seed();
     if (strop_tree_init(&prof->tree, 0, 0) < 0)
         return STROP_LOAD_NOMEM;
     prof->cap_labels = 256;

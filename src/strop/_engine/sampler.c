@@ -1820,12 +1820,10 @@ Sampler_endpoints(Sampler *self, PyObject *Py_UNUSED(ignored))
                           (unsigned long long)e->waits, "longest", (double)e->longest * period,
                           "function", c ? (c->qualname ? c->qualname : c->name) : NULL, "file",
                           c ? c->filename : NULL, "line", c ? c->firstlineno : 0);
-        if (d == NULL || PyList_Append(list, d) < 0) {
-            Py_XDECREF(d);
+        if (strop_list_append_steal(list, d) < 0) {
             Py_DECREF(list);
             return NULL;
         }
-        Py_DECREF(d);
     }
     return list;
 }
