@@ -167,6 +167,9 @@ print(h1)
 """
 
 
+@pytest.mark.xfail(sys.version_info[:2] == (3, 9), strict=True,
+                   reason="known gap on 3.9: functools._lru_list_elem (a type no gc list "
+                   "holds) and 5 objects it holds are taken for new after setrelheap()")
 def test_idle_census_after_setrelheap_is_empty():
     out = subprocess.run([sys.executable, "-c", IDLE], capture_output=True, text=True,
                          timeout=120, check=True).stdout.splitlines()
