@@ -6,6 +6,7 @@ No test asserts an absolute speed: bounds are relative to known sleeps or to
 quantities measured in the same run.  The C unit tests of statistics.c
 (tests/c/test_statistics.c) are compiled and run from here.
 """
+import gc
 import os
 import random
 import shutil
@@ -388,6 +389,19 @@ def test_budget_measures_the_reference_workload_as_its_own_count():
     # conversion off by a third fails, and so does one off by 2x.
     truth = 20.0
     measured = []
+    # A collection of this test run's large heap (5 ms and more) can fall in a
+    # 20 ms block and not in the reference, or the other way: seen as 1.3x the
+    # truth in 2 of 5 blocks on a quiet CI run. The work is the stones only.
+    gc.disable()
+    try:
+        _measure_stones_blocks(truth, measured)
+    finally:
+        gc.enable()
+    median = statistics.median(measured)
+    assert 0.8 * truth <= median <= 1.25 * truth, measured
+
+
+def _measure_stones_blocks(truth, measured):
     for _ in range(5):
         start = time.perf_counter()
         b = _stones_block(truth, truth * 100)
@@ -403,8 +417,6 @@ def test_budget_measures_the_reference_workload_as_its_own_count():
         ran = b.seconds - b.waited
         assert abs(ran - b.cpu) <= 0.1 * b.cpu + 0.002, (b.seconds, b.waited, b.cpu)
         assert b.interval[0] <= b.kstones <= b.interval[1]
-    median = statistics.median(measured)
-    assert 0.8 * truth <= median <= 1.25 * truth, measured
 
 
 def test_budget_ten_times_over_is_exceeded_always():
