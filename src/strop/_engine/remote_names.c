@@ -363,6 +363,27 @@ read_ident(StropRemote *r, uintptr_t obj, uint64_t *ident)
     return FOUND;
 }
 
+/* Whether `s` is well-formed UTF-8: a name read while the program replaced
+ * the string (its memory freed and reused) comes out as other bytes. */
+static int
+valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                  : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (extra < 0 || (extra == 1 && *p < 0xC2))
+            return 0;
+        p++;
+        while (extra-- > 0) {
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+            p++;
+        }
+    }
+    return 1;
+}
+
 /* Cuts `s` to at most STROP_THREAD_NAME_MAX bytes on a character boundary. */
 static void
 cut_utf8(char *s)
@@ -424,6 +445,18 @@ interp_names(StropRemote *r, uintptr_t interp, StropThreadName **names, size_t *
         if (name == NULL) {
             rc = FAILED;
             break;
+        }
+        {
+            /* A thread renamed while we read: its old string may have been
+             * freed and its memory reused under us.  Keep the name only when
+             * the thread still holds the same string and it reads as text;
+             * else it is read again at the next refresh. */
+            uintptr_t again = 0;
+            int still = attribute_find(r, thread, "_name", &r->hint_name, &again);
+            if (still != FOUND || again != name_obj || !valid_utf8(name)) {
+                strop_free(name);
+                continue;
+            }
         }
         cut_utf8(name);
         if (name[0] != '\0') {
