@@ -42,6 +42,16 @@ def _port(preferred):
     raise RuntimeError("no free port")
 
 
+def _server_env():
+    """The servers' environment: ours less the sanitizer's preload (under the
+    ASan run, LD_PRELOAD would load ASan's runtime into PostgreSQL and Redis,
+    where initdb hung)."""
+    env = dict(os.environ)
+    for name in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC"):
+        env.pop(name, None)
+    return env
+
+
 def _wait_listening(port, seconds=30):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -71,12 +81,13 @@ def postgresql():
     port = _port(5432)
     r = subprocess.run(as_postgres + [os.path.join(bindir, "initdb"), "-D", data + "/db",
                                       "-A", "trust", "-U", "postgres"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=_server_env(), timeout=180)
     assert r.returncode == 0, r.stderr
     server = subprocess.Popen(as_postgres + [os.path.join(bindir, "postgres"), "-D", data + "/db",
                                              "-p", str(port), "-k", data,
                                              "-c", "listen_addresses=127.0.0.1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=_server_env())
     try:
         assert _wait_listening(port), "PostgreSQL did not start"
         yield port
@@ -99,7 +110,8 @@ def redis():
     data = tempfile.mkdtemp(prefix="strop-redis-")
     server = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--dir", data],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=_server_env())
     try:
         assert _wait_listening(port), "Redis did not start"
         yield port

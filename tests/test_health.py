@@ -67,8 +67,11 @@ def test_memory_disk_and_cpu_as_the_program_measured_them(tmp_path, command):
     facts, seen = json.loads(out.read_text()), _parse(p.stderr)
     # Peak RSS: at least what the program had resident at its largest, by its
     # own reading; under `strop run` the profiler's memory is in the process too.
-    assert facts["maxrss"] * 0.9 <= seen["peak"] <= facts["maxrss"] * 1.1 + (8 << 20), (
-        facts, seen, p.stderr)
+    assert facts["maxrss"] * 0.9 <= seen["peak"], (facts, seen, p.stderr)
+    if os.environ.get("STROP_UNDER_SANITIZER") != "1":
+        # Under ASan the process also holds shadow memory and a quarantine of
+        # freed blocks (the 1 MiB writes): its peak is not the program's.
+        assert seen["peak"] <= facts["maxrss"] * 1.1 + (8 << 20), (facts, seen, p.stderr)
     # Bytes written to storage: at least what the program wrote and synced
     # (where the filesystem counts storage writes at all: not on tmpfs).
     if seen["written"] is not None and seen["written"] > 0:
