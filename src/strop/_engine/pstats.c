@@ -1,5 +1,8 @@
 /* pstats.c: marshal encoding of a pstats dict, and its bounded reader (see
  * pstats.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* getentropy, clock_gettime under -std=c11 */
+#endif
 #include "pstats.h"
 
 #include <errno.h>
