@@ -676,26 +676,38 @@ descends(Sampler *self, pid_t pid)
 
 /* What process `pid`'s /proc/PID/stat (open as `fd`) says of its program
  * image: the addresses of its code and of its stack, which an exec changes
- * (ASLR places them anew).  0 when it cannot be read. */
+ * (ASLR places them anew).  IMAGE_GONE when it cannot be read or the process
+ * is a zombie; IMAGE_LOADING in the middle of an exec, when the new address
+ * space is in place but its code is not mapped yet (start_code 0: seen in
+ * about 1 of 170 polls of a process that execs in a loop, and taken for an
+ * exit before, which ended a run at its target's exec). */
+#define IMAGE_GONE 0
+#define IMAGE_LOADING 1
 static uint64_t
 image_of(int fd)
 {
-    char buf[1024];
+    char buf[1024], state = 0;
     ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
     unsigned long long start_code = 0, start_stack = 0;
+    uint64_t image;
     const char *p;
     if (n <= 0)
-        return 0;
+        return IMAGE_GONE;
     buf[n] = '\0';
     p = strrchr(buf, ')');
     /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
      * utime stime cutime cstime priority nice threads itrealvalue starttime
      * vsize rss rsslim startcode endcode startstack */
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+    if (p == NULL || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
                             "%*d %*d %*d %*d %*u %*u %*d %*u %llu %*u %llu",
-                            &start_code, &start_stack) != 2)
-        return 0;
-    return (start_code * 0x9E3779B97F4A7C15ull) ^ start_stack;
+                            &state, &start_code, &start_stack) != 3)
+        return IMAGE_GONE;
+    if (state == 'Z' || state == 'X' || state == 'x')
+        return IMAGE_GONE;
+    if (start_code == 0)
+        return IMAGE_LOADING;
+    image = (start_code * 0x9E3779B97F4A7C15ull) ^ start_stack;
+    return image > IMAGE_LOADING ? image : image + 2;
 }
 
 /* 1 when process `pid` runs an executable named python* (so a failed attach
@@ -873,9 +885,9 @@ static int
 tend(Sampler *self, Proc *p, uint64_t now)
 {
     uint64_t image = image_of(p->stat_fd);
-    if (image == 0 && kill(p->pid, 0) < 0 && errno == ESRCH)
+    if (image == IMAGE_GONE && kill(p->pid, 0) < 0 && errno == ESRCH)
         return proc_detach(self, p, 1) < 0 ? STROP_REMOTE_ENOMEM : 0;
-    if (image != 0 && image != p->image) {
+    if (image != IMAGE_GONE && image != p->image) {
         /* It exec'd: the same pid runs a new program, to attach anew. */
         if (proc_detach(self, p, 0) < 0)
             return STROP_REMOTE_ENOMEM;
@@ -970,6 +982,10 @@ target_exec(Sampler *self, uint64_t now)
         self->execs++;
         self->exec_since = now;
     }
+    if (image_of(self->stat_fd) == IMAGE_LOADING) { /* the exec is not done */
+        self->exec_retry = now + 1000000ull;
+        return 0;
+    }
     rc = strop_remote_attach(pid, &fresh, err, sizeof err);
     if (rc == STROP_REMOTE_ENOMEM)
         return rc;
@@ -1007,7 +1023,7 @@ sample_once(Sampler *self)
     if (self->execd) {
         uint64_t now = now_ns(CLOCK_MONOTONIC);
         self->after_exec++;
-        if (self->stat_open && image_of(self->stat_fd) == 0)
+        if (self->stat_open && image_of(self->stat_fd) == IMAGE_GONE)
             return STROP_REMOTE_ENOPROC; /* gone, or a zombie */
         if (now >= self->exec_retry && target_exec(self, now) < 0)
             return STROP_REMOTE_ENOMEM;
@@ -1017,10 +1033,10 @@ sample_once(Sampler *self)
         rc = strop_remote_sample(self->remote, s);
         if (rc == STROP_REMOTE_ENOPROC || rc == STROP_REMOTE_ENOMEM)
             return rc;
-        if (rc != 0 && self->stat_open && self->image != 0 &&
+        if (rc != 0 && self->stat_open && self->image != IMAGE_GONE &&
             image_of(self->stat_fd) != self->image) {
             uint64_t image = image_of(self->stat_fd);
-            if (image == 0)
+            if (image == IMAGE_GONE)
                 return STROP_REMOTE_ENOPROC;
             self->after_exec++;
             if (target_exec(self, now_ns(CLOCK_MONOTONIC)) < 0)
