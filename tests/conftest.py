@@ -16,11 +16,20 @@ import json
 import marshal
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# A shell that starts the suite in the background (`&`, some CI harnesses)
+# leaves SIGINT ignored, and an ignored SIGINT stays ignored across exec:
+# every child that a test stops with Ctrl-C would ignore it (a local ASan run
+# of test_attach_status waited 60 s for strop to stop).  Handlers, unlike
+# SIG_IGN, are reset by exec: children start with SIGINT's default.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -118,9 +118,14 @@ def test_wall_and_cpu_modes(tmp_path):
     # CPU is free then) and leans the shares toward its waits: a run whose
     # reader fell below 900 Hz says nothing and is run again. Two runs at the
     # rate are judged: both must miss by over 3 points to fail. Only when four
-    # runs in a row were starved is the check skipped.
+    # runs in a row were starved is the check skipped.  Under the sanitizer the
+    # reader's own work is several times slower, and its lateness gathers in the
+    # target's busy spells even at 900 Hz on average (both runs missed by 4
+    # points in one local ASan run beside two builds; 1 run in 5 missed by 5
+    # points at 866 Hz): there, three runs are judged, all must miss.
     judged = starved = 0
-    while judged < 2:
+    runs = 3 if os.environ.get("STROP_UNDER_SANITIZER") == "1" else 2
+    while judged < runs:
         nap, leaf_share, truth, wall, achieved = _wall_split(tmp_path, judged + starved)
         if achieved < 900:
             starved += 1

@@ -11,6 +11,7 @@ from . import _health
 from ._cli_common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    MAX_INPUT,
     TIMELINE_CALLS,
     UsageError,
     _check_output,
@@ -18,6 +19,7 @@ from ._cli_common import (
     _Parser,
     _positive_int,
     _share,
+    _size,
     _TargetCompileError,
     _exit_status,
     _fresh_main,
@@ -211,21 +213,33 @@ def _view_parser():
     p.add_argument("--callees", metavar="PATTERN",
                    help="what the functions matching PATTERN called")
     p.add_argument("--strip-dirs", action="store_true", help="drop directories from file names")
+    _max_input_option(p)
     return p
 
 
-def _load_input(path, period=0.01):
+def _max_input_option(p):
+    p.add_argument("--max-input", type=_size, default=MAX_INPUT, metavar="SIZE",
+                   help="the most to read: a larger file, or gzip data inflating to more, is "
+                        "refused (default 1G; 500M, 4G, ...)")
+
+
+def _load_input(path, period=0.01, max_input=MAX_INPUT):
     """Reads a profile file of any kind strop reads, told apart by its content:
     ("pstats", strop.Stats) or ("folded" or "pprof", _engine.LoadedProfile).
-    UsageError (one line) for a missing, unreadable or foreign file."""
+    UsageError (one line) for a missing, unreadable or foreign file, or one
+    larger than `max_input` bytes (gzip data: once inflated)."""
     from . import _engine
     from ._stats import FormatError, Stats
 
     try:
         with open(path, "rb") as f:
             head = f.read(2)
+            size = os.fstat(f.fileno()).st_size
+        if size > max_input:
+            raise UsageError(f"{path}: {size:,} bytes, more than the {max_input:,} that strop "
+                             "reads; raise --max-input to read it")
         if head[:2] == b"\x1f\x8b":
-            return "pprof", _engine.load_profile(path, "pprof")
+            return "pprof", _engine.load_profile(path, "pprof", max_inflated=max_input)
         if head[:1] in (b"{", b"\xfb"):
             try:
                 return "pstats", Stats(path)
@@ -259,7 +273,7 @@ def cmd_view(argv):
     from ._stats import Stats
 
     opts = _view_parser().parse_args(argv)
-    kind, stats = _load_input(opts.file)
+    kind, stats = _load_input(opts.file, max_input=opts.max_input)
     if kind != "pstats":
         stats = Stats(_Loaded(stats))
     if opts.strip_dirs:
@@ -292,6 +306,7 @@ def _convert_parser():
                    help="call graph: leave out functions below PCT%% of the total (0.5)")
     p.add_argument("--edge-thres", type=_share, default=0.1, metavar="PCT",
                    help="call graph: leave out calls below PCT%% of the total (0.1)")
+    _max_input_option(p)
     return p
 
 
@@ -306,7 +321,8 @@ def cmd_convert(argv):
         raise UsageError(f"cannot write {out}: a timeline needs the order of calls, which no "
                          "profile file holds (name a .speedscope.json file for speedscope)")
     _check_output(out, fmt)
-    kind, profile = _load_input(opts.input, opts.period if opts.period > 0 else 0.01)
+    kind, profile = _load_input(opts.input, opts.period if opts.period > 0 else 0.01,
+                                opts.max_input)
     command = " ".join(["strop", "convert"] + list(argv))
     try:
         if kind == "pstats" and fmt == "pstats":
