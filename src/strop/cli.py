@@ -175,6 +175,7 @@ def cmd_run(argv):
 
 def _report(profile, opts, Stats, health=None):
     """Writes the file and prints the table; never raises past here."""
+    written = False
     try:
         profile.create_stats()
         if opts.output:
@@ -182,6 +183,7 @@ def _report(profile, opts, Stats, health=None):
                 profile.dump(opts.output, format=format_of(opts.output, opts.format),
                              command=opts.command, node_thres=opts.node_thres / 100,
                              edge_thres=opts.edge_thres / 100, machine=_health.text(health))
+                written = True
             except (OSError, RuntimeError) as e:
                 print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",
                       file=sys.stderr)
@@ -196,6 +198,10 @@ def _report(profile, opts, Stats, health=None):
             print(f"strop: profile written to {opts.output}", file=sys.stderr)
     except BrokenPipeError:
         pass
+    except MemoryError:  # the program ran: its exit status stands
+        print("strop: out of memory while making the report" +
+              (f"; {opts.output} was not written" if opts.output and not written else ""),
+              file=sys.stderr)
 
 
 # ---- strop view -------------------------------------------------------------
