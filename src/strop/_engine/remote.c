@@ -902,6 +902,31 @@ strop_remote_sample(StropRemote *r, StropRemoteSample *s)
     return 0;
 }
 
+int
+strop_remote_gil(StropRemote *r, uintptr_t *lo, uintptr_t *hi)
+{
+    const StropPyOffsets *o = &r->off;
+    if (r->gil == 0) {
+        uintptr_t interp, gil = 0;
+        if (o->runtime_gil >= 0) {
+            gil = r->runtime + (uintptr_t)o->runtime_gil;
+        }
+        else if (o->interp_gil >= 0) {
+            /* Set once the interpreter is initialised, then kept. */
+            if (rd_ptr(r, r->runtime + (uintptr_t)o->runtime_interpreters_head, &interp) < 0 ||
+                !aligned(interp) ||
+                rd_ptr(r, interp + (uintptr_t)o->interp_gil, &gil) < 0 || !aligned(gil))
+                return -1;
+        }
+        r->gil = gil;
+    }
+    if (r->gil == 0)
+        return -1;
+    *lo = r->gil;
+    *hi = r->gil + (uintptr_t)o->gil_size;
+    return 0;
+}
+
 void
 strop_remote_sample_free(StropRemoteSample *s)
 {

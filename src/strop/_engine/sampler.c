@@ -537,6 +537,9 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
        const StropCode *root)
 {
     char wait[256];
+    uintptr_t gil_lo = 0, gil_hi = 0;
+    if (self->waits)
+        (void)strop_remote_gil(remote, &gil_lo, &gil_hi);
     for (uint32_t t = 0; self->threads && t < s->n_threads; t++) {
         const StropRemoteThread *th = &s->threads[t];
         if (th->torn || th->n_frames == 0 || strop_tasks_named(tasks, th->native_id))
@@ -586,7 +589,7 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
                 return STROP_REMOTE_ENOMEM;
         }
         if (self->waits && state != 0 && state != 'R' &&
-            strop_tasks_wait_label(tasks, th->native_id, wait, sizeof wait)) {
+            strop_tasks_wait_label(tasks, th->native_id, gil_lo, gil_hi, wait, sizeof wait)) {
             const StropCode *c = pseudo_of(self, wait);
             if (c != NULL && (node = step(self, node, c)) == STROP_NONE)
                 return STROP_REMOTE_ENOMEM;
@@ -1312,9 +1315,11 @@ wait_of(Sampler *self, long tid)
 {
     char label[256];
     size_t len;
+    uintptr_t gil_lo = 0, gil_hi = 0;
     int state = tid > 0 ? strop_tasks_state(self->tasks, tid) : 0;
+    (void)strop_remote_gil(self->remote, &gil_lo, &gil_hi);
     if (state == 0 || state == 'R' ||
-        !strop_tasks_wait_label(self->tasks, tid, label, sizeof label))
+        !strop_tasks_wait_label(self->tasks, tid, gil_lo, gil_hi, label, sizeof label))
         Py_RETURN_NONE;
     len = strlen(label);
     if (len >= 2 && label[0] == '<' && label[len - 1] == '>')
