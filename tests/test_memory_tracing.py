@@ -152,8 +152,12 @@ def test_leaks_view_finds_the_global_append(tmp_path):
     leak = sum(v for s, v in stacks.items() if frame_names(s)[-1] == "leak")
     assert leak >= 500 * 2000, stacks
     assert max(stacks, key=stacks.get).split(";")[-1].startswith("leak ("), stacks
-    for stack in stacks:  # freed before the end: no leak
-        assert frame_names(stack)[-1] not in ("big", "small", "churn"), stacks
+    # big's and small's lists were freed before the end: not leaks.  (What
+    # stays is the interpreter's own, such as 3.8's frame kept per code
+    # object: a few hundred bytes.)
+    for stack, value in stacks.items():
+        if frame_names(stack)[-1] in ("big", "small", "churn"):
+            assert value < 10000, stacks
     # The table, ordered by what is live at the end, starts with it.
     table = proc.stderr.splitlines()
     head = next(i for i, line in enumerate(table) if "filename:lineno(function)" in line)
