@@ -9,6 +9,8 @@ child processes, the workload plain and under each tracker:
                  before any tracking work
   strop-mem      strop.track_memory(): every Python allocation charged to its
                  full call path (from the tracer's shadow stack)
+  strop-sampled  strop.track_memory(sample_bytes=524288): one allocation per
+                 512 KiB on average, on the same shadow stack
   tracemalloc-1  tracemalloc.start(1)
   tracemalloc-64 tracemalloc.start(64): full call paths by a stack walk on
                  every allocation
@@ -45,11 +47,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = ["stdlib", "alloc"]
-MODES = ["plain", "floor", "strop-mem", "tracemalloc-1", "tracemalloc-64", "memray",
-         "memray-py"]
+MODES = ["plain", "floor", "strop-mem", "strop-sampled", "tracemalloc-1", "tracemalloc-64",
+         "memray", "memray-py"]
 # What a mode needs in the child.
 NEEDS = {"memray": "import memray", "memray-py": "import memray",
-         "strop-mem": "import strop", "floor": "import strop"}
+         "strop-mem": "import strop", "strop-sampled": "import strop", "floor": "import strop"}
 # The budgets for full tracing: 1.5x on stdlib, 2x on alloc.
 BUDGET = {"stdlib": 1.5, "alloc": 2.0}
 
@@ -109,10 +111,10 @@ def time_once(work, mode, tmp):
         _engine._baseline_hook(mechanism, False, False)
         _engine._baseline_alloc_hook(False)
         return time.perf_counter() - start
-    if mode == "strop-mem":
+    if mode in ("strop-mem", "strop-sampled"):
         import strop
         start = time.perf_counter()
-        with strop.track_memory():
+        with strop.track_memory(sample_bytes=524288 if mode == "strop-sampled" else 0):
             work()
         return time.perf_counter() - start
     if mode.startswith("tracemalloc"):

@@ -50,9 +50,17 @@ def format_bytes(n):
 class MemoryProfile:
     """One recording of allocations, charged to the calling-context tree."""
 
-    def __init__(self, threads=False):
+    def __init__(self, threads=False, sample_bytes=0):
+        """sample_bytes: 0 tracks every allocation; N tracks one allocation
+        per N bytes on average (Poisson spacing, as tcmalloc and Go), each
+        weighted by the inverse of its chance of being picked, so that every
+        figure is an unbiased estimate at a fraction of the cost."""
+        if not isinstance(sample_bytes, int) or sample_bytes < 0:
+            raise ValueError("sample_bytes must be a whole number of bytes, 0 for every "
+                             "allocation, not %r" % (sample_bytes,))
         self._tracer = _engine.Tracer(builtins=False, mechanism=_mechanism(), memory=True,
-                                      threads=bool(threads), hide=_OWN_FOLDER)
+                                      threads=bool(threads), hide=_OWN_FOLDER,
+                                      sample_bytes=sample_bytes)
         self.command = None
 
     def enable(self):
@@ -84,6 +92,10 @@ class MemoryProfile:
                             format_bytes(info["end_bytes"]), "{:,}".format(info["end_blocks"]),
                             "{:,}".format(info["allocations"]),
                             format_bytes(sum(r[3] for r in self.table("allocated")))), file=out)
+        if info["sample_bytes"]:
+            print("Sampled: one allocation per %s on average (%s samples); every figure is an "
+                  "estimate" % (format_bytes(info["sample_bytes"]),
+                                "{:,}".format(info["samples"])), file=out)
         if info["failed"]:
             print("strop: warning: the tracker ran out of memory: allocations after that are "
                   "not in the profile", file=out)
@@ -136,16 +148,17 @@ def _check_view(view):
 class _Tracking:
     """What track_memory() returns: a context manager and a decorator."""
 
-    def __init__(self, view, limit, stream, output):
+    def __init__(self, view, limit, stream, output, sample_bytes):
         _check_view(view)
         self.view, self.limit, self.stream, self.output = view, limit, stream, output
+        self.sample_bytes = sample_bytes
         self.profile = None
 
     def __enter__(self):
         if self.profile is not None:
             raise RuntimeError("this track_memory() is already tracking: it cannot be "
                                "entered twice")
-        self.profile = MemoryProfile()
+        self.profile = MemoryProfile(sample_bytes=self.sample_bytes)
         self.profile.enable()
         return self.profile
 
@@ -157,10 +170,11 @@ class _Tracking:
 
     def __call__(self, function):
         view, limit, stream, output = self.view, self.limit, self.stream, self.output
+        sample_bytes = self.sample_bytes
 
         @functools.wraps(function)
         def wrapper(*args, **kw):
-            profile = MemoryProfile()
+            profile = MemoryProfile(sample_bytes=sample_bytes)
             profile.enable()
             try:
                 return function(*args, **kw)
@@ -175,7 +189,8 @@ class _Tracking:
         return wrapper
 
 
-def track_memory(func=None, *, view="peak", limit=10, stream=None, output=None):
+def track_memory(func=None, *, view="peak", limit=10, stream=None, output=None,
+                 sample_bytes=0):
     """Charges every Python allocation to the call path that made it.
 
     As a context manager, ``with strop.track_memory() as t:`` gives a
@@ -183,7 +198,9 @@ def track_memory(func=None, *, view="peak", limit=10, stream=None, output=None):
     decorator, bare (``@strop.track_memory``) or with arguments, each call
     of the function is tracked and the table of `view` printed to stderr
     (or `stream`); `output` also writes the profile there.  One tracking at
-    a time in a process: entering a second one raises RuntimeError."""
+    a time in a process: entering a second one raises RuntimeError.
+    `sample_bytes` N > 0 tracks one allocation per N bytes on average, with
+    unbiased estimates (see MemoryProfile)."""
     if func is not None and callable(func):
-        return _Tracking(view, limit, stream, output)(func)
-    return _Tracking(view, limit, stream, output)
+        return _Tracking(view, limit, stream, output, sample_bytes)(func)
+    return _Tracking(view, limit, stream, output, sample_bytes)

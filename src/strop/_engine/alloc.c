@@ -12,10 +12,12 @@
  */
 #include "alloc.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "cct.h"
 #include "mem.h"
+#include "pstats.h" /* strop_random_seed */
 #include "tracer.h"
 
 typedef struct {
@@ -55,7 +57,7 @@ static inline size_t
 slot_of(const StropAllocTable *t, uint64_t key)
 {
     uint64_t page = (key >> 9) * 0x9E3779B97F4A7C15ull;
-    return (size_t)((page >> 24) + (key & 511)) & (t->cap - 1);
+    return (size_t)((page >> 24) + ((key & 511) >> 1)) & (t->cap - 1);
 }
 
 static int
@@ -240,12 +242,46 @@ touch(StropMemTrace *t, StropMemNode *m)
     }
 }
 
+/* The next spacing of samples: exponential with mean t->sample_bytes. */
+static int64_t
+next_spacing(StropMemTrace *t)
+{
+    double u;
+    t->rng ^= t->rng >> 12;
+    t->rng ^= t->rng << 25;
+    t->rng ^= t->rng >> 27;
+    u = (double)((t->rng * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
+    return (int64_t)(-log(1.0 - u) * (double)t->sample_bytes) + 1;
+}
+
+void
+strop_memtrace_weights(const StropMemTrace *t, size_t size, int64_t *bytes, int64_t *blocks)
+{
+    double p;
+    if (t->sample_bytes == 0) {
+        *bytes = (int64_t)size;
+        *blocks = 1;
+        return;
+    }
+    p = -expm1(-(double)size / (double)t->sample_bytes);
+    if (!(p > 0)) {
+        *bytes = (int64_t)t->sample_bytes; /* size 0: count it as one spacing */
+        *blocks = 1;
+        return;
+    }
+    *bytes = (int64_t)((double)size / p + 0.5);
+    *blocks = (int64_t)(1.0 / p + 0.5);
+    if (*blocks < 1)
+        *blocks = 1;
+}
+
 static void
 trace_add(StropMemTrace *t, void *ptr, size_t size)
 {
     uint16_t stamp;
     uint32_t node;
     uint64_t key = key_of(ptr);
+    int64_t bytes = (int64_t)size, blocks = 1;
     StropMemNode *m;
     Slot *s;
     int fresh;
@@ -253,6 +289,15 @@ trace_add(StropMemTrace *t, void *ptr, size_t size)
     t->allocations++;
     if (t->failed || strop_alloc_suspended)
         return;
+    if (t->sample_bytes) {
+        /* Sampled: only an allocation that crosses the countdown is tracked. */
+        t->countdown -= (int64_t)size;
+        if (t->countdown > 0)
+            return;
+        t->countdown = next_spacing(t);
+        t->samples++;
+        strop_memtrace_weights(t, size, &bytes, &blocks);
+    }
     if (key == 0 || size >= UINT32_MAX) {
         t->untracked++;
         return;
@@ -268,28 +313,31 @@ trace_add(StropMemTrace *t, void *ptr, size_t size)
     }
     if (!fresh) { /* cannot happen: an address reused unfreed */
         StropMemNode *old = &t->nodes[s->node];
+        int64_t old_bytes, old_blocks;
+        strop_memtrace_weights(t, s->size, &old_bytes, &old_blocks);
         touch(t, old);
-        old->live_bytes -= s->size;
-        old->live_blocks--;
-        t->cur_bytes -= s->size;
-        t->cur_blocks--;
+        old->live_bytes -= old_bytes;
+        old->live_blocks -= old_blocks;
+        t->cur_bytes -= old_bytes;
+        t->cur_blocks -= old_blocks;
     }
     s->node = node;
     s->size = (uint32_t)size;
     s->stamp = stamp;
     touch(t, m);
-    m->alloc_bytes += size;
-    m->allocs++;
-    m->live_bytes += (int64_t)size;
-    m->live_blocks++;
-    t->cur_bytes += (int64_t)size;
-    t->cur_blocks++;
+    m->alloc_bytes += (uint64_t)bytes;
+    m->allocs += (uint64_t)blocks;
+    m->live_bytes += bytes;
+    m->live_blocks += blocks;
+    t->cur_bytes += bytes;
+    t->cur_blocks += blocks;
     if (t->cur_bytes > t->peak_bytes) {
         t->peak_bytes = t->cur_bytes;
         t->peak_blocks = t->cur_blocks;
         t->gen++; /* every node's live counts are now its peak counts */
     }
-    t->recent[t->seq++ % STROP_TEMP_WINDOW] = (uintptr_t)ptr;
+    if (!t->sample_bytes) /* sampled: only the same-call rule makes sense */
+        t->recent[t->seq++ % STROP_TEMP_WINDOW] = (uintptr_t)ptr;
 }
 
 /* Forgets a freed (or moved, `resized`) block; untracked ones do nothing. */
@@ -298,32 +346,39 @@ trace_remove(StropMemTrace *t, void *ptr, int resized)
 {
     Slot *s = table_find(t->table, key_of(ptr));
     StropMemNode *m;
+    int64_t bytes, blocks;
     if (s == NULL)
         return;
+    strop_memtrace_weights(t, s->size, &bytes, &blocks);
     m = &t->nodes[s->node];
     touch(t, m);
-    m->live_bytes -= s->size;
-    m->live_blocks--;
-    t->cur_bytes -= s->size;
-    t->cur_blocks--;
+    m->live_bytes -= bytes;
+    m->live_blocks -= blocks;
+    t->cur_bytes -= bytes;
+    t->cur_blocks -= blocks;
     if (!resized) {
         int temporary = 0;
         for (int i = 0; i < STROP_TEMP_WINDOW; i++)
             temporary |= t->recent[i] == (uintptr_t)ptr;
         if (temporary || strop_tracer_site_running(tracing_owner, s->node, s->stamp)) {
-            m->temp_bytes += s->size;
-            m->temp_blocks++;
+            m->temp_bytes += (uint64_t)bytes;
+            m->temp_blocks += (uint64_t)blocks;
         }
     }
     table_delete(t->table, s);
 }
 
 StropMemTrace *
-strop_memtrace_new(void)
+strop_memtrace_new(uint64_t sample_bytes)
 {
     StropMemTrace *t = strop_calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
+    t->sample_bytes = sample_bytes;
+    if (sample_bytes) {
+        t->rng = strop_random_seed() | 1;
+        t->countdown = next_spacing(t);
+    }
     t->table = strop_calloc(1, sizeof *t->table);
     if (t->table == NULL) {
         strop_free(t);

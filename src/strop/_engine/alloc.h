@@ -72,7 +72,21 @@ typedef struct StropMemTrace {
     StropAllocTable *table;     /* live blocks */
     uintptr_t recent[STROP_TEMP_WINDOW]; /* the last allocations' addresses */
     uint64_t seq;
+    /* Sampled mode (sample_bytes > 0): one allocation per sample_bytes bytes
+     * on average, on Poisson spacing, is tracked, and weighted so that the
+     * estimates are unbiased (see strop_memtrace_weights). */
+    uint64_t sample_bytes;
+    int64_t countdown; /* bytes until the next sample */
+    uint64_t rng;      /* xorshift64* state */
+    uint64_t samples;  /* allocations sampled */
 } StropMemTrace;
+
+/* The weights a tracked block of `size` bytes counts for: itself when not
+ * sampling; else, since it was sampled with probability
+ * p = 1 - exp(-size / sample_bytes), 1/p blocks and size/p bytes (rounded;
+ * at least 1 block). */
+void strop_memtrace_weights(const StropMemTrace *trace, size_t size, int64_t *bytes,
+                            int64_t *blocks);
 
 /* Node `n`'s live bytes and blocks at the peak. */
 static inline void
@@ -88,8 +102,9 @@ strop_memnode_peak(const StropMemTrace *t, uint32_t n, int64_t *bytes, int64_t *
     *blocks = m->snap_gen == t->gen ? m->snap_blocks : m->live_blocks;
 }
 
-/* A new empty recording, or NULL when out of memory (no exception). */
-StropMemTrace *strop_memtrace_new(void);
+/* A new empty recording (sample_bytes 0: every allocation; else the mean
+ * spacing of samples in bytes), or NULL when out of memory (no exception). */
+StropMemTrace *strop_memtrace_new(uint64_t sample_bytes);
 
 /* Frees a recording (detached first).  Safe on NULL. */
 void strop_memtrace_free(StropMemTrace *trace);

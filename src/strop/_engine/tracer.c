@@ -1219,14 +1219,16 @@ static int
 Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "timer",    "mechanism", "max_nodes", "max_functions",
-                             "timeline", "threads", "hide",      "memory",    NULL};
+                             "timeline", "threads", "hide",      "memory",    "sample_bytes",
+                             NULL};
     int builtins = 1, threads = 0, memory = 0;
+    unsigned long long sample_bytes = 0;
     const char *timer = "wall", *mechanism = "auto";
     unsigned long long max_nodes = 0, max_funcs = 0, timeline = 0;
     PyObject *hide = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKpOp", kwlist, &builtins, &timer,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKpOpK", kwlist, &builtins, &timer,
                                      &mechanism, &max_nodes, &max_funcs, &timeline, &threads,
-                                     &hide, &memory))
+                                     &hide, &memory, &sample_bytes))
         return -1;
     if (hide != Py_None && !PyUnicode_Check(hide)) {
         PyErr_SetString(PyExc_TypeError, "hide must be a folder's path (str) or None");
@@ -1269,7 +1271,7 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
     self->builtins = builtins;
     self->threads_mode = threads;
     self->mem_view = -1;
-    if (memory && (self->mem = strop_memtrace_new()) == NULL) {
+    if (memory && (self->mem = strop_memtrace_new((uint64_t)sample_bytes)) == NULL) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1894,12 +1896,13 @@ Tracer_memory_info(Tracer *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     t = self->mem;
     return Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:K,s:K,s:i,s:n,s:n}", "peak_bytes", (long long)t->peak_bytes,
+        "{s:L,s:L,s:L,s:L,s:K,s:K,s:i,s:n,s:n,s:K,s:K}", "peak_bytes", (long long)t->peak_bytes,
         "peak_blocks", (long long)t->peak_blocks, "end_bytes", (long long)t->cur_bytes,
         "end_blocks", (long long)t->cur_blocks, "allocations", (unsigned long long)t->allocations,
         "untracked", (unsigned long long)t->untracked, "failed", t->failed, "table_bytes",
         (Py_ssize_t)strop_memtrace_table_bytes(t), "node_bytes",
-        (Py_ssize_t)((size_t)t->cap_nodes * sizeof(StropMemNode)));
+        (Py_ssize_t)((size_t)t->cap_nodes * sizeof(StropMemNode)), "sample_bytes",
+        (unsigned long long)t->sample_bytes, "samples", (unsigned long long)t->samples);
 }
 
 static PyObject *
@@ -1936,8 +1939,9 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
     if (strop_tree_init(&self->tree, max_nodes, max_funcs) < 0)
         return PyErr_NoMemory();
     if (self->mem != NULL) {
+        uint64_t sample_bytes = self->mem->sample_bytes;
         strop_memtrace_free(self->mem);
-        if ((self->mem = strop_memtrace_new()) == NULL)
+        if ((self->mem = strop_memtrace_new(sample_bytes)) == NULL)
             return PyErr_NoMemory();
     }
     if (PyList_SetSlice(self->labels, 1, PyList_GET_SIZE(self->labels), NULL) < 0 ||
@@ -2047,13 +2051,14 @@ static PyMethodDef Tracer_methods[] = {
 
 static PyType_Slot Tracer_slots[] = {
     {Py_tp_doc, "Tracer(builtins=True, timer='wall', mechanism='auto', max_nodes=0, max_functions=0, "
-                "timeline=0, threads=False, hide=None, memory=False)\n--\n\n"
+                "timeline=0, threads=False, hide=None, memory=False, sample_bytes=0)\n--\n\n"
                 "The deterministic profiler's engine: records every call into a "
                 "calling-context tree.  threads: each thread's calls under a root frame "
                 "'<thread NAME>'.  hide: a folder (ending in a separator) whose Python code "
                 "is strop's own; it and the engine's C functions are left out.  memory: also "
                 "charge every Python allocation to the tree (alloc.h), one recording at a "
-                "time in a process."},
+                "time in a process; sample_bytes: track one allocation per that many bytes on "
+                "average (Poisson spacing), weighted to unbiased estimates."},
     {Py_tp_init, Tracer_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, Tracer_dealloc},
