@@ -35,6 +35,7 @@ Workloads:
 
 usage:
   python bench/bench_memory.py [--rounds N] [--inner N] [--workloads stdlib,alloc]
+                               [--modes floor,strop-mem,...]
 """
 import argparse
 import json
@@ -198,6 +199,8 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--inner", type=int, default=3)
     p.add_argument("--workloads", default=",".join(WORKLOADS))
+    p.add_argument("--modes", default=",".join(MODES[1:]),
+                   help="trackers to run beside plain (default: all)")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     opts = p.parse_args()
     if opts.child:
@@ -209,7 +212,9 @@ def main():
     print("Python %s, %d rounds, best of %d inner runs each" % (
         sys.version.split()[0], opts.rounds, opts.inner))
     modes = []
-    for mode in MODES:
+    for mode in ["plain"] + [m for m in opts.modes.split(",") if m != "plain"]:
+        if mode not in MODES:
+            raise SystemExit("unknown mode %r: choose from %s" % (mode, ", ".join(MODES[1:])))
         ok, why = available(mode)
         if ok:
             modes.append(mode)
@@ -235,7 +240,7 @@ def main():
     print("%-16s" % "plain (s)" + "".join("%12.4f" % results[w][0] for w in workloads))
     for m in modes[1:]:
         print("%-16s" % m + "".join("%11.2fx" % results[w][1][m] for w in workloads))
-    if "floor" in modes:
+    if "floor" in modes and "strop-mem" in modes:
         print("%-16s" % "strop / floor" + "".join(
             "%11.2fx" % (results[w][1]["strop-mem"] / results[w][1]["floor"])
             for w in workloads))
