@@ -35,6 +35,7 @@ struct StropAllocTable {
 };
 
 #define KEY_LIMIT ((uint64_t)1 << 48)
+#define OWN_NODE UINT32_MAX /* a block of strop's own (StropMemTrace.own_bytes) */
 
 int strop_alloc_suspended = 0;
 
@@ -287,8 +288,18 @@ trace_add(StropMemTrace *t, void *ptr, size_t size)
     int fresh;
 
     t->allocations++;
-    if (t->failed || strop_alloc_suspended)
+    if (t->failed)
         return;
+    if (strop_alloc_suspended) {
+        if (key != 0 && size < UINT32_MAX && (s = table_put(t->table, key, &fresh)) != NULL &&
+            fresh) {
+            s->node = OWN_NODE;
+            s->size = (uint32_t)size;
+            t->own_bytes += (int64_t)size;
+            t->own_blocks++;
+        }
+        return;
+    }
     if (t->sample_bytes) {
         /* Sampled: only an allocation that crosses the countdown is tracked. */
         t->countdown -= (int64_t)size;
@@ -311,7 +322,11 @@ trace_add(StropMemTrace *t, void *ptr, size_t size)
         t->failed = 1;
         return;
     }
-    if (!fresh) { /* cannot happen: an address reused unfreed */
+    if (!fresh && s->node == OWN_NODE) { /* cannot happen: an address reused unfreed */
+        t->own_bytes -= s->size;
+        t->own_blocks--;
+    }
+    else if (!fresh) {
         StropMemNode *old = &t->nodes[s->node];
         int64_t old_bytes, old_blocks;
         strop_memtrace_weights(t, s->size, &old_bytes, &old_blocks);
@@ -334,6 +349,7 @@ trace_add(StropMemTrace *t, void *ptr, size_t size)
     if (t->cur_bytes > t->peak_bytes) {
         t->peak_bytes = t->cur_bytes;
         t->peak_blocks = t->cur_blocks;
+        t->own_at_peak = t->own_bytes;
         t->gen++; /* every node's live counts are now its peak counts */
     }
     if (!t->sample_bytes) /* sampled: only the same-call rule makes sense */
@@ -349,6 +365,12 @@ trace_remove(StropMemTrace *t, void *ptr, int resized)
     int64_t bytes, blocks;
     if (s == NULL)
         return;
+    if (s->node == OWN_NODE) {
+        t->own_bytes -= s->size;
+        t->own_blocks--;
+        table_delete(t->table, s);
+        return;
+    }
     strop_memtrace_weights(t, s->size, &bytes, &blocks);
     m = &t->nodes[s->node];
     touch(t, m);

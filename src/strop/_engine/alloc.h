@@ -79,6 +79,10 @@ typedef struct StropMemTrace {
     int64_t countdown; /* bytes until the next sample */
     uint64_t rng;      /* xorshift64* state */
     uint64_t samples;  /* allocations sampled */
+    /* strop's own blocks (made while strop_alloc_suspended): kept out of
+     * every figure above, counted here so that the totals can be checked
+     * against a tracker that sees them (tracemalloc). */
+    int64_t own_bytes, own_blocks, own_at_peak;
 } StropMemTrace;
 
 /* The weights a tracked block of `size` bytes counts for: itself when not

@@ -1896,13 +1896,16 @@ Tracer_memory_info(Tracer *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     t = self->mem;
     return Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:K,s:K,s:i,s:n,s:n,s:K,s:K}", "peak_bytes", (long long)t->peak_bytes,
+        "{s:L,s:L,s:L,s:L,s:K,s:K,s:i,s:n,s:n,s:K,s:K,s:L,s:L,s:L}", "peak_bytes",
+        (long long)t->peak_bytes,
         "peak_blocks", (long long)t->peak_blocks, "end_bytes", (long long)t->cur_bytes,
         "end_blocks", (long long)t->cur_blocks, "allocations", (unsigned long long)t->allocations,
         "untracked", (unsigned long long)t->untracked, "failed", t->failed, "table_bytes",
         (Py_ssize_t)strop_memtrace_table_bytes(t), "node_bytes",
         (Py_ssize_t)((size_t)t->cap_nodes * sizeof(StropMemNode)), "sample_bytes",
-        (unsigned long long)t->sample_bytes, "samples", (unsigned long long)t->samples);
+        (unsigned long long)t->sample_bytes, "samples", (unsigned long long)t->samples,
+        "own_bytes", (long long)t->own_bytes, "own_blocks", (long long)t->own_blocks,
+        "own_at_peak", (long long)t->own_at_peak);
 }
 
 static PyObject *
