@@ -7,6 +7,8 @@ child processes, the workload plain and under each tracker:
   floor          the empty allocator hook (mem and obj domains) plus the
                  empty frame hook of the mechanism strop mem uses: the cost
                  before any tracking work
+  strop-tracer   the tracer alone, on the mechanism strop mem uses (Python
+                 functions only): the shadow stack that the others charge to
   strop-mem      strop.track_memory(): every Python allocation charged to its
                  full call path (from the tracer's shadow stack)
   strop-sampled  strop.track_memory(sample_bytes=524288): one allocation per
@@ -23,7 +25,10 @@ The runs are interleaved: each round runs plain and every tracker once, in an
 order that rotates from round to round, so that all see the same machine. A
 tracker's slowdown is the median over the rounds of its wall time / plain
 wall time of the same round. Each child times the workload only (after an
-untracked warm-up), best of --inner runs, each under a new tracker.
+untracked warm-up), best of --inner runs, each under a new tracker; from each
+wall time the time the thread spent waiting for a CPU (run-queue delay, from
+/proc/self/schedstat) is taken off, so that other programs on a shared
+machine count less.
 
 Then, in one child per tracker, 1,000,000 one-item tuples (2,000,000 blocks) are kept alive and the
 tracker's own memory is divided by them: strop's table of live blocks (and
@@ -48,11 +53,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = ["stdlib", "alloc"]
-MODES = ["plain", "floor", "strop-mem", "strop-sampled", "tracemalloc-1", "tracemalloc-64",
-         "memray", "memray-py"]
+MODES = ["plain", "floor", "strop-tracer", "strop-mem", "strop-sampled", "tracemalloc-1",
+         "tracemalloc-64", "memray", "memray-py"]
 # What a mode needs in the child.
 NEEDS = {"memray": "import memray", "memray-py": "import memray",
-         "strop-mem": "import strop", "strop-sampled": "import strop", "floor": "import strop"}
+         "strop-mem": "import strop", "strop-sampled": "import strop", "floor": "import strop",
+         "strop-tracer": "import strop"}
 # The issue's budgets for full tracing: 1.5x on stdlib, 2x on alloc.
 BUDGET = {"stdlib": 1.5, "alloc": 2.0}
 
@@ -92,7 +98,22 @@ def mem_mechanism():
     return "monitoring" if _memtrace._mechanism() == "monitoring" else None
 
 
+def _waited():
+    """Seconds this thread has waited for a CPU so far (schedstat), or 0."""
+    from strop import _engine
+    waited = _engine.run_delay()
+    return waited or 0.0
+
+
 def time_once(work, mode, tmp):
+    """Wall seconds of work() under `mode`, less the time the thread waited
+    for a CPU meanwhile (other programs on a shared machine)."""
+    waited = _waited()
+    elapsed = _time_once(work, mode, tmp)
+    return elapsed - (_waited() - waited)
+
+
+def _time_once(work, mode, tmp):
     if mode == "plain":
         start = time.perf_counter()
         work()
@@ -111,6 +132,15 @@ def time_once(work, mode, tmp):
         work()
         _engine._baseline_hook(mechanism, False, False)
         _engine._baseline_alloc_hook(False)
+        return time.perf_counter() - start
+    if mode == "strop-tracer":
+        import strop
+        from strop import _memtrace
+        profile = strop.Profile(builtins=False, mechanism=_memtrace._mechanism())
+        start = time.perf_counter()
+        profile.enable()
+        work()
+        profile.disable()
         return time.perf_counter() - start
     if mode in ("strop-mem", "strop-sampled"):
         import strop
