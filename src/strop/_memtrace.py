@@ -75,6 +75,11 @@ class MemoryProfile:
         untracked, failed, and the tracker's own table_bytes and node_bytes."""
         return self._tracer.memory_info()
 
+    @property
+    def warnings(self):
+        """What the tracer could not see (its info()'s warnings)."""
+        return list(self._tracer.info()["warnings"])
+
     def table(self, view="peak"):
         """Per function: (file, line, name), then peak bytes and blocks,
         allocated bytes and allocations, live bytes and blocks at the end,

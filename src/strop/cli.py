@@ -267,7 +267,7 @@ def cmd_mem(argv):
                       f"{getattr(e, 'strerror', None) or e}", file=sys.stderr)
         if not opts.quiet:
             profile.print_table(opts.view, opts.limit, sys.stderr)
-        for warning in profile._tracer.info()["warnings"]:
+        for warning in profile.warnings:
             print(f"strop: warning: {warning}", file=sys.stderr)
         if opts.output and not opts.quiet:
             print(f"strop: profile written to {opts.output}", file=sys.stderr)
