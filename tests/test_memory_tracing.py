@@ -463,3 +463,35 @@ def test_sampled_estimates_within_10_percent_of_full(tmp_path):
         full, sampled = rows["full"][site], rows["sampled"][site]
         assert known[site] <= full <= known[site] * 1.2, (site, full)
         assert abs(sampled - full) <= 0.10 * full, (site, sampled, full)
+
+
+def test_threads_option_splits_by_thread(tmp_path):
+    """--threads: each thread's allocations under its own '<thread NAME>' root,
+    the same function apart per thread (4 to 1 here, as the program makes them)."""
+    script = write(tmp_path, "named.py", """
+        import threading
+        def work(n):
+            out = []
+            for _ in range(n):
+                out.append(bytearray(1000))
+            return out
+        kept = []
+        def worker():
+            kept.append(work(2000))
+        t = threading.Thread(target=worker, name="loader")
+        t.start()
+        t.join()
+        kept.append(work(500))
+    """)
+    out = tmp_path / "threads.folded"
+    proc = run_strop("mem", "-q", "--threads", "-o", out, script)
+    assert proc.returncode == 0, describe(proc)
+    per_thread = {}
+    for stack, value in folded(out).items():
+        names = frame_names(stack)
+        if names[-1] == "work":
+            per_thread[names[0]] = per_thread.get(names[0], 0) + value
+    assert set(per_thread) == {"<thread loader>", "<thread MainThread>"}, per_thread
+    assert per_thread["<thread loader>"] >= 2000 * 1000
+    assert per_thread["<thread MainThread>"] >= 500 * 1000
+    assert 3.8 < per_thread["<thread loader>"] / per_thread["<thread MainThread>"] < 4.2

@@ -14,6 +14,7 @@ import sys
 
 from . import _engine
 from ._formats import format_of, write_tree
+from ._profile import _thread_names
 
 __all__ = ["MemoryProfile", "track_memory", "VIEWS", "MEMORY_FORMATS"]
 
@@ -61,6 +62,7 @@ class MemoryProfile:
         self._tracer = _engine.Tracer(builtins=False, mechanism=_mechanism(), memory=True,
                                       threads=bool(threads), hide=_OWN_FOLDER,
                                       sample_bytes=sample_bytes)
+        self.threads = bool(threads)
         self.command = None
 
     def enable(self):
@@ -68,6 +70,8 @@ class MemoryProfile:
 
     def disable(self):
         self._tracer.disable()
+        if self.threads:  # each thread's root frame, '<thread NAME>'
+            self._tracer._name_threads(_thread_names(finished=True))
 
     @property
     def info(self):

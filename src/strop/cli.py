@@ -226,6 +226,9 @@ def _mem_parser():
                    help="track one allocation per N bytes on average (Poisson spacing), "
                    "weighted to unbiased estimates, at a fraction of the cost (512 KiB is "
                    "tcmalloc's and Go's choice: 524288); 0 (default) tracks every one")
+    p.add_argument("--threads", action="store_true",
+                   help="each thread's allocations under its own root: thread_name labels in "
+                        "pprof, one profile per thread in speedscope")
     p.add_argument("-q", "--quiet", action="store_true", help="print no table")
     return p
 
@@ -245,7 +248,7 @@ def cmd_mem(argv):
             raise UsageError(f"cannot write {opts.output}: a memory profile is written as "
                              ".pb.gz (pprof), .folded, .speedscope.json or .html")
         _check_output(opts.output, fmt)
-    profile = MemoryProfile(sample_bytes=opts.sample_bytes)
+    profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads)
     profile.command = command
     try:
         status = _run_target(profile, kind, target, args)
