@@ -14,6 +14,7 @@ registers a pytest plugin, and warns when it was imported first, which it
 always is under ``strop run -m pytest``.  It holds no assert to rewrite.
 """
 from ._memory import Partition, heap, iso, setrelheap, sizeof
+from ._memtrace import MemoryProfile, track_memory
 from ._profile import Profile, profile
 from ._sampler_api import Sampler
 from ._speed import (BudgetExceeded, BudgetWarning, budget, duration, durations, pystones,
@@ -25,3 +26,4 @@ __all__ = ["Profile", "profile", "Stats", "FormatError", "timeit", "pystones", "
            "duration", "durations", "budget", "BudgetExceeded", "BudgetWarning"]
 __all__ += ["Sampler"]
 __all__ += ["heap", "setrelheap", "iso", "sizeof", "Partition"]
+__all__ += ["track_memory", "MemoryProfile"]

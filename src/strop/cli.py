@@ -204,6 +204,89 @@ def _report(profile, opts, Stats, health=None):
               file=sys.stderr)
 
 
+# ---- strop mem --------------------------------------------------------------
+
+_MEM_VALUE_OPTS = {"-o", "--output", "--format", "--view", "--limit", "-l", "--sample-bytes"}
+
+
+def _mem_parser():
+    from ._memtrace import MEMORY_FORMATS, VIEWS
+
+    p = _Parser(
+        prog="strop mem",
+        description="Run a Python program with every Python allocation charged to the call "
+        "path that made it, then print (to stderr) the functions that held the most at the "
+        "peak of the traced heap and, with -o, write the profile.",
+        usage="strop mem [options] (script.py | -m module | -c code) [args ...]",
+    )
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the profile of the chosen view; the name chooses the format: "
+                   ".pb.gz/.pprof (a pprof heap profile), .folded/.collapsed (bytes), "
+                   ".speedscope.json, .html")
+    p.add_argument("--format", choices=MEMORY_FORMATS, help="the output format, whatever the "
+                   "name")
+    p.add_argument("--view", choices=VIEWS, default="peak",
+                   help="peak: held at the peak of the traced heap (default); leaks: still "
+                   "live at the end; allocated: in total; temporary: freed soon after made")
+    p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
+                   help="rows of the table (default 25; 0 for all)")
+    p.add_argument("--sample-bytes", type=_positive_int, default=0, metavar="N",
+                   help="track one allocation per N bytes on average (Poisson spacing), "
+                   "weighted to unbiased estimates, at a fraction of the cost (512 KiB is "
+                   "tcmalloc's and Go's choice: 524288); 0 (default) tracks every one")
+    p.add_argument("--threads", action="store_true",
+                   help="each thread's allocations under its own root: thread_name labels in "
+                        "pprof, one profile per thread in speedscope")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no table")
+    return p
+
+
+def cmd_mem(argv):
+    from ._memtrace import MEMORY_FORMATS, MemoryProfile
+
+    command = " ".join(["strop", "mem"] + list(argv))
+    options, kind, target, args = split_target(argv, _MEM_VALUE_OPTS)
+    opts = _mem_parser().parse_args(options)
+    if kind is None:
+        raise UsageError("nothing to run: give a script, -m module or -c code "
+                         "(see 'strop mem --help')")
+    if opts.output:
+        fmt = format_of(opts.output, opts.format)
+        if fmt not in MEMORY_FORMATS:
+            raise UsageError(f"cannot write {opts.output}: a memory profile is written as "
+                             ".pb.gz (pprof), .folded, .speedscope.json or .html")
+        _check_output(opts.output, fmt)
+    profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads)
+    profile.command = command
+    try:
+        status = _run_target(profile, kind, target, args)
+    except _TargetCompileError as e:
+        import traceback
+
+        traceback.print_exception(type(e.error), e.error, None)
+        return 1
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        if opts.output:
+            try:
+                profile.dump(opts.output, opts.format, view=opts.view, command=command)
+            except (OSError, RuntimeError, ValueError) as e:
+                print(f"strop: cannot write {opts.output}: "
+                      f"{getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        if not opts.quiet:
+            profile.print_table(opts.view, opts.limit, sys.stderr)
+        for warning in profile.warnings:
+            print(f"strop: warning: {warning}", file=sys.stderr)
+        if opts.output and not opts.quiet:
+            print(f"strop: profile written to {opts.output}", file=sys.stderr)
+    except BrokenPipeError:
+        pass
+    return status
+
+
 # ---- strop view -------------------------------------------------------------
 
 def _view_parser():
@@ -404,6 +487,8 @@ def cmd_health(argv):
 
 COMMANDS = {
     "run": (cmd_run, "run a program under the deterministic profiler"),
+    "mem": (cmd_mem, "run a program with every Python allocation charged to its call path: "
+            "peak, leaks, allocated, temporary"),
     "view": (cmd_view, "print a profile file (pstats, folded or pprof)"),
     "convert": (cmd_convert, "convert a profile file (pstats, folded, pprof) to another format"),
     "bench": (_speed_command("cmd_bench"), "time a statement, with the spread of the result"),

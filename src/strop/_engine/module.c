@@ -50,6 +50,9 @@ static PyMethodDef engine_methods[] = {
     {"_baseline_hook", strop_baseline_hook, METH_VARARGS,
      "_baseline_hook(mechanism, on, builtins=True)\n--\n\nBenchmarks only: install or "
      "remove an empty hook of a mechanism ('setprofile', 'monitoring', 'evalframe')."},
+    {"_baseline_alloc_hook", strop_baseline_alloc_hook, METH_O,
+     "_baseline_alloc_hook(on)\n--\n\nBenchmarks only: install or remove empty wrappers of "
+     "the mem and obj allocator domains."},
     {"time_loop", (PyCFunction)(void (*)(void))strop_timing_time_loop,
      METH_VARARGS | METH_KEYWORDS,
      "time_loop(func, number, exclude_waits=True)\n--\n\nSeconds taken by `number` calls of "
