@@ -41,6 +41,17 @@ IN_CI = os.environ.get("CI") == "true"
 CHILD_TIMEOUT = 120
 
 
+def require_tool(name, package):
+    """The path of program `name`; skip when missing, fail under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        message = "%s is not installed (Debian package %s)" % (name, package)
+        if IN_CI:
+            pytest.fail("CI=true and " + message + "; .ci/run must install it")
+        pytest.skip(message)
+    return path
+
+
 def require_module(name, why=""):
     """Import and return module `name`; skip the test when it is missing, fail under CI=true."""
     try:

@@ -9,12 +9,11 @@ import marshal
 import os
 import random
 import re
-import shutil
 import textwrap
 
 import pytest
 
-from conftest import IN_CI, describe, run, run_python, run_strop
+from conftest import describe, require_tool, run, run_python, run_strop
 
 WORKLOAD = textwrap.dedent("""
     def leaf(n):
@@ -38,15 +37,6 @@ WORKLOAD = textwrap.dedent("""
     main()
 """)
 
-
-def require_tool(name, package):
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian {package})"
-        if IN_CI:
-            pytest.fail("CI=true and " + message + "; .ci/run must install it")
-        pytest.skip(message)
-    return path
 
 
 def folded_counts(path):

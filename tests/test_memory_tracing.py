@@ -8,24 +8,14 @@ child process, so a crash of the engine fails one test.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from conftest import IN_CI, describe, run_python, run_strop
+from conftest import describe, require_tool, run_python, run_strop
 
-
-def require_tool(name, package):
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian {package})"
-        if IN_CI:
-            pytest.fail("CI=true and " + message + "; .ci/run must install it")
-        pytest.skip(message)
-    return path
 
 
 def write(tmp_path, name, source):
