@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import IN_CI, TARGETS, describe, run_strop
+from conftest import IN_CI, TARGETS, describe, require_tool, run_strop
 
 
 def _missing(what):
@@ -188,6 +188,167 @@ def test_network_health_of_each_connection(tmp_path, postgresql, redis):
     assert abs(received - spent["pg_bytes"]["received"]) <= (
         0.01 * spent["pg_bytes"]["received"] + 1), (line, spent["pg_bytes"])
     assert float(m.group(3)) < 50  # loopback
+
+
+def _read_map(dot_path):
+    """The map as graphviz itself reads it (dot -Tjson): {endpoint node's
+    first label line: (node label lines, edge label lines, edge colour)}, and
+    the middle node's label lines.  dot -Tsvg must draw it without a word on
+    stderr."""
+    dot = require_tool("dot", "graphviz")
+    drawn = subprocess.run([dot, "-Tsvg", str(dot_path)], capture_output=True, text=True)
+    assert drawn.returncode == 0 and drawn.stderr == "", drawn.stderr
+    assert "<svg" in drawn.stdout
+    parsed = subprocess.run([dot, "-Tjson", str(dot_path)], capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr
+    graph = json.loads(parsed.stdout)
+    nodes = {o["_gvid"]: o for o in graph["objects"]}
+    middle = [o for o in graph["objects"] if o["name"] == "process"]
+    assert len(middle) == 1, graph["objects"]
+    links = {}
+    for edge in graph["edges"]:
+        ends = {edge["tail"], edge["head"]}
+        # Every link joins the process to one endpoint.
+        assert middle[0]["_gvid"] in ends and len(ends) == 2, edge
+        (other,) = ends - {middle[0]["_gvid"]}
+        lines = nodes[other]["label"].split("\\n")
+        assert lines[0] not in links, lines
+        links[lines[0]] = (lines, edge["label"].split("\\n"), edge["color"])
+    assert len(links) == len(graph["objects"]) - 1, graph
+    return links, middle[0]["label"].split("\\n")
+
+
+def _size(text):
+    number, unit = text.split()
+    return float(number) * {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20}[unit]
+
+
+def _redness(colour):
+    """Red less blue of "#rrggbb": the map colours links from blue (small
+    shares) to red (large ones)."""
+    return int(colour[1:3], 16) - int(colour[5:7], 16)
+
+
+def test_map_of_interactions_against_a_real_postgresql_and_redis(tmp_path, postgresql, redis):
+    """strop sample --map: the process in the middle, a node per endpoint of
+    the waits table, each link labelled with the table's share, waits,
+    longest wait and caller, and for PostgreSQL and Redis the bytes each way
+    that the program itself counted and a loopback round-trip time; the HTML
+    report of the same run shows the map."""
+    out, dot_path, html = tmp_path / "spent.json", tmp_path / "map.dot", tmp_path / "run.html"
+    p = run_strop("sample", "--rate", "200", "--map", str(dot_path), "-o", str(html),
+                  str(TARGETS / "c_services.py"), str(postgresql), str(redis), str(out), "0.5",
+                  timeout=120)
+    assert p.returncode == 0, describe(p)
+    assert "map of interactions written to " + str(dot_path) in p.stderr, p.stderr
+    spent = json.loads(out.read_text())
+    rows = _endpoints(p.stderr)
+    links, middle = _read_map(dot_path)
+    assert middle[1] == "c_services.py" and middle[0].startswith("process "), middle
+
+    # One node per row of the table, with the table's figures on its link.
+    names = {}
+    for row, (share, waits, longest, function) in rows.items():
+        name = row.split(" (")[0]
+        names[name] = row
+        node, label, colour = links[name]
+        if "(" in row:  # a service: the node's second line
+            assert node[1] == row[len(name) + 1:], (node, row)
+        m = re.match(r"([\d.]+)% of wall time$", label[0])
+        assert m and abs(float(m.group(1)) / 100 - share) < 0.0006, (label, row)
+        m = re.match(r"(\d+) waits?, longest ([\d.]+) s$", label[1])
+        assert m and int(m.group(1)) == waits, (label, row)
+        assert abs(float(m.group(2)) - longest) < 0.006, (label, row)
+        if function is not None:
+            assert label[2].startswith("in %s (" % function), (label, row)
+    assert set(names) == set(links), (names, links)
+
+    # The links to the servers against what the program measured: the run
+    # sampled ends with a sleep after the program's own total (so that the
+    # last reading of its connections sees them open), so shares are of the
+    # time sampled.
+    sampled = float(re.search(r" samples in ([\d.]+) s of process", p.stderr).group(1))
+    for name, port, bytes_key, caller in (("postgresql", postgresql, "pg_bytes", "pg_message"),
+                                          ("redis", redis, "redis_bytes", "redis_command")):
+        node, label, colour = links["tcp 127.0.0.1:%d" % port]
+        share = float(label[0].split("%")[0]) / 100
+        truth = spent[name] / sampled
+        assert abs(share - truth) <= 0.03, (name, label, truth)
+        assert label[2].startswith("in %s (c_services.py:" % caller), label
+        m = re.match(r"sent ([\d.]+ \w+), received ([\d.]+ \w+)$", label[3])
+        assert m, label
+        # Bytes acknowledged and received by the kernel's count, printed to 3 digits.
+        for got, key in ((m.group(1), "sent"), (m.group(2), "received")):
+            assert abs(_size(got) - spent[bytes_key][key]) <= 0.01 * spent[bytes_key][key] + 1, (
+                name, label, spent[bytes_key])
+        m = re.match(r"rtt ([\d.]+) ms \xb1 ([\d.]+)$", label[4])
+        assert m and 0 < float(m.group(1)) < 50, label  # loopback
+
+    # Colour by share: a larger share is never bluer.
+    by_share = sorted(links.values(), key=lambda link: float(link[1][0].split("%")[0]))
+    reds = [_redness(link[2]) for link in by_share]
+    assert reds == sorted(reds), [(link[1][0], link[2]) for link in by_share]
+
+    # The report of the same run: the map drawn, with both servers on it.
+    text = html.read_text(encoding="utf-8")
+    data = json.loads(text.split('id="strop-profile">', 1)[1].split("</script>", 1)[0])
+    assert data["map_svg"].lstrip().startswith("<?xml") and "<svg" in data["map_svg"]
+    for port in (postgresql, redis):
+        assert "tcp 127.0.0.1:%d" % port in data["map_svg"]
+    assert "Waits by endpoint" in data["map_text"]
+
+
+NAPPER = """\
+import subprocess, sys, time
+
+def nap():
+    time.sleep(0.4)
+
+nap()
+subprocess.run(["sleep", "0.3"])
+"""
+
+
+def test_map_as_svg_of_a_sleep_and_a_child(tmp_path):
+    """--map NAME.svg is drawn by graphviz: an SVG that an XML parser reads,
+    with the sleep and the child process on it, and their shares."""
+    require_tool("dot", "graphviz")
+    import xml.etree.ElementTree as ET
+    script = tmp_path / "napper.py"
+    script.write_text(NAPPER)
+    svg = tmp_path / "map.svg"
+    p = run_strop("sample", "--rate", "200", "--map", str(svg), str(script), timeout=120)
+    assert p.returncode == 0, describe(p)
+    rows = _endpoints(p.stderr)
+    texts = [t.text for t in ET.parse(str(svg)).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    assert "sleep" in texts and "napper.py" in texts, texts
+    child = [k for k in rows if k.startswith("child pid ")]
+    assert len(child) == 1 and child[0] in texts, (rows, texts)
+    for row, (share, waits, longest, function) in rows.items():
+        assert "%.1f%% of wall time" % (100 * share) in texts, (row, texts)
+    # The sleep took 0.4 s of a run of about 0.7 s or more.
+    assert rows["sleep"][1] == 1 and 0.35 <= rows["sleep"][2] <= 0.45, rows
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--map", "/nonexistent-dir/map.dot"], "no such directory"),
+    (["--map", "MAP.dot", "--mode", "cpu"], "drop --mode cpu"),
+    (["--map", "MAP.dot", "--no-waits"], "drop --no-waits"),
+    (["--map", "MAP.png"], "name a .dot or .svg file"),
+    (["--map", "TMP"], "name a .dot or .svg file"),
+])
+def test_map_bad_input(tmp_path, args, words):
+    """A --map that cannot be drawn or written: one line, exit 2, before the
+    program runs (it would write a file)."""
+    script = tmp_path / "touch.py"
+    marker = tmp_path / "ran"
+    script.write_text("open(%r, 'w').close()\n" % str(marker))
+    args = [a.replace("MAP", str(tmp_path / "map")).replace("TMP", str(tmp_path)) for a in args]
+    p = run_strop("sample", *args, str(script), timeout=60)
+    assert p.returncode == 2, describe(p)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in p.stderr, p.stderr
+    assert not marker.exists()
 
 
 SPINNERS = """\
