@@ -190,6 +190,26 @@ def test_network_health_of_each_connection(tmp_path, postgresql, redis):
     assert float(m.group(3)) < 50  # loopback
 
 
+def _dot_lines(label):
+    """The lines of a label as graphviz reads it back (-Tjson keeps dot's
+    escapes): \\n, \\l and \\r end a line, a backslash before any other
+    character stands for that character."""
+    lines, line, i = [], "", 0
+    while i < len(label):
+        c = label[i]
+        if c == "\\" and i + 1 < len(label):
+            i += 1
+            if label[i] in "nlr":
+                lines.append(line)
+                line = ""
+            else:
+                line += label[i]
+        else:
+            line += c
+        i += 1
+    return lines + [line]
+
+
 def _read_map(dot_path):
     """The map as graphviz itself reads it (dot -Tjson): {endpoint node's
     first label line: (node label lines, edge label lines, edge colour)}, and
@@ -211,11 +231,11 @@ def _read_map(dot_path):
         # Every link joins the process to one endpoint.
         assert middle[0]["_gvid"] in ends and len(ends) == 2, edge
         (other,) = ends - {middle[0]["_gvid"]}
-        lines = nodes[other]["label"].split("\\n")
+        lines = _dot_lines(nodes[other]["label"])
         assert lines[0] not in links, lines
-        links[lines[0]] = (lines, edge["label"].split("\\n"), edge["color"])
+        links[lines[0]] = (lines, _dot_lines(edge["label"]), edge["color"])
     assert len(links) == len(graph["objects"]) - 1, graph
-    return links, middle[0]["label"].split("\\n")
+    return links, _dot_lines(middle[0]["label"])
 
 
 def _size(text):
@@ -237,7 +257,7 @@ def test_map_of_interactions_against_a_real_postgresql_and_redis(tmp_path, postg
     report of the same run shows the map."""
     out, dot_path, html = tmp_path / "spent.json", tmp_path / "map.dot", tmp_path / "run.html"
     p = run_strop("sample", "--rate", "200", "--map", str(dot_path), "-o", str(html),
-                  str(TARGETS / "c_services.py"), str(postgresql), str(redis), str(out), "0.5",
+                  str(TARGETS / "c_services.py"), str(postgresql), str(redis), str(out), "1.5",
                   timeout=120)
     assert p.returncode == 0, describe(p)
     assert "map of interactions written to " + str(dot_path) in p.stderr, p.stderr
@@ -264,9 +284,10 @@ def test_map_of_interactions_against_a_real_postgresql_and_redis(tmp_path, postg
     assert set(names) == set(links), (names, links)
 
     # The links to the servers against what the program measured: the run
-    # sampled ends with a sleep after the program's own total (so that the
-    # last reading of its connections sees them open), so shares are of the
-    # time sampled.
+    # sampled ends with a sleep of 1.5 s after the program's own total (the
+    # health recorder reads once a second: one of its readings then sees the
+    # connections open after the last query), so shares are of the time
+    # sampled.
     sampled = float(re.search(r" samples in ([\d.]+) s of process", p.stderr).group(1))
     for name, port, bytes_key, caller in (("postgresql", postgresql, "pg_bytes", "pg_message"),
                                           ("redis", redis, "redis_bytes", "redis_command")):
@@ -296,6 +317,45 @@ def test_map_of_interactions_against_a_real_postgresql_and_redis(tmp_path, postg
     for port in (postgresql, redis):
         assert "tcp 127.0.0.1:%d" % port in data["map_svg"]
     assert "Waits by endpoint" in data["map_text"]
+
+
+MAP_SOURCES = ["cct.c", "mem.c", "textbuf.c", "writers.c", "folded.c", "callgrind.c", "pprof.c",
+               "speedscope.c", "dot.c", "html.c", "waitmap.c", "waits.c", "health.c"]
+
+
+def test_map_writer_in_c(tmp_path):
+    """tests/c/test_waitmap.c: names that need escaping (a quote, a backslash,
+    a line break, a byte that is not UTF-8), two connections to one peer added
+    up, every allocation failing in turn; graphviz reads its map back with the
+    weird name whole."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        if IN_CI:
+            pytest.fail("no C compiler in CI")
+        pytest.skip("no C compiler")
+    dot = require_tool("dot", "graphviz")
+    exe = tmp_path / "test_waitmap"
+    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes",
+             "-Wmissing-prototypes", "-Werror", "-g", "-O1"]
+    if not os.environ.get("STROP_UNDER_SANITIZER"):
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    engine = os.path.join(root, "src", "strop", "_engine")
+    subprocess.run([cc, *flags, "-I", engine, os.path.join(root, "tests", "c", "test_waitmap.c"),
+                    *[os.path.join(engine, s) for s in MAP_SOURCES], "-lz", "-lpthread",
+                    "-o", str(exe)], check=True)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+    env.pop("LD_PRELOAD", None)
+    out = tmp_path / "map.dot"
+    p = subprocess.run([str(exe), str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip().endswith(" 0 failed"), p.stdout + p.stderr
+    links, middle = _read_map(out)
+    assert middle == ["process 42", 'prog "x".py'], middle
+    weird = 'file /tmp/we"ird\\na'  # the name's line break is a line of the label
+    assert set(links) == {"tcp 127.0.0.1:5432", weird, "lock", "sleep"}, links
+    assert links[weird][0][1] == "me\ufffd.db"
+    assert links["tcp 127.0.0.1:5432"][1][2:] == [
+        "sent 1.00 KiB, received 3.00 KiB", "rtt 0.200 ms \xb1 0.100", "2 connections"]
 
 
 NAPPER = """\
