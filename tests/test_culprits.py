@@ -358,6 +358,67 @@ def test_map_writer_in_c(tmp_path):
         "sent 1.00 KiB, received 3.00 KiB", "rtt 0.200 ms \xb1 0.100", "2 connections"]
 
 
+WAIT_ROW = re.compile(r"^\s*([\d.]+)%\s+(\d+)\s+([\d.]+) s\s+([\d.]+) s\s+(.+?)"
+                      r"(?:  in (\S+) \(([^)]*)\))?$")
+
+
+def _exact_endpoints(stderr):
+    """{endpoint: (share, calls, time, longest, caller)} from strop run --waits's table."""
+    lines = stderr.split("Waits by endpoint (exact", 1)[1].splitlines()[2:]
+    rows = {}
+    for line in lines:
+        m = WAIT_ROW.match(line)
+        if not m:
+            break
+        rows[m.group(5)] = (float(m.group(1)) / 100, int(m.group(2)), float(m.group(3)),
+                            float(m.group(4)), m.group(6))
+    return rows
+
+
+def test_run_waits_exact_calls_against_a_real_postgresql_and_redis(tmp_path, postgresql, redis):
+    """strop run --waits: every call that may block, counted by endpoint (the
+    socket's peer read from the kernel), as many as the program made and
+    counted itself, their time within 3 points of the time it measured."""
+    out = tmp_path / "spent.json"
+    p = run_strop("run", "--waits", "-l", "3", str(TARGETS / "c_blocking.py"), str(postgresql),
+                  str(redis), str(out), timeout=120)
+    assert p.returncode == 0, describe(p)
+    spent = json.loads(out.read_text())
+    total = spent.pop("total")
+    rows = _exact_endpoints(p.stderr)
+    wall = float(re.search(r"share of ([\d.]+) s of wall time", p.stderr).group(1))
+    named = {}
+    for row, figures in rows.items():
+        name = row.split(" (")[0]
+        named[name] = figures
+        if name.startswith("tcp 127.0.0.1:%d" % postgresql) and postgresql == 5432:
+            assert row.endswith("(postgresql)"), row
+    assert set(named) == set(spent), (rows, spent)
+    for name, (calls, seconds) in spent.items():
+        share, got_calls, got_seconds, longest, caller = named[name]
+        assert got_calls == calls, (name, named[name], spent[name])
+        assert abs(got_seconds - seconds) <= 0.03 * total, (name, named[name], spent[name])
+        # The share is of the wall time the header gives (printed to 0.1%, 0.01 s, 1 ms).
+        assert abs(share - got_seconds / wall) <= (
+            0.0005 + (got_seconds / wall) * 0.005 / wall + 0.0005 / wall + 1e-9), (name, named[name])
+        assert longest <= got_seconds + 0.0005 and caller == "timed", (name, named[name])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--waits", "--timer", "cpu"], "drop --timer cpu"),
+    (["--waits", "--no-builtins"], "drop --no-builtins"),
+])
+def test_run_waits_bad_input(tmp_path, args, words):
+    script = tmp_path / "touch.py"
+    marker = tmp_path / "ran"
+    script.write_text("open(%r, 'w').close()\n" % str(marker))
+    p = run_strop("run", *args, str(script), timeout=60)
+    assert p.returncode == 2, describe(p)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in p.stderr, p.stderr
+    assert not marker.exists()
+
+
 NAPPER = """\
 import subprocess, sys, time
 
