@@ -682,7 +682,7 @@ enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObje
     if (self->wait_kind != NULL && kind == KIND_C) {
         uint32_t f = self->tree.nodes[child].func;
         if (f < self->wait_cap && (frame->wait = self->wait_kind[f]) == BLOCK_SOCKET)
-            frame->wait_fd = strop_socket_fd(c_self);
+            frame->wait_fd = c_self != NULL ? strop_socket_fd(c_self) : -1;
     }
 }
 
