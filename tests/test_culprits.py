@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import IN_CI, TARGETS, describe, require_tool, run_strop
+from conftest import IN_CI, TARGETS, child_env, describe, require_tool, run_strop
 
 
 def _missing(what):
@@ -449,6 +449,47 @@ def test_map_as_svg_of_a_sleep_and_a_child(tmp_path):
         assert "%.1f%% of wall time" % (100 * share) in texts, (row, texts)
     # The sleep took 0.4 s of a run of about 0.7 s or more.
     assert rows["sleep"][1] == 1 and 0.35 <= rows["sleep"][2] <= 0.45, rows
+
+
+def _dom(html):
+    """The page after its script ran, as headless Chromium serializes it."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        require_tool("chromium", "chromium")
+    p = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                        html.as_uri()], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+SLEEPER = "import time\n\ndef nap():\n    time.sleep(0.3)\n\nnap()\n"
+
+
+@pytest.mark.parametrize("with_dot", [True, False])
+def test_map_section_of_the_html_report(tmp_path, with_dot):
+    """The report of a wall-mode sample shows the map in a browser: the
+    drawing as an image when graphviz was there, else the waits table."""
+    script = tmp_path / "sleeper.py"
+    script.write_text(SLEEPER)
+    html = tmp_path / "run.html"
+    env = child_env()
+    if with_dot:
+        require_tool("dot", "graphviz")
+    else:  # no graphviz on the PATH: only Python's own folder
+        env["PATH"] = os.path.dirname(sys.executable)
+    p = run_strop("sample", "--rate", "200", "-o", str(html), str(script), env=env, timeout=120)
+    assert p.returncode == 0, describe(p)
+    dom = _dom(html)
+    assert '<section id="map-section" aria-label="Map of interactions">' in dom, dom[-3000:]
+    if with_dot:
+        assert '<img alt="Map of interactions drawn by graphviz" src="blob:' in dom
+    else:
+        table = dom.split('<pre id="map-text">', 1)[1].split("</pre>", 1)[0]
+        assert table.startswith("Waits by endpoint") and "sleep  in nap (sleeper.py:3)" in table
+    # A cpu-mode sample has no waits: no section.
+    p = run_strop("sample", "--mode", "cpu", "-o", str(html), str(script), timeout=120)
+    assert p.returncode == 0, describe(p)
+    assert '<section id="map-section" aria-label="Map of interactions" hidden="">' in _dom(html)
 
 
 @pytest.mark.parametrize("args, words", [
