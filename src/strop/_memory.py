@@ -266,10 +266,19 @@ def _frames():
 
 
 def _roots():
-    """The roots a path starts from: ([objects], [labels]).  sys.modules (so
-    every module's globals and every class), then each local variable of
-    every frame of every thread."""
-    objs, labels = [sys.modules], [("sys.modules", None)]
+    """The roots a path starts from: ([objects], [labels]).  Each module's
+    globals first (so a module global wins a tie with a frame's local that
+    reaches the same object through a function's __globals__), then
+    sys.modules itself, then each local variable of every frame of every
+    thread.  A label is (expression, where, attribute_mode)."""
+    objs, labels = [], []
+    for name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None) if module is not None else None
+        if isinstance(namespace, dict):
+            objs.append(namespace)
+            labels.append(("sys.modules[%r]" % name, None, True))
+    objs.append(sys.modules)
+    labels.append(("sys.modules", None, False))
     for thread, frame in _frames():
         if frame.f_locals is frame.f_globals:
             continue  # a module's body: its globals are reached through sys.modules
@@ -277,7 +286,7 @@ def _roots():
             frame.f_code.co_name, thread, frame.f_code.co_filename, frame.f_lineno)
         for name, value in frame.f_locals.items():
             objs.append(value)
-            labels.append((name, where))
+            labels.append((name, where, False))
     return objs, labels
 
 
@@ -400,9 +409,9 @@ def path_to(obj):
                                           len(referrers), "" if len(referrers) == 1 else "s"))
         return RefPath([obj], text, None, held_by_c=True)
     start = next(i for i, r in enumerate(roots) if r is chain[0])
-    name, where = labels[start]
+    name, where, attribute_mode = labels[start]
+    del roots, labels
     parts = [name]
-    attribute_mode = False
     for parent, child in zip(chain, chain[1:]):
         if parent is sys.modules and isinstance(child, type(sys)):
             module = _module_name(child)
