@@ -478,7 +478,8 @@ class Cycles:
 
 def cycles():
     """What only the cyclic collector would free now, by kind, and what sits
-    in gc.garbage (see Cycles).  Collects nothing."""
+    in gc.garbage (see Cycles).  Collects nothing; the result holds what it
+    lists, so the collector frees it only once the result is dropped."""
     import gc
 
     listed = gc.get_objects()
