@@ -19,6 +19,7 @@ grows (the leak is below Python, in C).
 memory_grow replaces setrelheap()'s baseline with its own.
 """
 import gc
+import statistics
 import sys
 from array import array
 
@@ -75,7 +76,10 @@ class GrowReport:
 
     ``verdict``: "grows", "stable" or "inconclusive (too noisy)".
     ``deltas``: per series (objects, bytes, blocks, refs, native, rss) the change
-    each measured call made.  ``per_call``: the mean of each.  ``survivors``: a
+    each measured call made (the last round's).  ``per_call``: the mean of each
+    for the census (objects, bytes) and references, the median for the
+    allocator's figures (blocks, native: malloc's bytes, rss), which move in
+    bursts as caches fill.  ``survivors``: a
     Partition of the objects made during the runs and alive after them.
     ``samples``: [(kind, count per call, bytes per call, RefPath)] for the
     biggest kinds of survivors.  ``ref_leaks``: [(kind, references per call,
@@ -188,7 +192,11 @@ def _report(function, warmups, runs, series, grown, survivors):
     r.name = getattr(function, "__qualname__", None) or repr(function)
     r.warmups, r.runs, r.rounds = warmups, runs, 1
     r.deltas = {name: [s[i + 1] - s[i] for i in range(runs)] for name, s in zip(_SERIES, series)}
-    r.per_call = {name: (s[runs] - s[0]) / runs for name, s in zip(_SERIES, series)}
+    # The census's figures are exact: their mean.  The allocator's move with
+    # its caches (a burst when malloc takes a new block of memory): the median.
+    r.per_call = {name: ((s[runs] - s[0]) / runs if name in ("objects", "bytes", "refs")
+                         else statistics.median(r.deltas[name]))
+                  for name, s in zip(_SERIES, series)}
     r.has_refs = hasattr(sys, "gettotalrefcount")
     r.has_native = _engine.native_bytes() is not None
     r.survivors = Partition(survivors)
