@@ -255,7 +255,8 @@ def test_catches_64_native_bytes_per_call_in_c(leakmalloc):
         # 64 bytes and malloc's header, rounded to its 16 bytes
         assert 64 <= report.per_call["native"] <= 96, text
     else:
-        pytest.skip("this C library does not say how much malloc handed out")
+        # AddressSanitizer's builds have no trustworthy count (heapgraph.c)
+        pytest.skip("this C library (or the sanitizer) does not say how much malloc handed out")
     assert report.deltas["objects"] == [0] * report.runs
     assert report.samples == [] and report.ref_leaks == []
 

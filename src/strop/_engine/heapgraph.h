@@ -36,7 +36,7 @@ PyObject *strop_heapgraph_path(PyObject *module, PyObject *args);
 
 /* native_bytes() -> int or None: bytes malloc has handed out and not taken
  * back (glibc's mallinfo2: in use in the arenas plus mmapped chunks), None
- * where the C library does not say. */
+ * where the C library does not say and in a sanitizer build. */
 PyObject *strop_heapgraph_native_bytes(PyObject *module, PyObject *Py_UNUSED(ignored));
 
 /* Adds HeapGraph to `module` (and makes it one of strop's own types).  0, or
