@@ -189,3 +189,13 @@ def test_cycles_lists_what_only_the_collector_frees():
         assert strop.cycles().unreachable.count == 0
     finally:
         gc.enable()
+
+
+def test_retained_sizes_ignore_what_strop_holds():
+    # strop's own sets hold every object alive: they must not count as holders
+    global HELD
+    HELD = [bytearray(50 + i) for i in range(100)]
+    truth = sys.getsizeof(HELD) + sum(sys.getsizeof(b) for b in HELD)
+    keep = strop._memory._graph(), strop.heap(), strop.retainers(3)
+    assert strop.retained(HELD) == truth
+    del keep, HELD

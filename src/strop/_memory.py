@@ -439,12 +439,28 @@ def retained(obj):
     return _graph().retained_of(obj)
 
 
+class Retainers(list):
+    """[(retained bytes, kind, object)], largest first; printed as a table
+    with the path from a root to each object."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        lines = ["  retained  kind: path"]
+        for size, kind, obj in self:
+            lines.append("%10d  %s: %s" % (size, kind, path_to(obj).expression))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
 def retainers(n=10):
-    """The n objects that keep the most memory alive: [(retained bytes, kind,
-    object)], largest first."""
+    """The n objects that keep the most memory alive: a Retainers list of
+    (retained bytes, kind, object), largest first."""
     graph = _graph()
     rows = graph.top_retainers(n)
-    return [(size, _kind_of(o), o) for o, size in rows]
+    del graph
+    return Retainers((size, _kind_of(o), o) for o, size in rows)
 
 
 def _kind_of(obj):
@@ -491,4 +507,4 @@ def cycles():
     return Cycles(Partition(unreachable), iso(*gc.garbage))
 
 
-_engine.heap_own_types(Partition, HeapDiff, DeepSize, RefPath, Cycles)
+_engine.heap_own_types(Partition, HeapDiff, DeepSize, RefPath, Cycles, Retainers)

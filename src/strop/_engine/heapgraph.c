@@ -199,19 +199,49 @@ graph_memory_error(size_t n, size_t need)
                         n, need);
 }
 
+/* Takes off the references that objects outside the set hold: strop's own
+ * (every HeapSet, graph, partition alive), what only they keep alive, and
+ * garbage that only the cyclic collector would free.  They are the objects
+ * the collector lists that the census left out.  0, or -1 with an
+ * exception. */
+static int
+discount_outsiders(HeapGraph *g)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    if (gc == NULL)
+        return -1;
+    PyObject *listed = PyObject_CallMethod(gc, "get_objects", NULL);
+    Py_DECREF(gc);
+    if (listed == NULL)
+        return -1;
+    if (!PyList_Check(listed)) {
+        Py_DECREF(listed);
+        PyErr_SetString(PyExc_TypeError, "gc.get_objects() did not return a list");
+        return -1;
+    }
+    /* No Python code runs from here on: the list holds what it lists.
+     * (unseen[] was read from the reference counts before the list was
+     * made, so its own references are not in it.) */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(listed); i++) {
+        PyObject *o = PyList_GET_ITEM(listed, i);
+        if (index_find(&g->index, o, 0, 0) == NONE)
+            traverse_of(o, discount_visit, g);
+    }
+    Py_DECREF(listed);
+    return 0;
+}
+
 PyObject *
 strop_heapgraph_new(PyObject *module, PyObject *args)
 {
-    PyObject *set, *also = Py_None;
-    PyObject **objs, **also_objs;
-    Py_ssize_t *sizes, *also_sizes, n, also_n;
+    PyObject *set;
+    PyObject **objs;
+    Py_ssize_t *sizes, n;
     Build b = {0};
     (void)module;
-    if (!PyArg_ParseTuple(args, "O|O:heap_graph", &set, &also))
+    if (!PyArg_ParseTuple(args, "O:heap_graph", &set))
         return NULL;
     if (strop_heapset_view(set, &objs, &sizes, &n) < 0)
-        return NULL;
-    if (also != Py_None && strop_heapset_view(also, &also_objs, &also_sizes, &also_n) < 0)
         return NULL;
     if ((size_t)n >= NONE)
         return PyErr_Format(PyExc_MemoryError, "strop: %zd objects are too many for a graph", n);
@@ -256,10 +286,10 @@ strop_heapgraph_new(PyObject *module, PyObject *args)
         g->unseen[i] = (int64_t)Py_REFCNT(objs[i]);
     for (size_t e = 0; e < g->start[g->n]; e++)
         g->unseen[g->edges[e]]--;
-    /* the sets' own references */
-    traverse_of(set, discount_visit, g);
-    if (also != Py_None)
-        traverse_of(also, discount_visit, g);
+    if (discount_outsiders(g) < 0) {
+        Py_DECREF(g);
+        return NULL;
+    }
     for (uint32_t i = 0; i < g->n; i++)
         g->nroots += g->unseen[i] > 0;
     return (PyObject *)g;

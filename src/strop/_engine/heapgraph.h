@@ -5,7 +5,9 @@
  * refers to (tp_traverse, plus an instance dict the traversal does not
  * visit).  On it:
  *   - unseen references: an object's reference count less the references
- *     that the set's objects and strop's own sets hold; more than zero for a
+ *     that the set's objects hold and those of the objects the collector lists
+ *     that the census left out (strop's own, what only they hold, cyclic
+ *     garbage); more than zero for a
  *     root (held by a frame, by the interpreter, or by C), and growing by one
  *     per call for an object that C code forgets to Py_DECREF;
  *   - retained sizes: the bytes that would be freed if an object went away,
@@ -23,9 +25,9 @@
 
 #include "compat.h"
 
-/* heap_graph(set, also=None) -> HeapGraph.  `set` a HeapSet of a
- * whole-heap census; `also` another HeapSet alive now whose references are
- * not the program's.  MemoryError naming the bytes needed. */
+/* heap_graph(set) -> HeapGraph.  `set` a HeapSet of a whole-heap census,
+ * taken just before (what changed since is not seen).  MemoryError naming
+ * the bytes needed. */
 PyObject *strop_heapgraph_new(PyObject *module, PyObject *args);
 
 /* heap_path(roots, target) -> None, or the list of objects from one of

@@ -93,7 +93,7 @@ static PyMethodDef engine_methods[] = {
     {"heap_setrelheap", strop_heap_setrelheap, METH_NOARGS,
      "heap_setrelheap()\n--\n\nLater relative heap censuses leave out the objects alive now."},
     {"heap_graph", strop_heapgraph_new, METH_VARARGS,
-     "heap_graph(set, also=None)\n--\n\nThe references between the objects of a whole-heap "
+     "heap_graph(set)\n--\n\nThe references between the objects of a whole-heap "
      "census, with unseen references and retained sizes."},
     {"heap_path", strop_heapgraph_path, METH_VARARGS,
      "heap_path(roots, target)\n--\n\nA shortest chain of references from one of roots to "
