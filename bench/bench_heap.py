@@ -131,7 +131,7 @@ if tool == "strop":
     out["retained_nodes"] = graph.retained_of(nodes)
     del graph, top
     out["grow"], report = cpu(lambda: strop.memory_grow(lambda: "-".join(map(str, range(100)))))
-    out["grow_verdict"] = report.verdict
+    out["grow_verdict"] = report.verdict if report.verdict == "stable" else str(report)
 elif tool == "objgraph":
     import objgraph
     out["path"], chain = cpu(lambda: objgraph.find_backref_chain(nodes[-1].items[2],

@@ -110,7 +110,7 @@ class GrowReport:
             holder = where.holder
             held = ""
             if holder is not None and not where.held_by_c:
-                held = ", held by %s %s" % (type(holder).__name__, _last_name(where))
+                held = ", held by %s %s" % (type(holder).__name__, _holder_name(where))
             lines.append("  %.1f %s (%.0f bytes) a call%s: e.g. %s"
                          % (count, kind, size, held, where))
         for kind, growth, where in self.ref_leaks:
@@ -125,19 +125,19 @@ class GrowReport:
     __repr__ = __str__
 
 
-def _last_name(where):
-    """The name of the holder on a path: `d` of ``sys.modules['m'].d[5]``."""
-    expr = where.expression
-    cut = expr.rfind("[") if expr.endswith("]") else -1
-    if cut < 0:
-        cut = expr.rfind(".")
-    head = expr[:cut] if cut > 0 else expr
-    for sep in (".", "["):
-        pos = head.rfind(sep)
-        if pos >= 0:
-            tail = head[pos + 1:].rstrip("]")
-            return "`%s` (%s)" % (tail.strip("'\""), head)
-    return "`%s`" % head
+def _holder_name(where):
+    """The holder on a path, by its name: `d` of ``sys.modules['m'].d[5]``,
+    `cache[17]` of ``sys.modules['m'].cache[17].history``, with its whole
+    expression beside it."""
+    steps = where.steps[:-1]
+    short = []
+    for step in reversed(steps):
+        short.insert(0, step)
+        if step.startswith(".") or not step.startswith(("[", "<")):
+            break
+    name = "".join(short).lstrip(".")
+    whole = "".join(steps)
+    return "`%s`" % name if whole == name else "`%s` (%s)" % (name, whole)
 
 
 def memory_grow(function, *args, warmups=3, runs=5, **kwargs):
@@ -180,11 +180,13 @@ def _round(function, args, kwargs, runs, series):
         function(*args, **kwargs)
         _measure(series, i)
     gc.collect()
+    # The survivors first: the list of leaked references is new too.
+    survivors = _engine.heap_census(None, True)
     census = _engine.heap_census(None)
     graph = _engine.heap_graph(census)
     grown = graph.ref_growth(snapshot, runs)
     del graph, census
-    return grown, _engine.heap_census(None, True)
+    return grown, survivors
 
 
 def _report(function, warmups, runs, series, grown, survivors):

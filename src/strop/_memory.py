@@ -295,13 +295,18 @@ class RefPath:
     ``expression`` (Python that reaches the object from the root, where each step
     can be written so), ``root`` (what the root is)."""
 
-    __slots__ = ("objects", "expression", "root", "held_by_c")
+    __slots__ = ("objects", "steps", "root", "held_by_c")
 
-    def __init__(self, objects, expression, root, held_by_c=False):
+    def __init__(self, objects, steps, root, held_by_c=False):
         self.objects = objects
-        self.expression = expression
+        self.steps = steps
         self.root = root
         self.held_by_c = held_by_c
+
+    @property
+    def expression(self):
+        """The path as one expression (the steps joined)."""
+        return "".join(self.steps)
 
     @property
     def holder(self):
@@ -407,7 +412,7 @@ def path_to(obj):
         text = ("no root reaches this %s: it is held by C (reference count %d, %d referrer%s "
                 "the collector lists)" % (type(obj).__name__, sys.getrefcount(obj) - 2,
                                           len(referrers), "" if len(referrers) == 1 else "s"))
-        return RefPath([obj], text, None, held_by_c=True)
+        return RefPath([obj], [text], None, held_by_c=True)
     start = next(i for i, r in enumerate(roots) if r is chain[0])
     name, where, attribute_mode = labels[start]
     del roots, labels
@@ -422,8 +427,9 @@ def path_to(obj):
             attribute_mode = True
             continue
         text, attribute_mode = _step(parent, child, attribute_mode)
-        parts.append(text)
-    return RefPath(chain, "".join(parts), where)
+        if text:
+            parts.append(text)
+    return RefPath(chain, parts, where)
 
 
 def _graph():
