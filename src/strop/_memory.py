@@ -416,6 +416,8 @@ def path_to(obj):
     start = next(i for i, r in enumerate(roots) if r is chain[0])
     name, where, attribute_mode = labels[start]
     del roots, labels
+    if len(chain) == 1 and attribute_mode:
+        name = "vars(%s)" % name  # the module's namespace itself
     parts = [name]
     for parent, child in zip(chain, chain[1:]):
         if parent is sys.modules and isinstance(child, type(sys)):
