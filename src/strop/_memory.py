@@ -510,8 +510,16 @@ def cycles():
     everything = _engine.heap_census(listed)
     del listed
     alive = _engine.heap_census(None)
-    unreachable = everything.minus(alive)
+    left_out = everything.minus(alive)
     del everything, alive
+    # What the census leaves out is not all garbage: on 3.11 the locals
+    # dicts that reading the frames made are held by the frames, from C.
+    # Garbage is what nothing outside it holds, directly or through others.
+    held = _engine.heap_graph(left_out).held_from_outside()
+    kept = _engine.heap_census(held)
+    del held
+    unreachable = left_out.minus(kept)
+    del left_out, kept
     return Cycles(Partition(unreachable), iso(*gc.garbage))
 
 

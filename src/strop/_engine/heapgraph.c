@@ -638,6 +638,17 @@ done:
     return result;
 }
 
+/* held_from_outside() -> [obj]: the objects with unseen references. */
+static PyObject *
+HeapGraph_held_from_outside(HeapGraph *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *result = PyList_New(0);
+    for (uint32_t i = 0; result != NULL && i < self->n; i++)
+        if (self->unseen[i] > 0 && PyList_Append(result, self->objs[i]) < 0)
+            Py_CLEAR(result);
+    return result;
+}
+
 static PyObject *
 HeapGraph_edges_get(HeapGraph *self, void *Py_UNUSED(closure))
 {
@@ -663,6 +674,8 @@ static PyMethodDef HeapGraph_methods[] = {
      "unseen_of(obj)\n--\n\nobj's references that no object of the census holds."},
     {"top_retainers", (PyCFunction)HeapGraph_top_retainers, METH_O,
      "top_retainers(n)\n--\n\n[(obj, retained)] of the n objects that retain the most."},
+    {"held_from_outside", (PyCFunction)HeapGraph_held_from_outside, METH_NOARGS,
+     "held_from_outside()\n--\n\n[obj] of the objects with unseen references."},
     {"unseen_snapshot", (PyCFunction)HeapGraph_unseen_snapshot, METH_NOARGS,
      "unseen_snapshot()\n--\n\nbytes: (address, unseen references) of each object."},
     {"ref_growth", (PyCFunction)HeapGraph_ref_growth, METH_VARARGS,
