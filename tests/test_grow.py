@@ -306,6 +306,10 @@ CHAPTER = textwrap.dedent("""\
 
     def stable():
         return "some" * 10000
+
+
+    def boom():
+        raise ValueError("the function's own error")
 """)
 
 
@@ -318,6 +322,13 @@ def test_strop_grow_from_the_shell(tmp_path):
     proc = run_strop("grow", "chapter:stable", "--runs", "8", cwd=tmp_path)
     assert proc.returncode == 0, describe(proc)
     assert "stable" in proc.stdout
+
+
+def test_strop_grow_of_a_function_that_raises(tmp_path):
+    (tmp_path / "chapter.py").write_text(CHAPTER)
+    proc = run_strop("grow", "chapter:boom", cwd=tmp_path)
+    assert proc.returncode == 1, describe(proc)
+    assert proc.stderr.rstrip().endswith("ValueError: the function's own error"), describe(proc)
 
 
 @pytest.mark.parametrize("args, message", [

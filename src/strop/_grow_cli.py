@@ -3,12 +3,13 @@
 Imports `module` (the current directory first on sys.path, as `python -m`
 does), finds `function` in it (a dotted name for a method of a class), calls
 it with the string arguments given, and prints memory_grow's report. Exit
-status 1 when the verdict is "grows", 0 otherwise; bad input is one line and
-status 2 (UsageError).
+status 1 when the verdict is "grows" (or the function raised: its traceback is
+printed), 0 otherwise; bad input is one line and status 2 (UsageError).
 """
 import importlib
 import os
 import sys
+import traceback
 
 from ._cli_common import UsageError, _Parser, _positive_int
 
@@ -58,6 +59,10 @@ def cmd_grow(argv):
     if opts.runs < 2:
         raise UsageError("--runs must be at least 2")
     function = resolve(opts.target)
-    report = memory_grow(function, *opts.args, warmups=opts.warmups, runs=opts.runs)
+    try:
+        report = memory_grow(function, *opts.args, warmups=opts.warmups, runs=opts.runs)
+    except Exception:  # the function's own error: printed as Python would, status 1
+        traceback.print_exc()
+        return 1
     print(report)
     return 1 if report.verdict == "grows" else 0

@@ -818,12 +818,24 @@ strop_heapgraph_path(PyObject *module, PyObject *args)
     size_t len = 0;
     for (uint32_t k = (uint32_t)found; k != NONE; k = w.parent[k])
         len++;
+    /* Owned before anything is allocated: making the list may run the
+     * collector, and a finalizer could free what the path borrows. */
+    PyObject **path = strop_malloc(len * sizeof(PyObject *));
+    if (path == NULL) {
+        w.need = len * sizeof(PyObject *);
+        goto nomem;
+    }
+    size_t at = 0;
+    for (uint32_t k = (uint32_t)found; k != NONE; k = w.parent[k])
+        path[at++] = Py_NewRef(w.nodes[k]);
     result = PyList_New((Py_ssize_t)len);
-    if (result == NULL)
-        goto done;
-    uint32_t k = (uint32_t)found;
-    for (size_t j = len; j-- > 0; k = w.parent[k])
-        PyList_SET_ITEM(result, (Py_ssize_t)j, Py_NewRef(w.nodes[k]));
+    for (size_t j = 0; j < len; j++) {
+        if (result == NULL)
+            Py_DECREF(path[j]);
+        else
+            PyList_SET_ITEM(result, (Py_ssize_t)(len - 1 - j), path[j]);
+    }
+    strop_free(path);
     goto done;
 nomem:
     PyErr_Format(PyExc_MemoryError,
