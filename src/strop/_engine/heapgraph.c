@@ -731,6 +731,8 @@ typedef struct {
     Index index;
     size_t need;
     PyObject *skip;
+    PyObject *target;
+    size_t found; /* index of target once added, else (size_t)-1 */
 } Walk;
 
 static int
@@ -766,6 +768,8 @@ walk_visit_from(Walk *w, PyObject *o, uint32_t from)
         return 0;
     w->nodes[w->n] = o;
     w->parent[w->n] = from;
+    if (o == w->target)
+        w->found = w->n;
     w->n++;
     return 0;
 }
@@ -792,18 +796,17 @@ strop_heapgraph_path(PyObject *module, PyObject *args)
         return NULL;
     memset(&w, 0, sizeof(w));
     w.skip = roots;
+    w.target = target;
+    w.found = (size_t)-1;
     if (index_init(&w.index, NULL, 1024, &w.need) < 0)
         goto nomem;
-    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(roots); r++)
+    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(roots) && w.found == (size_t)-1; r++)
         if (walk_visit_from(&w, PyList_GET_ITEM(roots, r), NONE) < 0)
             goto nomem;
-    size_t found = (size_t)-1;
-    for (size_t i = 0; i < w.n; i++) {
+    /* Breadth first, stopping when the target is first reached: the
+     * first path found is a shortest one. */
+    for (size_t i = 0; i < w.n && w.found == (size_t)-1; i++) {
         PyObject *o = w.nodes[i];
-        if (o == target) {
-            found = i;
-            break;
-        }
         WalkVisit v = {&w, (uint32_t)i};
         PyObject *dict = PyDict_CheckExact(o) ? NULL : strop_instance_dict(o);
         if (traverse_of(o, walk_visit, &v) != 0 && w.need)
@@ -811,6 +814,7 @@ strop_heapgraph_path(PyObject *module, PyObject *args)
         if (dict != NULL && walk_visit(dict, &v) < 0)
             goto nomem;
     }
+    size_t found = w.found;
     if (found == (size_t)-1) {
         result = Py_NewRef(Py_None);
         goto done;
