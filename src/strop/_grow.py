@@ -24,7 +24,7 @@ import sys
 from array import array
 
 from . import _engine
-from ._memory import Partition, _engine as _eng, path_to
+from ._memory import Partition, path_to
 
 __all__ = ["memory_grow", "GrowReport"]
 
@@ -99,7 +99,7 @@ class GrowReport:
 
     __slots__ = ("name", "verdict", "warmups", "runs", "deltas", "per_call", "survivors",
                  "samples", "ref_leaks", "native_leak", "reasons", "has_refs", "has_native",
-                 "rounds")
+                 "rounds", "refcount_grows")
 
     def __str__(self):
         lines = ["memory_grow(%s): %s, after %d warm-up%s and %d round%s of %d measured "
@@ -232,15 +232,20 @@ def _report(function, warmups, runs, series, grown, survivors):
     if r.ref_leaks:
         r.reasons.append("References grew by one or more a call on %d object%s that no object "
                          "holds." % (len(r.ref_leaks), "" if len(r.ref_leaks) == 1 else "s"))
+    refs = r.deltas["refs"]
+    r.refcount_grows = r.has_refs and _grows(refs) and not py_grows
+    if r.refcount_grows:
+        r.reasons.append("sys.gettotalrefcount() grew on every call (%s) while the objects did "
+                         "not: references leak (a missing Py_DECREF in C)." % _fmt(refs))
     native = r.deltas["native"]
     blocks = r.deltas["blocks"]
     # Blocks move by one with CPython's free lists: every call, as objects.
     r.native_leak = ((r.has_native and _allocator_grows(native)) or _grows(blocks)) \
-        and not py_grows and not r.ref_leaks
+        and not py_grows and not r.ref_leaks and not r.refcount_grows
     if r.native_leak:
         r.reasons.append("malloc's bytes (%s) or the allocated blocks (%s) grew call after call "
                          "while the objects did not." % (_fmt(native), _fmt(blocks)))
-    if py_grows or r.ref_leaks or r.native_leak:
+    if py_grows or r.ref_leaks or r.refcount_grows or r.native_leak:
         r.verdict = "grows"
     elif _noisy(objects) or _mostly_rising(blocks) or \
             (r.has_native and _mostly_rising(native) and not _allocator_grows(native)):
@@ -256,4 +261,4 @@ def _fmt(deltas):
     return "[" + ", ".join("%+d" % d for d in deltas) + "]"
 
 
-_eng.heap_own_types(GrowReport)
+_engine.heap_own_types(GrowReport)
