@@ -131,6 +131,24 @@ def _run_target(profile, kind, target, args):
     return status
 
 
+def _run_flushed(profile, kind, target, args):
+    """Runs the target under `profile` and flushes its stdout: its exit
+    status, or None when it did not compile (its error printed as Python
+    prints it)."""
+    try:
+        status = _run_target(profile, kind, target, args)
+    except _TargetCompileError as e:
+        import traceback
+
+        traceback.print_exception(type(e.error), e.error, None)
+        return None
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    return status
+
+
 def _join_threads():
     """Waits for the program's threads as the interpreter would at exit, so
     that their calls are in the profile."""
@@ -157,17 +175,9 @@ def cmd_run(argv):
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
                       threads=opts.threads)
     health = _health.start()
-    try:
-        status = _run_target(profile, kind, target, args)
-    except _TargetCompileError as e:
-        import traceback
-
-        traceback.print_exception(type(e.error), e.error, None)
+    status = _run_flushed(profile, kind, target, args)
+    if status is None:
         return 1
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
     opts.command = command
     _report(profile, opts, Stats, health)
     return status
@@ -258,17 +268,9 @@ def cmd_mem(argv):
         _check_output(opts.output, fmt)
     profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads)
     profile.command = command
-    try:
-        status = _run_target(profile, kind, target, args)
-    except _TargetCompileError as e:
-        import traceback
-
-        traceback.print_exception(type(e.error), e.error, None)
+    status = _run_flushed(profile, kind, target, args)
+    if status is None:
         return 1
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
     try:
         if opts.output:
             try:
