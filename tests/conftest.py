@@ -15,12 +15,22 @@ import importlib.util
 import json
 import marshal
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# A shell that starts the suite in the background (`&`, some CI harnesses)
+# leaves SIGINT ignored, and an ignored SIGINT stays ignored across exec:
+# every child that a test stops with Ctrl-C would ignore it (a local ASan run
+# of test_attach_status waited 60 s for strop to stop).  Handlers, unlike
+# SIG_IGN, are reset by exec: children start with SIGINT's default.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -30,6 +40,28 @@ IN_CI = os.environ.get("CI") == "true"
 
 # Generous: a child that takes this long has hung.
 CHILD_TIMEOUT = 120
+
+
+def folded_counts(path):
+    """{stack: count} of a folded-stacks file, each line checked against the format."""
+    counts = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^(.*) (\d+)$", line.rstrip("\n"))
+            assert m, line
+            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
+    return counts
+
+
+def require_tool(name, package):
+    """The path of program `name`; skip when missing, fail under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        message = "%s is not installed (Debian package %s)" % (name, package)
+        if IN_CI:
+            pytest.fail("CI=true and " + message + "; .ci/run must install it")
+        pytest.skip(message)
+    return path
 
 
 def require_module(name, why=""):

@@ -36,12 +36,11 @@ off by one, a sleep moved to another path).
 import json
 import marshal
 import re
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import IN_CI, TARGETS, describe, run_strop
+from conftest import describe, require_tool, run_strop, TARGETS
 
 TARGET = TARGETS / "p_tree.py"
 SLEEP = "<built-in method time.sleep>"
@@ -79,15 +78,6 @@ SAMPLER_SCALE, SAMPLER_REPEAT = 6, 10
 SAMPLER_RATE = 150
 SHARE_TOLERANCE = 0.08
 
-
-def require_tool(name, package):
-    path = shutil.which(name)
-    if path is None:
-        message = "%s is not installed (Debian package %s)" % (name, package)
-        if IN_CI:
-            pytest.fail("CI=true and " + message + "; .ci/run must install it")
-        pytest.skip(message)
-    return path
 
 
 # --- Frames and paths ---------------------------------------------------------------------

@@ -238,12 +238,9 @@ def test_uncaught_exception(tmp_path):
 
 def test_sigint_writes_profile_and_exits_130(tmp_path):
     out = tmp_path / "x.prof"
-    # A shell that started us in the background may have left SIGINT ignored,
-    # and Python keeps an ignored SIGINT ignored: restore it for the child.
     child = subprocess.Popen([sys.executable, "-m", "strop", "run", "-q", "-o", str(out),
                               str(TARGETS / "cli_loop.py")], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=child_env(),
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                             stderr=subprocess.PIPE, text=True, env=child_env())
     try:
         line = child.stdout.readline()
         assert line == "ready\n", (line, child.stderr.read() if child.poll() is not None else "")

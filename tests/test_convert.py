@@ -9,12 +9,11 @@ import marshal
 import os
 import random
 import re
-import shutil
 import textwrap
 
 import pytest
 
-from conftest import IN_CI, describe, run, run_python, run_strop
+from conftest import describe, folded_counts, require_tool, run, run_python, run_strop
 
 WORKLOAD = textwrap.dedent("""
     def leaf(n):
@@ -39,24 +38,7 @@ WORKLOAD = textwrap.dedent("""
 """)
 
 
-def require_tool(name, package):
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian {package})"
-        if IN_CI:
-            pytest.fail("CI=true and " + message + "; .ci/run must install it")
-        pytest.skip(message)
-    return path
 
-
-def folded_counts(path):
-    counts = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"^(.*) (\d+)$", line.rstrip("\n"))
-            assert m, line
-            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
-    return counts
 
 
 def pprof_raw_samples(path):

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
-SOURCES = ["cct.c", "clock.c", "mem.c", "pstats.c"]
+SOURCES = ["cct.c", "clock.c", "mem.c", "pstats.c", "pstats_read.c"]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from conftest import IN_CI, describe, require_module, run, run_python
+from conftest import describe, IN_CI, require_module, require_tool, run, run_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
@@ -29,16 +29,6 @@ SOURCES = ["cct.c", "mem.c", "textbuf.c", "writers.c", "folded.c", "callgrind.c"
 FORMATS = ["folded", "callgrind", "pprof", "speedscope", "dot"]
 FOLDED_LINE = re.compile(r"^(.*) (\d+)$")
 
-
-def require_tool(name, package):
-    """The path of program `name`; skip when missing, fail under CI=true."""
-    path = shutil.which(name)
-    if path is None:
-        message = "%s is not installed (Debian package %s)" % (name, package)
-        if IN_CI:
-            pytest.fail("CI=true and " + message + "; .ci/run must install it")
-        pytest.skip(message)
-    return path
 
 
 # --- The C unit test and its files ----------------------------------------

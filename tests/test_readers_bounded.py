@@ -210,7 +210,7 @@ def test_gzip_bomb_stops_at_the_cap(tmp_path):
     path.write_bytes(gzip.compress(bytes(8 << 20), compresslevel=9))
     with pytest.raises(_engine.FormatError,
                        match=r"gzip data that inflates to more than 1,048,576 bytes, the most "
-                             r"strop reads \(a gzip bomb\?\)"):
+                             r"strop reads \(a gzip bomb\? --max-input raises it\)"):
         _engine.load_profile(str(path), "pprof", max_inflated=1 << 20)
 
 
@@ -227,7 +227,29 @@ def test_gzip_bomb_through_the_command_line(tmp_path):
     assert proc.returncode == 2, describe(proc)
     assert proc.stderr == (f"strop: {path}: not a pprof file (found gzip data that inflates to "
                            "more than 1,073,741,824 bytes, the most strop reads (a gzip "
-                           "bomb?))\n")
+                           "bomb? --max-input raises it))\n")
+
+
+def test_max_input_sets_the_cap(tmp_path):
+    """--max-input lowers (or raises) the cap, on gzip data once inflated and
+    on plain files as they are; a size it cannot read is a usage error."""
+    bomb = tmp_path / "bomb.pb.gz"
+    bomb.write_bytes(gzip.compress(bytes(8 << 20), compresslevel=9))
+    proc = limited_strop("convert", bomb, "-o", tmp_path / "x.folded", "--max-input", "1M",
+                         limit_mb=400)
+    assert proc.returncode == 2, describe(proc)
+    assert "inflates to more than 1,048,576 bytes" in proc.stderr, describe(proc)
+    big = tmp_path / "big.folded"
+    big.write_text("main;work 1\n" * 200000)  # 2.4 MB
+    proc = limited_strop("view", big, "--max-input", "2M", limit_mb=400)
+    assert proc.returncode == 2 and proc.stderr == (
+        f"strop: {big}: 2,400,000 bytes, more than the 2,097,152 that strop reads; raise "
+        "--max-input to read it\n"), describe(proc)
+    proc = limited_strop("view", big, "--max-input", "3M", limit_mb=400)
+    assert proc.returncode == 0 and "work" in proc.stdout, describe(proc)
+    proc = limited_strop("view", big, "--max-input", "lots", limit_mb=400)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, describe(proc)
+    assert "expected a size such as 500M or 2G, not 'lots'" in proc.stderr, describe(proc)
 
 
 def varint(n):

@@ -30,7 +30,11 @@ def _own_shares(prof):
 def shares_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("sample")
     out, truth = d / "shares.prof", d / "truth.json"
-    r = _strop("sample", "--rate", "100", "-o", str(out), os.path.join(TARGETS, "s_shares.py"),
+    # 500 Hz for 3 s: 1,500 samples.  At 100 Hz (300 samples) a reader woken
+    # at random moments, as on a busy machine, has a binomial spread of 2.6
+    # points on f30's share, and the 5-point bound failed about one run in
+    # ten beside two builds, the old reader as often as the new.
+    r = _strop("sample", "--rate", "500", "-o", str(out), os.path.join(TARGETS, "s_shares.py"),
                "3", str(truth))
     return r, out, truth
 
@@ -59,7 +63,7 @@ def test_report_names_counts_and_rate(shares_run):
     head = r.stderr.splitlines()[0]
     assert "samples in" in head and "Hz achieved" in head and "could not be read" in head
     achieved = float(head.split(" Hz achieved")[0].split()[-1])
-    assert 80 <= achieved <= 110
+    assert 400 <= achieved <= 550
     bad = float(head.rsplit("(", 1)[1].split("%")[0])
     assert bad < 1.0
     rows = [line for line in r.stderr.splitlines() if "f60 (" in line]
@@ -118,9 +122,14 @@ def test_wall_and_cpu_modes(tmp_path):
     # CPU is free then) and leans the shares toward its waits: a run whose
     # reader fell below 900 Hz says nothing and is run again. Two runs at the
     # rate are judged: both must miss by over 3 points to fail. Only when four
-    # runs in a row were starved is the check skipped.
+    # runs in a row were starved is the check skipped.  Under the sanitizer the
+    # reader's own work is several times slower, and its lateness gathers in the
+    # target's busy spells even at 900 Hz on average (both runs missed by 4
+    # points in one local ASan run beside two builds; 1 run in 5 missed by 5
+    # points at 866 Hz): there, three runs are judged, all must miss.
     judged = starved = 0
-    while judged < 2:
+    runs = 3 if os.environ.get("STROP_UNDER_SANITIZER") == "1" else 2
+    while judged < runs:
         nap, leaf_share, truth, wall, achieved = _wall_split(tmp_path, judged + starved)
         if achieved < 900:
             starved += 1

@@ -15,6 +15,7 @@ always is under ``strop run -m pytest``.  It holds no assert to rewrite.
 """
 from ._grow import GrowReport, memory_grow
 from ._memory import Partition, cycles, heap, iso, path_to, retained, retainers, setrelheap, sizeof
+from ._memtrace import MemoryProfile, track_memory
 from ._profile import Profile, profile
 from ._sampler_api import Sampler
 from ._speed import (BudgetExceeded, BudgetWarning, budget, duration, durations, pystones,
@@ -27,3 +28,4 @@ __all__ = ["Profile", "profile", "Stats", "FormatError", "timeit", "pystones", "
 __all__ += ["Sampler"]
 __all__ += ["heap", "setrelheap", "iso", "sizeof", "Partition", "path_to", "retained",
             "retainers", "cycles", "memory_grow", "GrowReport"]
+__all__ += ["track_memory", "MemoryProfile"]

@@ -7,6 +7,7 @@ may too; nothing here imports them.
 """
 import argparse
 import os
+import re
 import shutil
 import sys
 
@@ -82,6 +83,18 @@ def _positive_int(value):
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}")
     return n
+
+
+MAX_INPUT = 1 << 30  # the most a profile file, or the gzip data in it, may hold
+
+
+def _size(value):
+    """A byte count: 5000000, 64K, 200M, 2G or 2GiB (powers of 1024)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMGT]?)(?:I?B)?\s*", value, re.IGNORECASE)
+    n = float(m.group(1)) * 1024 ** " KMGT".index(m.group(2).upper() or " ") if m else 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a size such as 500M or 2G, not {value!r}")
+    return int(n)
 
 
 def _check_output(path, format, timeline=False):

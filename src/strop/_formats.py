@@ -54,12 +54,42 @@ def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres
     graphviz, html gets its template and call graph here.  `python`: the
     Python that ran the program, for the report (default: this one);
     `machine`: the machine during the run (_health.text()), for the report."""
-    if format in ("svg", "png"):
-        _draw_call_graph(profile, path, format, command, node_thres, edge_thres)
-    elif format == "html":
-        _write_report(profile, path, command, node_thres, edge_thres, python, machine)
-    else:
-        profile.dump(path, format, command, node_thres, edge_thres)
+    # A file is written whole or not at all: into a temporary file beside it,
+    # renamed over `path` once complete, so that a failure (a full disk, no
+    # memory) leaves no truncated profile and keeps an older one.  Not for
+    # what is not a regular file (/dev/stdout, a pipe): written in place.
+    final, path = path, _temporary_beside(path)
+    try:
+        if format in ("svg", "png"):
+            _draw_call_graph(profile, path, format, command, node_thres, edge_thres)
+        elif format == "html":
+            _write_report(profile, path, command, node_thres, edge_thres, python, machine)
+        else:
+            profile.dump(path, format, command, node_thres, edge_thres)
+        if path != final:
+            os.replace(path, final)
+    except BaseException:
+        if path != final:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        raise
+
+
+def _temporary_beside(path):
+    """A new name in `path`'s directory to write `path` under, or `path`
+    itself when it exists and is not a regular file."""
+    import stat
+
+    path = os.fspath(path)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return path
+    except OSError:
+        pass
+    head, tail = os.path.split(path)
+    return os.path.join(head, f".{tail}.strop-{os.getpid()}.tmp")
 
 
 def _draw_call_graph(tracer, path, format, command, node_thres, edge_thres):

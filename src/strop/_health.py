@@ -24,7 +24,10 @@ def text(health):
     if health is None:
         return None
     health.stop()
-    section, warnings = health.text()
+    try:
+        section, warnings = health.text()
+    except MemoryError:  # the report goes without its machine section
+        return None
     return section + ("warnings:\n" + "".join(w + "\n" for w in warnings) if warnings else "")
 
 

@@ -11,6 +11,7 @@ from . import _health
 from ._cli_common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    MAX_INPUT,
     TIMELINE_CALLS,
     UsageError,
     _check_output,
@@ -18,6 +19,7 @@ from ._cli_common import (
     _Parser,
     _positive_int,
     _share,
+    _size,
     _TargetCompileError,
     _exit_status,
     _fresh_main,
@@ -129,6 +131,24 @@ def _run_target(profile, kind, target, args):
     return status
 
 
+def _run_flushed(profile, kind, target, args):
+    """Runs the target under `profile` and flushes its stdout: its exit
+    status, or None when it did not compile (its error printed as Python
+    prints it)."""
+    try:
+        status = _run_target(profile, kind, target, args)
+    except _TargetCompileError as e:
+        import traceback
+
+        traceback.print_exception(type(e.error), e.error, None)
+        return None
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    return status
+
+
 def _join_threads():
     """Waits for the program's threads as the interpreter would at exit, so
     that their calls are in the profile."""
@@ -155,17 +175,9 @@ def cmd_run(argv):
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
                       threads=opts.threads)
     health = _health.start()
-    try:
-        status = _run_target(profile, kind, target, args)
-    except _TargetCompileError as e:
-        import traceback
-
-        traceback.print_exception(type(e.error), e.error, None)
+    status = _run_flushed(profile, kind, target, args)
+    if status is None:
         return 1
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
     opts.command = command
     _report(profile, opts, Stats, health)
     return status
@@ -173,6 +185,7 @@ def cmd_run(argv):
 
 def _report(profile, opts, Stats, health=None):
     """Writes the file and prints the table; never raises past here."""
+    written = False
     try:
         profile.create_stats()
         if opts.output:
@@ -180,6 +193,7 @@ def _report(profile, opts, Stats, health=None):
                 profile.dump(opts.output, format=format_of(opts.output, opts.format),
                              command=opts.command, node_thres=opts.node_thres / 100,
                              edge_thres=opts.edge_thres / 100, machine=_health.text(health))
+                written = True
             except (OSError, RuntimeError) as e:
                 print(f"strop: cannot write {opts.output}: {getattr(e, 'strerror', None) or e}",
                       file=sys.stderr)
@@ -194,6 +208,85 @@ def _report(profile, opts, Stats, health=None):
             print(f"strop: profile written to {opts.output}", file=sys.stderr)
     except BrokenPipeError:
         pass
+    except MemoryError:  # the program ran: its exit status stands
+        print("strop: out of memory while making the report" +
+              (f"; {opts.output} was not written" if opts.output and not written else ""),
+              file=sys.stderr)
+
+
+# ---- strop mem --------------------------------------------------------------
+
+_MEM_VALUE_OPTS = {"-o", "--output", "--format", "--view", "--limit", "-l", "--sample-bytes"}
+
+
+def _mem_parser():
+    from ._memtrace import MEMORY_FORMATS, VIEWS
+
+    p = _Parser(
+        prog="strop mem",
+        description="Run a Python program with every Python allocation charged to the call "
+        "path that made it, then print (to stderr) the functions that held the most at the "
+        "peak of the traced heap and, with -o, write the profile.",
+        usage="strop mem [options] (script.py | -m module | -c code) [args ...]",
+    )
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the profile of the chosen view; the name chooses the format: "
+                   ".pb.gz/.pprof (a pprof heap profile), .folded/.collapsed (bytes), "
+                   ".speedscope.json, .html")
+    p.add_argument("--format", choices=MEMORY_FORMATS, help="the output format, whatever the "
+                   "name")
+    p.add_argument("--view", choices=VIEWS, default="peak",
+                   help="peak: held at the peak of the traced heap (default); leaks: still "
+                   "live at the end; allocated: in total; temporary: freed soon after made")
+    p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
+                   help="rows of the table (default 25; 0 for all)")
+    p.add_argument("--sample-bytes", type=_positive_int, default=0, metavar="N",
+                   help="track one allocation per N bytes on average (Poisson spacing), "
+                   "weighted to unbiased estimates, at a fraction of the cost (512 KiB is "
+                   "tcmalloc's and Go's choice: 524288); 0 (default) tracks every one")
+    p.add_argument("--threads", action="store_true",
+                   help="each thread's allocations under its own root: thread_name labels in "
+                        "pprof, one profile per thread in speedscope")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no table")
+    return p
+
+
+def cmd_mem(argv):
+    from ._memtrace import MEMORY_FORMATS, MemoryProfile
+
+    command = " ".join(["strop", "mem"] + list(argv))
+    options, kind, target, args = split_target(argv, _MEM_VALUE_OPTS)
+    opts = _mem_parser().parse_args(options)
+    if kind is None:
+        raise UsageError("nothing to run: give a script, -m module or -c code "
+                         "(see 'strop mem --help')")
+    if opts.output:
+        fmt = format_of(opts.output, opts.format)
+        if fmt not in MEMORY_FORMATS:
+            raise UsageError(f"cannot write {opts.output}: a memory profile is written as "
+                             ".pb.gz (pprof), .folded, .speedscope.json or .html")
+        _check_output(opts.output, fmt)
+    profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads)
+    profile.command = command
+    status = _run_flushed(profile, kind, target, args)
+    if status is None:
+        return 1
+    try:
+        if opts.output:
+            try:
+                profile.dump(opts.output, opts.format, view=opts.view, command=command)
+            except (OSError, RuntimeError, ValueError) as e:
+                print(f"strop: cannot write {opts.output}: "
+                      f"{getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        if not opts.quiet:
+            profile.print_table(opts.view, opts.limit, sys.stderr)
+        for warning in profile.warnings:
+            print(f"strop: warning: {warning}", file=sys.stderr)
+        if opts.output and not opts.quiet:
+            print(f"strop: profile written to {opts.output}", file=sys.stderr)
+    except BrokenPipeError:
+        pass
+    return status
 
 
 # ---- strop view -------------------------------------------------------------
@@ -211,21 +304,33 @@ def _view_parser():
     p.add_argument("--callees", metavar="PATTERN",
                    help="what the functions matching PATTERN called")
     p.add_argument("--strip-dirs", action="store_true", help="drop directories from file names")
+    _max_input_option(p)
     return p
 
 
-def _load_input(path, period=0.01):
+def _max_input_option(p):
+    p.add_argument("--max-input", type=_size, default=MAX_INPUT, metavar="SIZE",
+                   help="the most to read: a larger file, or gzip data inflating to more, is "
+                        "refused (default 1G; 500M, 4G, ...)")
+
+
+def _load_input(path, period=0.01, max_input=MAX_INPUT):
     """Reads a profile file of any kind strop reads, told apart by its content:
     ("pstats", strop.Stats) or ("folded" or "pprof", _engine.LoadedProfile).
-    UsageError (one line) for a missing, unreadable or foreign file."""
+    UsageError (one line) for a missing, unreadable or foreign file, or one
+    larger than `max_input` bytes (gzip data: once inflated)."""
     from . import _engine
     from ._stats import FormatError, Stats
 
     try:
         with open(path, "rb") as f:
             head = f.read(2)
+            size = os.fstat(f.fileno()).st_size
+        if size > max_input:
+            raise UsageError(f"{path}: {size:,} bytes, more than the {max_input:,} that strop "
+                             "reads; raise --max-input to read it")
         if head[:2] == b"\x1f\x8b":
-            return "pprof", _engine.load_profile(path, "pprof")
+            return "pprof", _engine.load_profile(path, "pprof", max_inflated=max_input)
         if head[:1] in (b"{", b"\xfb"):
             try:
                 return "pstats", Stats(path)
@@ -259,7 +364,7 @@ def cmd_view(argv):
     from ._stats import Stats
 
     opts = _view_parser().parse_args(argv)
-    kind, stats = _load_input(opts.file)
+    kind, stats = _load_input(opts.file, max_input=opts.max_input)
     if kind != "pstats":
         stats = Stats(_Loaded(stats))
     if opts.strip_dirs:
@@ -292,6 +397,7 @@ def _convert_parser():
                    help="call graph: leave out functions below PCT%% of the total (0.5)")
     p.add_argument("--edge-thres", type=_share, default=0.1, metavar="PCT",
                    help="call graph: leave out calls below PCT%% of the total (0.1)")
+    _max_input_option(p)
     return p
 
 
@@ -306,7 +412,8 @@ def cmd_convert(argv):
         raise UsageError(f"cannot write {out}: a timeline needs the order of calls, which no "
                          "profile file holds (name a .speedscope.json file for speedscope)")
     _check_output(out, fmt)
-    kind, profile = _load_input(opts.input, opts.period if opts.period > 0 else 0.01)
+    kind, profile = _load_input(opts.input, opts.period if opts.period > 0 else 0.01,
+                                opts.max_input)
     command = " ".join(["strop", "convert"] + list(argv))
     try:
         if kind == "pstats" and fmt == "pstats":
@@ -382,6 +489,8 @@ def cmd_health(argv):
 
 COMMANDS = {
     "run": (cmd_run, "run a program under the deterministic profiler"),
+    "mem": (cmd_mem, "run a program with every Python allocation charged to its call path: "
+            "peak, leaks, allocated, temporary"),
     "view": (cmd_view, "print a profile file (pstats, folded or pprof)"),
     "convert": (cmd_convert, "convert a profile file (pstats, folded, pprof) to another format"),
     "bench": (_speed_command("cmd_bench"), "time a statement, with the spread of the result"),

@@ -79,6 +79,9 @@ main(int argc, char **argv)
     P(object_dict_before);
     P(tpflags_inline_values);
     P(object_values_before);
+    P(runtime_gil);
+    P(interp_gil);
+    P(gil_size);
     if (row->version >= 0x030D) {
         D(cookie);
         D(version);

@@ -237,6 +237,17 @@ main(void)
 #else
     P("object_values_before", -1);
 #endif
+#if PY_VERSION_HEX >= 0x030C0000
+    P("runtime_gil", -1);
+    P("interp_gil", offsetof(PyInterpreterState, ceval.gil));
+#elif PY_VERSION_HEX >= 0x03090000
+    P("runtime_gil", offsetof(_PyRuntimeState, ceval.gil));
+    P("interp_gil", -1);
+#else
+    P("runtime_gil", offsetof(_PyRuntimeState, ceval.gil));
+    P("interp_gil", -1);
+#endif
+    P("gil_size", sizeof(struct _gil_runtime_state));
 #if PY_VERSION_HEX >= 0x030D0000
     P("debug_cookie", offsetof(_Py_DebugOffsets, cookie));
     P("debug_version", offsetof(_Py_DebugOffsets, version));

@@ -109,17 +109,17 @@ main(void)
         CHECK(strop_tasks_named(t, 0) == 1);
     }
 
-    CHECK(strop_tasks_wait_label(t, tids[0], label, sizeof label) == 1);
+    CHECK(strop_tasks_wait_label(t, tids[0], 0, 0, label, sizeof label) == 1);
     snprintf(want, sizeof want, "<waiting: read on fd %d (pipe:[", pipe_fds[0]);
     CHECK(strncmp(label, want, strlen(want)) == 0);
-    CHECK(strop_tasks_wait_label(t, tids[1], label, sizeof label) == 1);
+    CHECK(strop_tasks_wait_label(t, tids[1], 0, 0, label, sizeof label) == 1);
     snprintf(want, sizeof want, "<waiting: recvfrom on tcp 127.0.0.1:%u>", ntohs(addr.sin_port));
     CHECK(strcmp(label, want) == 0);
     /* The second time comes from the socket cache: the same answer. */
-    CHECK(strop_tasks_wait_label(t, tids[1], label, sizeof label) == 1 && strcmp(label, want) == 0);
-    CHECK(strop_tasks_wait_label(t, tids[2], label, sizeof label) == 1);
+    CHECK(strop_tasks_wait_label(t, tids[1], 0, 0, label, sizeof label) == 1 && strcmp(label, want) == 0);
+    CHECK(strop_tasks_wait_label(t, tids[2], 0, 0, label, sizeof label) == 1);
     CHECK(strncmp(label, "<sleeping: ", 11) == 0);
-    CHECK(strop_tasks_wait_label(t, 999999999, label, sizeof label) == 0);
+    CHECK(strop_tasks_wait_label(t, 999999999, 0, 0, label, sizeof label) == 0);
     CHECK(strop_tasks_state(t, 999999999) == 0);
     CHECK(strcmp(strop_tasks_syscall_name(SYS_read), "read") == 0);
     CHECK(strop_tasks_syscall_name(-5) == NULL);

@@ -59,6 +59,53 @@ fake_read(void *ctx, uintptr_t addr, void *buf, size_t len)
     return 0;
 }
 
+/* A made-up process of words at given addresses, zero elsewhere. */
+typedef struct Words {
+    uintptr_t addr[8];
+    uint64_t value[8];
+    int n;
+} Words;
+
+static int
+words_read(void *ctx, uintptr_t addr, void *buf, size_t len)
+{
+    const Words *w = ctx;
+    unsigned char *out = buf;
+    memset(buf, 0, len);
+    for (int i = 0; i < w->n; i++)
+        for (int b = 0; b < 8; b++)
+            if (w->addr[i] + (uintptr_t)b >= addr && w->addr[i] + (uintptr_t)b < addr + len)
+                out[w->addr[i] + (uintptr_t)b - addr] = (unsigned char)(w->value[i] >> (8 * b));
+    return 0;
+}
+
+/* A thread list that comes back to its second thread (torn, or memory that
+ * is no thread list) is refused after a few reads; it was walked 4,096
+ * threads deep in every reading (STROP_REMOTE_MAX_THREADS), each thread read
+ * up to five times: a libFuzzer input took 0.45 s a reading. */
+static void
+cyclic_thread_list(int version)
+{
+    const StropPyOffsets *o = strop_pyoffsets_find(version);
+    uintptr_t runtime = 0x100000, interp = 0x200000, t1 = 0x300000, t2 = 0x310000,
+              t3 = 0x320000;
+    Words w = {{runtime + (uintptr_t)o->runtime_interpreters_head,
+                interp + (uintptr_t)o->interp_threads_head, t1 + (uintptr_t)o->tstate_next,
+                t2 + (uintptr_t)o->tstate_next, t3 + (uintptr_t)o->tstate_next},
+               {interp, t1, t2, t3, t2},
+               5};
+    StropRemote *r = strop_remote_new(words_read, &w, runtime, version);
+    StropRemoteSample s;
+    memset(&s, 0, sizeof s);
+    CHECK(r != NULL);
+    if (r == NULL)
+        return;
+    CHECK(strop_remote_sample(r, &s) == STROP_REMOTE_EREAD);
+    CHECK(strop_remote_reads(r) < 100);
+    strop_remote_sample_free(&s);
+    strop_remote_free(r);
+}
+
 int
 main(void)
 {
@@ -97,6 +144,8 @@ main(void)
             strop_remote_free(r);
         }
     }
+    for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++)
+        cyclic_thread_list(versions[v]);
     printf("walked %llu random threads\n", (unsigned long long)threads);
     printf("%d checks, %d failed\n", checks, failures);
     return failures != 0;

@@ -100,6 +100,66 @@ done:
 }
 #endif
 
+/* The empty allocator hook: wrappers of the mem and obj domains that only
+ * forward, as alloc.c's do when nothing is counted. */
+static PyMemAllocatorEx alloc_originals[2], alloc_wrappers[2];
+static const PyMemAllocatorDomain alloc_domains[2] = {PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+
+static void *
+empty_malloc(void *ctx, size_t size)
+{
+    PyMemAllocatorEx *orig = ctx;
+    return orig->malloc(orig->ctx, size);
+}
+
+static void *
+empty_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    PyMemAllocatorEx *orig = ctx;
+    return orig->calloc(orig->ctx, nelem, elsize);
+}
+
+static void *
+empty_realloc(void *ctx, void *ptr, size_t size)
+{
+    PyMemAllocatorEx *orig = ctx;
+    return orig->realloc(orig->ctx, ptr, size);
+}
+
+static void
+empty_free(void *ctx, void *ptr)
+{
+    PyMemAllocatorEx *orig = ctx;
+    orig->free(orig->ctx, ptr);
+}
+
+PyObject *
+strop_baseline_alloc_hook(PyObject *module, PyObject *arg)
+{
+    static int on = 0;
+    int want = PyObject_IsTrue(arg);
+    (void)module;
+    if (want < 0)
+        return NULL;
+    if (want && !on) {
+        for (int d = 0; d < 2; d++) {
+            PyMem_GetAllocator(alloc_domains[d], &alloc_originals[d]);
+            alloc_wrappers[d].ctx = &alloc_originals[d];
+            alloc_wrappers[d].malloc = empty_malloc;
+            alloc_wrappers[d].calloc = empty_calloc;
+            alloc_wrappers[d].realloc = empty_realloc;
+            alloc_wrappers[d].free = empty_free;
+            PyMem_SetAllocator(alloc_domains[d], &alloc_wrappers[d]);
+        }
+    }
+    else if (!want && on) {
+        for (int d = 0; d < 2; d++)
+            PyMem_SetAllocator(alloc_domains[d], &alloc_originals[d]);
+    }
+    on = want;
+    Py_RETURN_NONE;
+}
+
 PyObject *
 strop_baseline_hook(PyObject *module, PyObject *args)
 {

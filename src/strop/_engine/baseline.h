@@ -9,4 +9,8 @@
  * 'evalframe').  Returns None, or NULL with an exception set.  GIL held. */
 PyObject *strop_baseline_hook(PyObject *module, PyObject *args);
 
+/* _baseline_alloc_hook(on): install or remove empty wrappers of the mem and
+ * obj allocator domains (the floor of allocation tracing).  Benchmarks only. */
+PyObject *strop_baseline_alloc_hook(PyObject *module, PyObject *arg);
+
 #endif /* STROP_BASELINE_H */

@@ -176,7 +176,8 @@ strop_html_write(FILE *out, const StropTree *tree, const StropLabel *labels,
                      ",\"sampled\":%s,\"unit\":\"%s\",\"period_ns\":%" PRIu64
                      ",\"duration_ns\":%" PRIu64 ",\"date_unix_ms\":%" PRIu64
                      ",\"calls\":%" PRIu64 ",\"folded\":%" PRIu64 ",\"funcs\":[",
-                     info->sampled ? "true" : "false", info->sampled ? "samples" : "ns",
+                     info->sampled ? "true" : "false",
+                     info->unit != NULL ? info->unit : info->sampled ? "samples" : "ns",
                      info->period_ns, info->duration_ns, date_ms, calls, tree->folded);
 
     /* Functions in the page's order: by first appearance. */

@@ -34,10 +34,11 @@ engine_fail_alloc_after(PyObject *module, PyObject *args)
     long n;
     int sticky = 0;
     (void)module;
+    long failed = strop_mem_failures();
     if (!PyArg_ParseTuple(args, "l|p", &n, &sticky))
         return NULL;
     strop_mem_fail_after(n, sticky);
-    Py_RETURN_NONE;
+    return PyLong_FromLong(failed);
 }
 
 static PyMethodDef engine_methods[] = {
@@ -45,10 +46,14 @@ static PyMethodDef engine_methods[] = {
      "clock_info()\n--\n\nThe tick source, its calibration and the cost of one read."},
     {"_fail_alloc_after", engine_fail_alloc_after, METH_VARARGS,
      "_fail_alloc_after(n, sticky=False)\n--\n\nTests only: make the engine's n-th "
-     "allocation from now fail (0 switches it off)."},
+     "allocation from now fail (0 switches it off).  Returns how many allocations the "
+     "previous setting failed."},
     {"_baseline_hook", strop_baseline_hook, METH_VARARGS,
      "_baseline_hook(mechanism, on, builtins=True)\n--\n\nBenchmarks only: install or "
      "remove an empty hook of a mechanism ('setprofile', 'monitoring', 'evalframe')."},
+    {"_baseline_alloc_hook", strop_baseline_alloc_hook, METH_O,
+     "_baseline_alloc_hook(on)\n--\n\nBenchmarks only: install or remove empty wrappers of "
+     "the mem and obj allocator domains."},
     {"time_loop", (PyCFunction)(void (*)(void))strop_timing_time_loop,
      METH_VARARGS | METH_KEYWORDS,
      "time_loop(func, number, exclude_waits=True)\n--\n\nSeconds taken by `number` calls of "

@@ -16,6 +16,9 @@
  * the stacks, and nodes of unnamed functions are not samples.  Functions
  * have no system_name: when it equals the name, pprof takes the name for a
  * C++ symbol and strips "<...>" from it, which empties "<listcomp>".
+ * A heap profile (info->heap_values) has the sample types alloc_objects/count,
+ * alloc_space/bytes, inuse_objects/count, inuse_space/bytes (the default),
+ * one Sample per node with any of them, and period type space/bytes.
  * A thread's root frame (writers_int.h's strop_thread_frame()) is no
  * location: the samples under it carry the labels thread_name and, when
  * known, thread_id instead.
@@ -244,6 +247,8 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
     unsigned char *used = NULL;
     uint64_t *name_id = NULL, *file_id = NULL;
     uint64_t s_count, s_unit_count, s_time, s_ns, s_thread_name = 0, s_thread_id = 0;
+    uint64_t s_heap[4] = {0}, s_bytes = 0, s_space = 0;
+    const uint64_t *heap = info->heap_values; /* a heap profile: 4 values a node */
     StropThreadFrame thread = {0};
     uint32_t thread_node = STROP_NONE; /* the thread frame above the walk, if any */
     const char *time_kind = info->time_kind ? info->time_kind : "wall";
@@ -253,7 +258,7 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
     used = strop_calloc(n_funcs, 1);
     name_id = strop_calloc(n_funcs, sizeof *name_id);
     file_id = strop_calloc(n_funcs, sizeof *file_id);
-    if (!used || !name_id || !file_id || strings_init(&st, 3 * (size_t)n_funcs + 10) < 0) {
+    if (!used || !name_id || !file_id || strings_init(&st, 3 * (size_t)n_funcs + 20) < 0) {
         errno = ENOMEM;
         goto done;
     }
@@ -268,8 +273,21 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
     s_unit_count = intern_c(&st, "count");
     s_time = intern_c(&st, time_kind);
     s_ns = intern_c(&st, "nanoseconds");
-    put_value_type(&prof, PROFILE_SAMPLE_TYPE, &sub, s_count, s_unit_count);
-    put_value_type(&prof, PROFILE_SAMPLE_TYPE, &sub, s_time, s_ns);
+    if (heap != NULL) {
+        static const char *const heap_types[4] = {"alloc_objects", "alloc_space",
+                                                  "inuse_objects", "inuse_space"};
+        s_bytes = intern_c(&st, "bytes");
+        s_space = intern_c(&st, "space");
+        for (int k = 0; k < 4; k++) {
+            s_heap[k] = intern_c(&st, heap_types[k]);
+            put_value_type(&prof, PROFILE_SAMPLE_TYPE, &sub, s_heap[k],
+                           k % 2 ? s_bytes : s_unit_count);
+        }
+    }
+    else {
+        put_value_type(&prof, PROFILE_SAMPLE_TYPE, &sub, s_count, s_unit_count);
+        put_value_type(&prof, PROFILE_SAMPLE_TYPE, &sub, s_time, s_ns);
+    }
     if (strop_tree_has_threads(tree, labels, info)) {
         s_thread_name = intern_c(&st, "thread_name");
         s_thread_id = intern_c(&st, "thread_id");
@@ -289,14 +307,22 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
             continue;
         ns = info->sampled ? node->calls * info->period_ns
                            : strop_ticks_to_ns(node->self_ticks, info);
-        if (count == 0 && ns == 0)
+        if (heap != NULL && !(heap[4 * n] | heap[4 * n + 1] | heap[4 * n + 2] | heap[4 * n + 3]))
+            continue;
+        if (heap == NULL && count == 0 && ns == 0)
             continue;
         for (uint32_t m = n; m != STROP_ROOT; m = tree->nodes[m].parent)
             if (m != thread_node && strop_func_named(tree, labels, tree->nodes[m].func))
                 strop_buf_put_varint(&packed, (uint64_t)tree->nodes[m].func + 1);
         put_msg(&sub, SAMPLE_LOCATION_ID, &packed);
-        strop_buf_put_varint(&packed, count);
-        strop_buf_put_varint(&packed, ns);
+        if (heap != NULL) {
+            for (int k = 0; k < 4; k++)
+                strop_buf_put_varint(&packed, heap[4 * (size_t)n + k]);
+        }
+        else {
+            strop_buf_put_varint(&packed, count);
+            strop_buf_put_varint(&packed, ns);
+        }
         put_msg(&sub, SAMPLE_VALUE, &packed);
         if (thread_node != STROP_NONE) {
             put_uint_field(&packed, LABEL_KEY, s_thread_name);
@@ -341,11 +367,16 @@ strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels,
 
     put_uint_field(&prof, PROFILE_TIME_NANOS, info->start_unix_ns);
     put_uint_field(&prof, PROFILE_DURATION_NANOS, info->duration_ns);
-    put_value_type(&prof, PROFILE_PERIOD_TYPE, &sub, s_time, s_ns);
-    put_uint_field(&prof, PROFILE_PERIOD, info->sampled ? info->period_ns : 0);
+    if (heap != NULL) {
+        put_value_type(&prof, PROFILE_PERIOD_TYPE, &sub, s_space, s_bytes);
+    }
+    else {
+        put_value_type(&prof, PROFILE_PERIOD_TYPE, &sub, s_time, s_ns);
+        put_uint_field(&prof, PROFILE_PERIOD, info->sampled ? info->period_ns : 0);
+    }
     if (info->command != NULL)
         put_uint_field(&prof, PROFILE_COMMENT, intern_c(&st, info->command));
-    put_uint_field(&prof, PROFILE_DEFAULT_SAMPLE_TYPE, s_time);
+    put_uint_field(&prof, PROFILE_DEFAULT_SAMPLE_TYPE, heap != NULL ? s_heap[3] : s_time);
     /* The string table last: only now is it complete.  Field order does not
      * matter to protobuf readers. */
     for (size_t i = 0; i < st.n; i++) {

@@ -451,7 +451,8 @@ poll_fd(pid_t pid, uintptr_t fds, unsigned long nfds)
 }
 
 int
-strop_tasks_wait_label(StropTasks *t, long tid, char *buf, size_t len)
+strop_tasks_wait_label(StropTasks *t, long tid, uintptr_t gil_lo, uintptr_t gil_hi,
+                       char *buf, size_t len)
 {
     char text[256], what[200];
     unsigned long long args[6] = {0};
@@ -476,6 +477,10 @@ strop_tasks_wait_label(StropTasks *t, long tid, char *buf, size_t len)
     sc = find_syscall(nr);
     if (sc == NULL) {
         snprintf(buf, len, "<waiting: syscall %ld>", nr);
+        return 1;
+    }
+    if (strcmp(sc->name, "futex") == 0 && args[0] >= gil_lo && args[0] < gil_hi) {
+        snprintf(buf, len, "<waiting: GIL>");
         return 1;
     }
     switch (sc->arg) {

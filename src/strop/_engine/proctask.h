@@ -56,8 +56,10 @@ int strop_tasks_named(StropTasks *t, long tid);
 /* When thread `tid` is blocked in a system call, writes a label of what it
  * waits on into buf ("<waiting: recvfrom on 127.0.0.1:5432>",
  * "<sleeping: clock_nanosleep>") and returns 1; returns 0 when the thread is
- * running, not in a system call, or cannot be read. */
-int strop_tasks_wait_label(StropTasks *t, long tid, char *buf, size_t len);
+ * running, not in a system call, or cannot be read.  A futex wait at an
+ * address in [gil_lo, gil_hi) is "<waiting: GIL>" (0, 0: the GIL unknown). */
+int strop_tasks_wait_label(StropTasks *t, long tid, uintptr_t gil_lo, uintptr_t gil_hi,
+                           char *buf, size_t len);
 
 /* The name of system call `nr` on this architecture, or NULL.  For tests. */
 const char *strop_tasks_syscall_name(long nr);

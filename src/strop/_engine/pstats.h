@@ -22,6 +22,10 @@
 
 #include "cct.h"
 
+/* marshal's flag on a type byte: the object is remembered for references
+ * (Python/marshal.c, FLAG_REF). */
+#define STROP_MARSHAL_FLAG_REF 0x80
+
 /* How a function is named in the file.  Strings are UTF-8, not owned. */
 typedef struct StropLabel {
     const char *file;

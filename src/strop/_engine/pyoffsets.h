@@ -81,6 +81,12 @@ typedef struct StropPyOffsets {
     int object_dict_before; /* bytes before an object: its dict, or dict-or-values (3.12) */
     int tpflags_inline_values; /* Py_TPFLAGS_INLINE_VALUES (3.13+): values at tp_basicsize */
     int object_values_before; /* bytes before an object: its values pointer (3.11) */
+    /* The GIL (struct _gil_runtime_state), whose condition variable and mutex
+     * a thread waiting for it sleeps on: the futex address in its system call
+     * falls inside it (sampler: the <waiting: GIL> leaf). */
+    int runtime_gil; /* _PyRuntimeState.ceval.gil, the struct itself (3.8-3.11) */
+    int interp_gil; /* PyInterpreterState.ceval.gil, a pointer to it (3.12+) */
+    int gil_size; /* sizeof struct _gil_runtime_state */
 } StropPyOffsets;
 
 /* Rows in version order; strop_pyoffsets_find() picks one. */
@@ -105,6 +111,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .type_dictoffset = 288, .heaptype_cached_keys = 872,
         .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
         .object_values_before = -1,
+        .runtime_gil = 1152, .interp_gil = -1, .gil_size = 208,
     },
     {
         .version = 0x0309, .runtime_interpreters_head = 32, .interp_next = 0,
@@ -126,6 +133,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .type_dictoffset = 288, .heaptype_cached_keys = 864,
         .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
         .object_values_before = -1,
+        .runtime_gil = 352, .interp_gil = -1, .gil_size = 208,
     },
     {
         .version = 0x030A, .runtime_interpreters_head = 32, .interp_next = 0,
@@ -147,6 +155,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .type_dictoffset = 288, .heaptype_cached_keys = 872,
         .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
         .object_values_before = -1,
+        .runtime_gil = 352, .interp_gil = -1, .gil_size = 208,
     },
     {
         .version = 0x030B, .runtime_interpreters_head = 40, .interp_next = 0,
@@ -168,6 +177,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .type_dictoffset = 288, .heaptype_cached_keys = 872,
         .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = -1,
         .object_values_before = 32,
+        .runtime_gil = 360, .interp_gil = -1, .gil_size = 208,
     },
     {
         .version = 0x030C, .runtime_interpreters_head = 40, .interp_next = 0,
@@ -189,6 +199,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .type_dictoffset = 288, .heaptype_cached_keys = 880,
         .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = -1,
         .object_values_before = -1,
+        .runtime_gil = -1, .interp_gil = 384, .gil_size = 208,
     },
     {
         .version = 0x030D, .runtime_interpreters_head = 632, .interp_next = 7264,
@@ -210,6 +221,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .type_dictoffset = 288, .heaptype_cached_keys = 880,
         .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = 4,
         .object_values_before = -1,
+        .runtime_gil = -1, .interp_gil = 16, .gil_size = 208,
     },
 };
 

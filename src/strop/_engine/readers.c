@@ -560,7 +560,7 @@ inflate_pass(StropLoaded *prof, const uint8_t *data, size_t len, uint8_t *out, s
         if (*n > cap || (out != NULL && *n == cap)) {
             char a[32];
             status = fail(prof, "gzip data that inflates to more than %s bytes, the most "
-                                "strop reads (a gzip bomb?)",
+                                "strop reads (a gzip bomb? --max-input raises it)",
                           strop_format_count(a, sizeof a, prof->max_inflated));
             break;
         }

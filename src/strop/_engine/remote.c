@@ -824,8 +824,14 @@ strop_remote_sample(StropRemote *r, StropRemoteSample *s)
         uintptr_t tstate;
         if (ni >= MAX_INTERPS || !aligned(interp))
             return STROP_REMOTE_EREAD;
+        /* Brent's cycle check: a list that comes back to a thread met before
+         * (torn, or not a thread list) is refused at once, not walked
+         * STROP_REMOTE_MAX_THREADS times over. */
+        uintptr_t mark;
+        int lap = 0, power = 1;
         if (rd_ptr(r, interp + (uintptr_t)o->interp_threads_head, &tstate) < 0)
             return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
+        mark = tstate;
         for (int nt = 0; tstate != 0; nt++) {
             unsigned char buf[TSTATE_READ];
             size_t want = (size_t)o->tstate_thread_id + 8;
@@ -882,10 +888,42 @@ strop_remote_sample(StropRemote *r, StropRemoteSample *s)
                 r->torn[0]++;
             }
             tstate = ptr_at(buf, o->tstate_next);
+            if (tstate == mark)
+                return STROP_REMOTE_EREAD;
+            if (++lap == power) {
+                mark = tstate;
+                power *= 2;
+                lap = 0;
+            }
         }
         if (rd_ptr(r, interp + (uintptr_t)o->interp_next, &interp) < 0)
             return errno == ESRCH ? STROP_REMOTE_ENOPROC : STROP_REMOTE_EREAD;
     }
+    return 0;
+}
+
+int
+strop_remote_gil(StropRemote *r, uintptr_t *lo, uintptr_t *hi)
+{
+    const StropPyOffsets *o = &r->off;
+    if (r->gil == 0) {
+        uintptr_t interp, gil = 0;
+        if (o->runtime_gil >= 0) {
+            gil = r->runtime + (uintptr_t)o->runtime_gil;
+        }
+        else if (o->interp_gil >= 0) {
+            /* Set once the interpreter is initialised, then kept. */
+            if (rd_ptr(r, r->runtime + (uintptr_t)o->runtime_interpreters_head, &interp) < 0 ||
+                !aligned(interp) ||
+                rd_ptr(r, interp + (uintptr_t)o->interp_gil, &gil) < 0 || !aligned(gil))
+                return -1;
+        }
+        r->gil = gil;
+    }
+    if (r->gil == 0)
+        return -1;
+    *lo = r->gil;
+    *hi = r->gil + (uintptr_t)o->gil_size;
     return 0;
 }
 

@@ -146,6 +146,11 @@ void strop_remote_sample_free(StropRemoteSample *s);
  * instruction has no line.  Exposed for tests. */
 int strop_remote_addr2line(int version, const StropCode *code, long offset);
 
+/* Where the GIL of the target's first interpreter is: *lo and *hi bound
+ * its struct, where a thread waiting for the GIL sleeps (a futex address).
+ * Returns 0, or -1 when it cannot be read (yet). */
+int strop_remote_gil(StropRemote *r, uintptr_t *lo, uintptr_t *hi);
+
 /* Code objects read so far (the cache's size), and how many reads were made. */
 size_t strop_remote_cached_codes(const StropRemote *r);
 uint64_t strop_remote_reads(const StropRemote *r);

@@ -61,6 +61,7 @@ struct StropRemote {
      * first so that a lookup rarely reads the other keys' text. */
     uintptr_t dict_type, int_type, module_type;
     uintptr_t hint_threading, hint_active, hint_name;
+    uintptr_t gil; /* the GIL's address once found (strop_remote_gil), else 0 */
 };
 
 /* Reads `len` bytes at remote `addr`.  Returns 0, or -1 (errno set by the

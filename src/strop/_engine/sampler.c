@@ -537,6 +537,9 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
        const StropCode *root)
 {
     char wait[256];
+    uintptr_t gil_lo = 0, gil_hi = 0;
+    if (self->waits)
+        (void)strop_remote_gil(remote, &gil_lo, &gil_hi);
     for (uint32_t t = 0; self->threads && t < s->n_threads; t++) {
         const StropRemoteThread *th = &s->threads[t];
         if (th->torn || th->n_frames == 0 || strop_tasks_named(tasks, th->native_id))
@@ -586,7 +589,7 @@ record(Sampler *self, StropRemote *remote, StropRemoteSample *s, StropTasks *tas
                 return STROP_REMOTE_ENOMEM;
         }
         if (self->waits && state != 0 && state != 'R' &&
-            strop_tasks_wait_label(tasks, th->native_id, wait, sizeof wait)) {
+            strop_tasks_wait_label(tasks, th->native_id, gil_lo, gil_hi, wait, sizeof wait)) {
             const StropCode *c = pseudo_of(self, wait);
             if (c != NULL && (node = step(self, node, c)) == STROP_NONE)
                 return STROP_REMOTE_ENOMEM;
@@ -1312,9 +1315,11 @@ wait_of(Sampler *self, long tid)
 {
     char label[256];
     size_t len;
+    uintptr_t gil_lo = 0, gil_hi = 0;
     int state = tid > 0 ? strop_tasks_state(self->tasks, tid) : 0;
+    (void)strop_remote_gil(self->remote, &gil_lo, &gil_hi);
     if (state == 0 || state == 'R' ||
-        !strop_tasks_wait_label(self->tasks, tid, label, sizeof label))
+        !strop_tasks_wait_label(self->tasks, tid, gil_lo, gil_hi, label, sizeof label))
         Py_RETURN_NONE;
     len = strlen(label);
     if (len >= 2 && label[0] == '<' && label[len - 1] == '>')
@@ -1581,25 +1586,42 @@ bad_name(int why)
     return why == 0 ? "thread list" : strop_remote_torn_name(why);
 }
 
-/* Walks that failed and were read again within the same tick, over every
- * reader (the target's, its children's, retired ones). */
-static uint64_t
-walks_retried(Sampler *self)
+/* The readers' failed walks per StropTorn reason, summed over every reader
+ * (the target's, its children's, retired ones); [0]: walks that failed and
+ * were read again within the same tick. */
+static void
+torn_totals(Sampler *self, uint64_t *sum)
 {
-    uint64_t counts[STROP_TORN_N], sum = 0;
-    strop_remote_torn_counts(self->remote, counts);
-    sum += counts[0];
-    for (uint32_t i = 0; i < self->n_procs; i++) {
-        if (self->procs[i].remote != NULL) {
-            strop_remote_torn_counts(self->procs[i].remote, counts);
-            sum += counts[0];
-        }
+    uint64_t counts[STROP_TORN_N];
+    memset(sum, 0, STROP_TORN_N * sizeof *sum);
+    for (uint32_t i = 0; i <= self->n_procs + self->n_retired; i++) {
+        StropRemote *r = i == 0                  ? self->remote
+                         : i <= self->n_procs    ? self->procs[i - 1].remote
+                                                 : self->retired[i - 1 - self->n_procs];
+        if (r == NULL)
+            continue;
+        strop_remote_torn_counts(r, counts);
+        for (int why = 0; why < STROP_TORN_N; why++)
+            sum[why] += counts[why];
     }
-    for (uint32_t i = 0; i < self->n_retired; i++) {
-        strop_remote_torn_counts(self->retired[i], counts);
-        sum += counts[0];
+}
+
+/* {reason: count} of `counts` from index 1, reasons with none left out.
+ * New reference, or NULL with an exception set. */
+static PyObject *
+reason_dict(const uint64_t *counts)
+{
+    PyObject *d = PyDict_New();
+    for (int why = 1; d != NULL && why < STROP_TORN_N; why++) {
+        PyObject *n;
+        if (counts[why] == 0)
+            continue;
+        n = PyLong_FromUnsignedLongLong(counts[why]);
+        if (n == NULL || PyDict_SetItemString(d, strop_remote_torn_name(why), n) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(n);
     }
-    return sum;
+    return d;
 }
 
 /* {reason: stacks} of the unreadable ones (bad), reasons with none left out.
@@ -1624,10 +1646,12 @@ static PyObject *
 Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
 {
     int version;
+    uint64_t torn[STROP_TORN_N];
     if (!ready(self))
         return NULL;
     version = strop_remote_version(self->remote);
-    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:N,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
+    torn_totals(self, torn);
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:N,s:K,s:N,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
                          "pid",
                          (int)strop_remote_pid(self->remote), "mode",
                          self->cpu ? "cpu" : "wall", "python",
@@ -1635,7 +1659,8 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
                          self->rate, "ticks", (unsigned long long)self->ticks, "samples",
                          (unsigned long long)self->samples, "bad",
                          (unsigned long long)self->bad, "unreadable", bad_reasons(self),
-                         "retried", (unsigned long long)walks_retried(self),
+                         "retried", (unsigned long long)torn[0],
+                         "attempts_torn", reason_dict(torn),
                          "at_caller", (unsigned long long)self->at_caller,
                          "idle", (unsigned long long)self->idle,
                          "hidden", (unsigned long long)self->hidden,

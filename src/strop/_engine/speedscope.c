@@ -6,7 +6,7 @@
  * root first), `weights` that value: own ns for a traced profile, samples *
  * period for a sampled one.  startValue is 0 and endValue the sum of the
  * weights.  Unnamed functions are left out of the stacks, and their nodes
- * are not samples.  One profile for all, or, when the root's children are
+ * are not samples.  A memory profile (info->unit "bytes") is in bytes.  One profile for all, or, when the root's children are
  * threads' root frames (writers_int.h's strop_thread_frame()), one profile
  * per thread named after it, the thread frame left out of its stacks; other
  * children of the root then go into one more profile named after the command.
@@ -73,7 +73,9 @@ put_profile(StropBuf *buf, FILE *out, const StropTree *tree, const StropLabel *l
 write:
     strop_buf_puts(buf, comma ? ",{\"type\":\"sampled\",\"name\":" : "{\"type\":\"sampled\",\"name\":");
     put_json_str(buf, name, name_len);
-    strop_buf_puts(buf, ",\"unit\":\"nanoseconds\",\"samples\":[");
+    strop_buf_puts(buf, info->unit != NULL && strcmp(info->unit, "bytes") == 0
+                            ? ",\"unit\":\"bytes\",\"samples\":["
+                            : ",\"unit\":\"nanoseconds\",\"samples\":[");
     /* Pass 0: the stacks, path[0 .. height[d]) the frames above depth d;
      * pass 1: the weights, in the same order. */
     for (pass = 0; pass < 2; pass++) {

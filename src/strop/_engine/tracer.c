@@ -26,10 +26,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "cct.h"
 #include "clock.h"
 #include "dumpfile.h"
 #include "mem.h"
+#include "memview.h"
 #include "pstats.h"
 #include "timeline.h"
 #include "writers.h"
@@ -101,6 +103,8 @@ typedef struct Tracer {
     uint64_t enable_ticks, recorded_ticks;
     uint64_t start_unix_ns; /* wall-clock time of the first enable() */
     uint64_t origin_ticks;  /* raw ticks at the first enable(): the timeline's 0 */
+    StropMemTrace *mem;     /* memory=True: the allocations charged to the tree, or NULL */
+    int mem_view;           /* what dump() writes: -1 time, else a StropMemView */
 } Tracer;
 
 /* The tracer that records now, or NULL.  Protected by the GIL. */
@@ -205,8 +209,13 @@ thread_find(Tracer *self, PyThreadState *tstate)
             warn_once(self, "out of memory for a thread's stack: recording stopped");
             return NULL;
         }
-        if (self->threads_mode && (th->root = thread_root(self, th)) == STROP_NONE)
-            return NULL;
+        if (self->threads_mode) {
+            strop_alloc_suspended++;
+            th->root = thread_root(self, th);
+            strop_alloc_suspended--;
+            if (th->root == STROP_NONE)
+                return NULL;
+        }
     }
     tls_thread = th;
     tls_epoch = epoch + 1;
@@ -509,7 +518,9 @@ enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObje
     if (child == STROP_NONE) {
         uint32_t f = strop_tree_func_find(&self->tree, key);
         if (f == STROP_NONE) {
+            strop_alloc_suspended++; /* naming is strop's work, not the program's */
             f = new_function(self, key, kind, obj, ml, c_self, c_module);
+            strop_alloc_suspended--;
             if (f == STROP_NONE)
                 return;
         }
@@ -603,6 +614,42 @@ flush_thread(Tracer *self, StropThread *th)
             pop_frame(self, th, now);
     }
     th->generation++;
+}
+
+/* ---- for the allocation hooks (tracer.h) ------------------------------ */
+
+uint32_t
+strop_tracer_site(const void *owner, uint16_t *stamp)
+{
+    StropThread *th;
+    *stamp = 0;
+    if (active == NULL || (const void *)active != owner || tls_epoch != epoch + 1)
+        return STROP_ROOT;
+    th = tls_thread;
+    if (th->depth == 0)
+        return th->root;
+    *stamp = (uint16_t)th->stack[th->depth - 1].raw_start;
+    return th->stack[th->depth - 1].node;
+}
+
+int
+strop_tracer_site_running(const void *owner, uint32_t node, uint16_t stamp)
+{
+    Tracer *self = active;
+    StropThread *th;
+    uint32_t depth, i;
+    if (self == NULL || (const void *)self != owner || tls_epoch != epoch + 1 ||
+        node <= STROP_OVERFLOW_NODE || node >= self->tree.n_nodes)
+        return 0;
+    th = tls_thread;
+    depth = self->tree.nodes[node].depth; /* the root's children are at depth 1 */
+    if (th->root != STROP_ROOT)
+        depth--; /* under the thread's `<thread NAME>` node */
+    if (depth == 0)
+        return 0;
+    i = depth - 1;
+    return i < th->depth && th->stack[i].node == node &&
+           (uint16_t)th->stack[i].raw_start == stamp;
 }
 
 /* ---- mechanism 1: the C profile hook (3.8 to 3.11) ------------------- */
@@ -1172,14 +1219,16 @@ static int
 Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "timer",    "mechanism", "max_nodes", "max_functions",
-                             "timeline", "threads", "hide",      NULL};
-    int builtins = 1, threads = 0;
+                             "timeline", "threads", "hide",      "memory",    "sample_bytes",
+                             NULL};
+    int builtins = 1, threads = 0, memory = 0;
+    unsigned long long sample_bytes = 0;
     const char *timer = "wall", *mechanism = "auto";
     unsigned long long max_nodes = 0, max_funcs = 0, timeline = 0;
     PyObject *hide = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKpO", kwlist, &builtins, &timer,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKpOpK", kwlist, &builtins, &timer,
                                      &mechanism, &max_nodes, &max_funcs, &timeline, &threads,
-                                     &hide))
+                                     &hide, &memory, &sample_bytes))
         return -1;
     if (hide != Py_None && !PyUnicode_Check(hide)) {
         PyErr_SetString(PyExc_TypeError, "hide must be a folder's path (str) or None");
@@ -1221,6 +1270,11 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
     }
     self->builtins = builtins;
     self->threads_mode = threads;
+    self->mem_view = -1;
+    if (memory && (self->mem = strop_memtrace_new((uint64_t)sample_bytes)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
     if (hide != Py_None && PyUnicode_GET_LENGTH(hide) > 0)
         self->hide = Py_NewRef(hide);
     if (threads) {
@@ -1314,6 +1368,7 @@ tracer_disable(Tracer *self)
         flush_thread(self, th);
         th->ignored = 0;
     }
+    strop_memtrace_detach(self->mem);
     self->recorded_ticks += strop_clock_ticks() - self->enable_ticks;
     self->enabled = 0;
     self->mech = MECH_NONE;
@@ -1342,6 +1397,8 @@ Tracer_enable(Tracer *self, PyObject *Py_UNUSED(ignored))
     }
     if (self->enabled)
         Py_RETURN_NONE;
+    if (self->mem != NULL && strop_memtrace_attach(self->mem, self) < 0)
+        return NULL; /* another recording of allocations runs: one at a time */
     if (active != NULL && active != self) {
         /* One recording at a time: pause the outer one until we are done. */
         Tracer *outer = active;
@@ -1380,6 +1437,7 @@ Tracer_enable(Tracer *self, PyObject *Py_UNUSED(ignored))
     if (rc < 0) {
         self->mech = MECH_NONE;
         active = NULL;
+        strop_memtrace_detach(self->mem);
         return NULL;
     }
     self->enabled = 1;
@@ -1520,6 +1578,44 @@ dump_totals(void *owner, StropFuncStats **funcs, StropEdgeStats **edges, size_t 
     return aggregate((Tracer *)owner, funcs, edges, n_edges);
 }
 
+/* dump_totals() of a memory view: pstats holds times, not bytes. */
+static int
+dump_memory_totals(void *owner, StropFuncStats **funcs, StropEdgeStats **edges, size_t *n_edges)
+{
+    (void)owner;
+    (void)funcs;
+    (void)edges;
+    (void)n_edges;
+    PyErr_SetString(PyExc_ValueError, "a memory profile has no pstats form: write pprof "
+                                      "(.pb.gz), folded, speedscope or html");
+    return -1;
+}
+
+/* Tracer.dump() of a memory view (set_memory_view): the same writers, on a
+ * copy of the tree whose nodes' samples are the view's bytes. */
+static PyObject *
+dump_memory(Tracer *self, StropDumpSource *src, PyObject *args, PyObject *kwds)
+{
+    StropTree view = self->tree;
+    uint64_t *heap = NULL;
+    PyObject *result;
+    view.nodes = strop_memview_nodes(&self->tree, self->mem, (StropMemView)self->mem_view, &heap);
+    if (view.nodes == NULL)
+        return PyErr_NoMemory();
+    src->tree = &view;
+    src->info.sampled = 1;
+    src->info.period_ns = 1;
+    src->info.time_kind = "space";
+    src->info.unit = "bytes";
+    src->info.heap_values = heap;
+    src->pstats_seconds_per_unit = 1.0;
+    src->totals = dump_memory_totals;
+    result = strop_dump(src, args, kwds);
+    strop_free(view.nodes);
+    strop_free(heap);
+    return result;
+}
+
 /* Tracer.dump(path, format='pstats', ...): see dumpfile.h. */
 static PyObject *
 Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
@@ -1539,6 +1635,8 @@ Tracer_dump(Tracer *self, PyObject *args, PyObject *kwds)
     src.owner = self;
     src.labels = dump_labels;
     src.totals = dump_totals;
+    if (self->mem != NULL && self->mem_view >= 0)
+        return dump_memory(self, &src, args, kwds);
     if (self->threads_mode) {
         /* The writers take threads' ids from here: the labels hold names. */
         PyObject *result;
@@ -1673,6 +1771,143 @@ Tracer_name_threads(Tracer *self, PyObject *names)
     Py_RETURN_NONE;
 }
 
+static int
+need_memory(Tracer *self)
+{
+    if (self->labels == NULL || self->mem == NULL) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this profile records no allocations: create it with memory=True");
+        return -1;
+    }
+    return 0;
+}
+
+/* The view named by `arg` (str), or -1 with ValueError set. */
+static int
+memory_view_arg(PyObject *arg)
+{
+    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    int v = name != NULL ? strop_memview_parse(name) : -1;
+    if (v < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError,
+                     "unknown memory view %R: choose peak, leaks, allocated or temporary", arg);
+    }
+    return v;
+}
+
+/* Tracer.set_memory_view(view): what dump() writes, a memory view or (None)
+ * the times. */
+static PyObject *
+Tracer_set_memory_view(Tracer *self, PyObject *arg)
+{
+    int v = -1;
+    if (need_memory(self) < 0)
+        return NULL;
+    if (arg != Py_None && (v = memory_view_arg(arg)) < 0)
+        return NULL;
+    self->mem_view = v;
+    Py_RETURN_NONE;
+}
+
+/* Per function (by label), one row of its nodes' own allocations summed:
+ * (label, peak bytes, peak blocks, allocated bytes, allocations, live
+ * bytes, live blocks, temporary bytes, temporary blocks), sorted by `view`'s
+ * bytes, largest first; rows with nothing are left out.  Allocations made
+ * outside any recorded Python function (the root) come as the label
+ * ('~', 0, '<outside Python code>'). */
+static PyObject *
+Tracer_memory_table(Tracer *self, PyObject *arg)
+{
+    enum { NV = 8 };
+    uint64_t (*rows)[NV] = NULL;
+    uint32_t n_rows, *order = NULL, n_order = 0;
+    PyObject *result = NULL, *outside = NULL;
+    int v;
+    if (need_memory(self) < 0 || (v = memory_view_arg(arg)) < 0)
+        return NULL;
+    n_rows = self->tree.n_funcs + 1; /* the last row: the root */
+    rows = strop_calloc(n_rows, sizeof *rows);
+    order = strop_malloc((size_t)n_rows * sizeof *order);
+    if (rows == NULL || order == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (uint32_t n = 0; n < self->tree.n_nodes; n++) {
+        uint64_t *row = rows[n == STROP_ROOT ? n_rows - 1 : self->tree.nodes[n].func];
+        uint64_t b, k;
+        for (int view = 0; view < STROP_MEMVIEW_COUNT; view++) {
+            strop_memview_node(self->mem, n, (StropMemView)view, &b, &k);
+            row[2 * view] += b;
+            row[2 * view + 1] += k;
+        }
+    }
+    for (uint32_t f = 0; f < n_rows; f++) {
+        int any = 0;
+        for (int i = 0; i < NV; i++)
+            any |= rows[f][i] != 0;
+        if (any && (f == n_rows - 1 || label_of(self, f) != NULL))
+            order[n_order++] = f;
+    }
+    /* Insertion sort by the view's bytes would be quadratic on big programs:
+     * a simple shell sort keeps it short and in place. */
+    for (uint32_t gap = n_order / 2; gap > 0; gap /= 2)
+        for (uint32_t i = gap; i < n_order; i++)
+            for (uint32_t j = i; j >= gap && rows[order[j - gap]][2 * v] < rows[order[j]][2 * v];
+                 j -= gap) {
+                uint32_t t = order[j];
+                order[j] = order[j - gap];
+                order[j - gap] = t;
+            }
+    result = PyList_New(n_order);
+    outside = Py_BuildValue("(sis)", "~", 0, "<outside Python code>");
+    if (result == NULL || outside == NULL) {
+        Py_CLEAR(result);
+        goto done;
+    }
+    for (uint32_t i = 0; i < n_order; i++) {
+        uint32_t f = order[i];
+        uint64_t *r = rows[f];
+        /* peak, allocated, leaks (live at the end), temporary */
+        PyObject *item = Py_BuildValue("(OKKKKKKKK)", f == n_rows - 1 ? outside : label_of(self, f),
+                                       (unsigned long long)r[0], (unsigned long long)r[1],
+                                       (unsigned long long)r[4], (unsigned long long)r[5],
+                                       (unsigned long long)r[2], (unsigned long long)r[3],
+                                       (unsigned long long)r[6], (unsigned long long)r[7]);
+        if (item == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, item);
+    }
+done:
+    Py_XDECREF(outside);
+    strop_free(rows);
+    strop_free(order);
+    return result;
+}
+
+/* Tracer.memory_info(): the recording's totals and the tracker's own size. */
+static PyObject *
+Tracer_memory_info(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    StropMemTrace *t;
+    if (need_memory(self) < 0)
+        return NULL;
+    t = self->mem;
+    return Py_BuildValue(
+        "{s:L,s:L,s:L,s:L,s:K,s:K,s:i,s:n,s:n,s:K,s:K,s:L,s:L,s:L}", "peak_bytes",
+        (long long)t->peak_bytes,
+        "peak_blocks", (long long)t->peak_blocks, "end_bytes", (long long)t->cur_bytes,
+        "end_blocks", (long long)t->cur_blocks, "allocations", (unsigned long long)t->allocations,
+        "untracked", (unsigned long long)t->untracked, "failed", t->failed, "table_bytes",
+        (Py_ssize_t)strop_memtrace_table_bytes(t), "node_bytes",
+        (Py_ssize_t)((size_t)t->cap_nodes * sizeof(StropMemNode)), "sample_bytes",
+        (unsigned long long)t->sample_bytes, "samples", (unsigned long long)t->samples,
+        "own_bytes", (long long)t->own_bytes, "own_blocks", (long long)t->own_blocks,
+        "own_at_peak", (long long)t->own_at_peak);
+}
+
 static PyObject *
 Tracer_info(Tracer *self, PyObject *Py_UNUSED(ignored))
 {
@@ -1706,6 +1941,12 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
     strop_tree_free(&self->tree);
     if (strop_tree_init(&self->tree, max_nodes, max_funcs) < 0)
         return PyErr_NoMemory();
+    if (self->mem != NULL) {
+        uint64_t sample_bytes = self->mem->sample_bytes;
+        strop_memtrace_free(self->mem);
+        if ((self->mem = strop_memtrace_new(sample_bytes)) == NULL)
+            return PyErr_NoMemory();
+    }
     if (PyList_SetSlice(self->labels, 1, PyList_GET_SIZE(self->labels), NULL) < 0 ||
         PyList_SetSlice(self->keep, 0, PyList_GET_SIZE(self->keep), NULL) < 0 ||
         PyList_SetSlice(self->warnings, 0, PyList_GET_SIZE(self->warnings), NULL) < 0)
@@ -1769,6 +2010,7 @@ Tracer_dealloc(Tracer *self)
     strop_tree_free(&self->tree);
     strop_free(self->spans);
     strop_free(self->own);
+    strop_memtrace_free(self->mem);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
@@ -1790,6 +2032,16 @@ static PyMethodDef Tracer_methods[] = {
      "Write the profile: pstats, folded, callgrind, pprof, speedscope or dot."},
     {"info", (PyCFunction)Tracer_info, METH_NOARGS,
      "info()\n--\n\nMechanism, clock, counters and warnings of this recording."},
+    {"set_memory_view", (PyCFunction)Tracer_set_memory_view, METH_O,
+     "set_memory_view(view)\n--\n\nWith memory=True: what dump() writes, the bytes of a "
+     "view ('peak', 'leaks', 'allocated', 'temporary') or, None, the times."},
+    {"memory_table", (PyCFunction)Tracer_memory_table, METH_O,
+     "memory_table(view)\n--\n\nWith memory=True: per function, (label, peak bytes, peak "
+     "blocks, allocated bytes, allocations, live bytes, live blocks, temporary bytes, "
+     "temporary blocks), largest first in `view`."},
+    {"memory_info", (PyCFunction)Tracer_memory_info, METH_NOARGS,
+     "memory_info()\n--\n\nWith memory=True: peak and end totals, allocations seen, and "
+     "the tracker's own bytes."},
     {"clear", (PyCFunction)Tracer_clear, METH_NOARGS,
      "clear()\n--\n\nForget everything recorded."},
     {"_name_threads", (PyCFunction)Tracer_name_threads, METH_O,
@@ -1802,11 +2054,14 @@ static PyMethodDef Tracer_methods[] = {
 
 static PyType_Slot Tracer_slots[] = {
     {Py_tp_doc, "Tracer(builtins=True, timer='wall', mechanism='auto', max_nodes=0, max_functions=0, "
-                "timeline=0, threads=False, hide=None)\n--\n\n"
+                "timeline=0, threads=False, hide=None, memory=False, sample_bytes=0)\n--\n\n"
                 "The deterministic profiler's engine: records every call into a "
                 "calling-context tree.  threads: each thread's calls under a root frame "
                 "'<thread NAME>'.  hide: a folder (ending in a separator) whose Python code "
-                "is strop's own; it and the engine's C functions are left out."},
+                "is strop's own; it and the engine's C functions are left out.  memory: also "
+                "charge every Python allocation to the tree (alloc.h), one recording at a "
+                "time in a process; sample_bytes: track one allocation per that many bytes on "
+                "average (Poisson spacing), weighted to unbiased estimates."},
     {Py_tp_init, Tracer_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, Tracer_dealloc},

@@ -19,8 +19,24 @@
 
 #include "compat.h"
 
+#include <stdint.h>
+
 /* Creates the Tracer type for the module.  Returns a new reference, or NULL
  * with an exception set.  Needs the GIL. */
 PyObject *strop_tracer_type_new(PyObject *module);
+
+/* For the allocation hooks (alloc.c), with the GIL held; both never raise,
+ * never allocate, and cost a few loads.
+ *
+ * strop_tracer_site(): the node of the calling thread's running call when
+ * `owner` is the Tracer recording now, else the root (STROP_ROOT, 0); the
+ * root too before the thread's first event of this recording.  *stamp gets
+ * a 16-bit mark of that call (its start time's low bits): with the node it
+ * tells this call from later calls of the same path.
+ *
+ * strop_tracer_site_running(): 1 when the call that (node, stamp) named is
+ * still running on the calling thread (on its stack), else 0. */
+uint32_t strop_tracer_site(const void *owner, uint16_t *stamp);
+int strop_tracer_site_running(const void *owner, uint32_t node, uint16_t stamp);
 
 #endif /* STROP_TRACER_H */

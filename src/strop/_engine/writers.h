@@ -61,6 +61,12 @@ typedef struct StropWriteInfo {
      * root frame, 0 when unknown; or NULL, and then a sampler's
      * `<thread TID ...>` gives its TID.  See writers_int.h's strop_thread_frame(). */
     const uint64_t *thread_ids;
+    /* A memory profile (memview.h): `sampled` is 1 with period_ns 1 and each
+     * node's calls are bytes; `unit` is "bytes" (else NULL), and pprof
+     * writes heap profiles from `heap_values`, 4 per node: alloc_objects,
+     * alloc_space, inuse_objects, inuse_space. */
+    const char *unit;
+    const uint64_t *heap_values;
 } StropWriteInfo;
 
 /* Writes `tree` in `format` (not STROP_FORMAT_PSTATS: see pstats.h). */

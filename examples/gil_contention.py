@@ -1,0 +1,18 @@
+"""Two threads running Python at once: they take turns with the GIL.
+
+strop sample examples/gil_contention.py shows each one's <waiting: GIL>
+leaf, and the GIL as an endpoint of the waits table."""
+import threading, time
+
+def spin(seconds):
+    end = time.perf_counter() + seconds
+    n = 0
+    while time.perf_counter() < end:
+        n += 1
+    return n
+
+ts = [threading.Thread(target=spin, args=(1.5,), name=f"spinner-{i}") for i in range(2)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
