@@ -502,6 +502,8 @@ COMMANDS = {
              "print every thread's Python stack of a running process, and what it waits on"),
     "heap": (lambda argv: _heap_command()(argv),
              "run a script, then print the census of the objects alive at its end"),
+    "grow": (lambda argv: _grow_command()(argv),
+             "call module:function again and again: does memory grow, and what holds it?"),
     "health": (cmd_health, "the machine and a running process over a while: was it the "
                "machine?"),
     "top": (lambda argv: _sample_command("cmd_top")(argv),
@@ -514,6 +516,12 @@ def _heap_command():
     from . import _heap_cli
 
     return _heap_cli.cmd_heap
+
+
+def _grow_command():
+    from . import _grow_cli
+
+    return _grow_cli.cmd_grow
 
 
 def _sample_command(name):
