@@ -13,7 +13,16 @@ before (gc.get_objects before and after; "creating nothing" means 0), and the
 peak memory the census used per object (VmHWM after resetting it, minus VmRSS
 before).
 
+With --why, the same heap (125,000 nodes by default: about 1M objects) times
+why things are alive instead: strop.path_to of the last node's str against
+objgraph.find_backref_chain (to a module) and guppy3's shortest paths
+(iso(obj).shpaths); the retained sizes of all objects (strop: census,
+reference graph and dominator tree) against guppy3's dominated size of the
+one node list (iso(nodes).domisize); and one strop.memory_grow of a function
+that builds a string.
+
 Usage: python bench/bench_heap.py [--nodes N] [--runs R] [--tools strop,guppy3,pympler,objgraph]
+       python bench/bench_heap.py --why [--nodes N] [--runs R] [--tools strop,guppy3,objgraph]
 """
 import argparse
 import json
@@ -88,6 +97,105 @@ print(json.dumps({{"seconds": seconds, "cpu": cpu, "objects": objects, "size": s
 """
 
 
+WHY_CHILD = r"""
+import gc, json, sys, time
+
+class Child:
+    def __init__(self, i):
+        self.items = [i]
+
+class Node:
+    def __init__(self, i):
+        self.items = [i + 1000, i * 0.5, str(i)]
+        self.child = Child(i)
+
+nodes = [Node(i) for i in range({nodes})]
+tool = {tool!r}
+out = {{}}
+
+def cpu(f):
+    gc.collect()
+    start = time.process_time()
+    result = f()
+    return time.process_time() - start, result
+
+if tool == "strop":
+    import strop
+    from strop import _memory, _engine
+    out["objects"] = len(_engine.heap_census(None))
+    out["path"], where = cpu(lambda: strop.path_to(nodes[-1].items[2]))
+    out["path_text"] = where.expression
+    del where
+    out["graph"], graph = cpu(_memory._graph)
+    out["dominators"], top = cpu(lambda: graph.top_retainers(3))
+    out["retained_nodes"] = graph.retained_of(nodes)
+    del graph, top
+    out["grow"], report = cpu(lambda: strop.memory_grow(lambda: "-".join(map(str, range(100)))))
+    out["grow_verdict"] = report.verdict if report.verdict == "stable" else str(report)
+elif tool == "objgraph":
+    import objgraph
+    out["path"], chain = cpu(lambda: objgraph.find_backref_chain(nodes[-1].items[2],
+                                                                  objgraph.is_proper_module))
+    out["path_text"] = " -> ".join(type(o).__name__ for o in chain)
+elif tool == "guppy3":
+    from guppy import hpy
+    h = hpy()
+    out["path"], paths = cpu(lambda: str(h.iso(nodes[-1].items[2]).shpaths))
+    out["path_text"] = paths.splitlines()[-1].strip() if paths else ""
+    out["domisize"], size = cpu(lambda: h.iso(nodes).domisize)
+    out["retained_nodes"] = size
+print(json.dumps(out))
+"""
+
+
+def run_why(tool, nodes):
+    out = subprocess.run([sys.executable, "-c", WHY_CHILD.format(nodes=nodes, tool=tool)],
+                         capture_output=True, text=True, timeout=1200)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main_why(opts):
+    tools = [t for t in opts.tools.split(",") if t in ("strop", "guppy3", "objgraph")]
+    results = {tool: [] for tool in tools}
+    for _ in range(opts.runs):
+        for tool in tools:
+            results[tool].append(run_why(tool, opts.nodes))
+    print("Python %s, %d nodes, %d runs each (medians of CPU seconds)"
+          % (sys.version.split()[0], opts.nodes, opts.runs))
+    med = {}
+    for tool in tools:
+        good = results[tool]
+        if any("error" in r for r in good):
+            print("%-9s unavailable: %s" % (tool, good[0].get("error")))
+            continue
+        med[tool] = {k: statistics.median(r[k] for r in good)
+                     for k in good[0] if isinstance(good[0][k], float)}
+        med[tool]["last"] = good[-1]
+    s = med.get("strop")
+    if s:
+        print("strop     census of %d objects; path_to %.3f s: %s"
+              % (s["last"]["objects"], s["path"], s["last"]["path_text"]))
+        print("          retained sizes of all: census + graph %.3f s, dominator tree %.3f s, "
+              "total %.3f s; retained by the node list %d bytes"
+              % (s["graph"], s["dominators"], s["graph"] + s["dominators"],
+                 s["last"]["retained_nodes"]))
+        print("          memory_grow of a string builder %.3f s: %s"
+              % (s["grow"], s["last"]["grow_verdict"]))
+    for tool in ("objgraph", "guppy3"):
+        t = med.get(tool)
+        if not t:
+            continue
+        ratio = " (%.1fx strop's path_to)" % (t["path"] / s["path"]) if s else ""
+        print("%-9s path %.3f s%s: %s" % (tool, t["path"], ratio, t["last"]["path_text"]))
+        if tool == "guppy3":
+            ratio = (" (%.1fx strop's retained sizes of every object)"
+                     % (t["domisize"] / (s["graph"] + s["dominators"])) if s else "")
+            print("          domisize of the node list alone %.3f s%s: %d bytes"
+                  % (t["domisize"], ratio, t["last"]["retained_nodes"]))
+
+
 def run(tool, nodes):
     out = subprocess.run([sys.executable, "-c", CHILD.format(nodes=nodes, tool=tool)],
                          capture_output=True, text=True, timeout=600)
@@ -98,10 +206,16 @@ def run(tool, nodes):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=200000)
+    parser.add_argument("--nodes", type=int, default=None)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default="strop,guppy3,pympler,objgraph")
+    parser.add_argument("--why", action="store_true",
+                        help="time path_to, retained sizes and memory_grow instead")
     opts = parser.parse_args(argv)
+    if opts.why:
+        opts.nodes = opts.nodes or 125000
+        return main_why(opts)
+    opts.nodes = opts.nodes or 200000
     tools = opts.tools.split(",")
     results = {tool: [] for tool in tools}
     # Interleaved, so that a busy moment of the machine hits every tool alike.

@@ -20,12 +20,17 @@ Not a test: a script that prints tables.
 4. Accuracy (--accuracy raytrace:4,richards:30,...: only this section).  Each
    of pyperformance's benchmark scripts named (`pip install pyperformance`;
    NAME:LOOPS sets its loops, --loops the others': enough for a second or two,
-   or startup's imports dominate) runs once under `strop sample --rate 1000`
-   and once under `py-spy record -r 1000` (when installed); printed: each
-   tool's unreadable share, and the own share of every function above 2% in
-   either, side by side, by qualified name (py-spy names methods by class
-   too), with the largest difference.  Separate runs of a benchmark differ by
-   a point or two on their own.
+   or startup's imports dominate) runs once under `strop sample --rate 1000`,
+   once under `py-spy record -r 1000` and once under `austin -i 1000` (when
+   installed), and on 3.12+ once under Linux perf (`perf record -F 999
+   --call-graph dwarf` of `python -X perf`: the innermost Python frame of each
+   sample, from the trampoline symbols; when perf is installed and allowed).
+   Printed: each tool's unreadable share, the own share of every function
+   above 2% in any, side by side, by qualified name, strop's distance from the
+   median of the others, the largest such distance, and what perf's
+   trampolines add to the benchmark's wall time (median of 3 runs with and
+   without -X perf).  Separate runs of a benchmark differ by a point or two on
+   their own.
 
 On a loaded machine wall times swing widely; the target's own CPU time
 (thread_time around the workload) is printed beside them, steadier, and
@@ -224,13 +229,63 @@ def _leaf_shares(folded):
     return {name: n / total for name, n in own.items()} if total else {}
 
 
+def _austin_shares(path):
+    """{qualified name: own share} of Austin's output ("P..;T..;file:name:line;... METRIC")."""
+    own, total = collections.Counter(), 0
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            stack, n = line.rstrip("\n").rsplit(" ", 1)
+            leaf = stack.split(";")[-1]
+            if leaf.startswith(("P", "T")) and ":" not in leaf[1:].split(";")[0]:
+                continue  # no Python frame
+            parts = leaf.rsplit(":", 2)
+            if len(parts) != 3 or parts[1] == "INVALID":
+                continue
+            own[parts[1]] += int(n)
+            total += int(n)
+    return {name: n / total for name, n in own.items()} if total else {}
+
+
+def _perf_shares(data):
+    """{qualified name: own share} of `perf script` over a perf record of
+    `python -X perf`: each sample's innermost py:: trampoline symbol."""
+    r = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym"], capture_output=True,
+                       text=True)
+    own, total, leaf = collections.Counter(), 0, None
+    for line in r.stdout.splitlines() + [""]:
+        if not line.strip():
+            if leaf is not None:
+                own[leaf] += 1
+                total += 1
+            leaf = None
+            continue
+        sym = line.strip().split(" ", 1)[-1]
+        if leaf is None and sym.startswith("py::"):
+            leaf = sym[4:].split(":", 1)[0]
+    return {name: n / total for name, n in own.items()} if total else {}
+
+
+def _wall(cmd, runs=3):
+    times = []
+    for _ in range(runs):
+        start = time.monotonic()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.monotonic() - start)
+    return statistics.median(times)
+
+
 def accuracy(benchmarks, loops):
     try:
         import pyperformance
     except ImportError:
         sys.exit("--accuracy needs pyperformance: pip install pyperformance")
     root = os.path.join(os.path.dirname(pyperformance.__file__), "data-files", "benchmarks")
-    spy = shutil.which("py-spy")
+    spy, austin, perf = shutil.which("py-spy"), shutil.which("austin"), shutil.which("perf")
+    if sys.version_info < (3, 12):
+        perf = None  # python -X perf: 3.12+
+    worst_all = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for spec in benchmarks:
             bench, _, n = spec.partition(":")
@@ -243,6 +298,7 @@ def accuracy(benchmarks, loops):
             lost = f"{100 * int(m.group(2)) / max(1, int(m.group(1)) + int(m.group(2))):.2f}%" \
                 if m else "?"
             shares = {"strop": _leaf_shares(ours)}
+            unreliable = set()
             line = f"{bench}: strop unreadable {lost}"
             if spy:
                 theirs = os.path.join(tmp, f"{bench}.spy.txt")
@@ -253,18 +309,52 @@ def accuracy(benchmarks, loops):
                     line += (f", py-spy unreadable "
                              f"{100 * int(m.group(2)) / max(1, int(m.group(1))):.2f}%")
                     shares["py-spy"] = _leaf_shares(theirs)
+            if austin:
+                theirs = os.path.join(tmp, f"{bench}.austin")
+                r = subprocess.run([austin, "-C", "-i", "1000", "-o", theirs, *cmd],
+                                   capture_output=True, text=True)
+                m = re.search(r"Error rate : \S*?(\d+)/(\d+)", re.sub(r"\x1b\[[0-9;]*m", "",
+                                                                      r.stdout + r.stderr))
+                if os.path.exists(theirs):
+                    invalid = int(m.group(1)) / max(1, int(m.group(2))) if m else 0.0
+                    line += f", austin unreadable {100 * invalid:.2f}%"
+                    shares["austin"] = _austin_shares(theirs)
+                    if invalid > 0.05:  # an opinion from under half its samples: shown, not counted
+                        line += " (left out of the median: over 5% unreadable)"
+                        unreliable.add("austin")
+            if perf:
+                data = os.path.join(tmp, f"{bench}.perf.data")
+                r = subprocess.run([perf, "record", "-q", "-F", "999", "--call-graph",
+                                    "dwarf,16384", "-o", data, "--", cmd[0], "-X", "perf",
+                                    *cmd[1:]], capture_output=True, text=True)
+                if r.returncode == 0 and os.path.exists(data):
+                    shares["perf"] = _perf_shares(data)
+                    plain = _wall(cmd)
+                    line += (f", perf's trampolines add "
+                             f"{100 * (_wall([cmd[0], '-X', 'perf', *cmd[1:]]) / plain - 1):+.0f}%"
+                             f" to the wall time")
             print(line)
             tools = list(shares)
             names = sorted({n for s in shares.values() for n, v in s.items() if v >= 0.02},
                            key=lambda n: -shares["strop"].get(n, 0))
-            print("   " + "".join(f"{t:>9}" for t in tools) + "  function (own share)")
+            header = "".join(f"{t:>9}" for t in tools)
+            print("   " + header + ("  vs median" if len(tools) > 1 else "") +
+                  "  function (own share)")
             worst = 0.0
             for name in names:
                 row = [shares[t].get(name, 0.0) for t in tools]
-                worst = max(worst, max(row) - min(row))
-                print("   " + "".join(f"{100 * v:8.1f}%" for v in row) + f"  {name}")
+                text = "   " + "".join(f"{100 * v:8.1f}%" for v in row)
+                others = [shares[t].get(name, 0.0) for t in tools[1:] if t not in unreliable]
+                if others:
+                    gap = row[0] - statistics.median(others)
+                    worst = max(worst, abs(gap))
+                    text += f"  {100 * gap:+8.1f}"
+                print(text + f"  {name}")
             if len(tools) > 1:
-                print(f"   largest difference: {100 * worst:.1f} points")
+                print(f"   largest distance from the others' median: {100 * worst:.1f} points")
+            worst_all = max(worst_all, worst)
+    if len(benchmarks) > 1:
+        print(f"largest distance over all: {100 * worst_all:.1f} points")
 
 
 def main():

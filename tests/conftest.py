@@ -15,6 +15,7 @@ import importlib.util
 import json
 import marshal
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,17 @@ IN_CI = os.environ.get("CI") == "true"
 
 # Generous: a child that takes this long has hung.
 CHILD_TIMEOUT = 120
+
+
+def folded_counts(path):
+    """{stack: count} of a folded-stacks file, each line checked against the format."""
+    counts = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^(.*) (\d+)$", line.rstrip("\n"))
+            assert m, line
+            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
+    return counts
 
 
 def require_tool(name, package):

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from conftest import describe, require_tool, run, run_python, run_strop
+from conftest import describe, folded_counts, require_tool, run, run_python, run_strop
 
 WORKLOAD = textwrap.dedent("""
     def leaf(n):
@@ -39,14 +39,6 @@ WORKLOAD = textwrap.dedent("""
 
 
 
-def folded_counts(path):
-    counts = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"^(.*) (\d+)$", line.rstrip("\n"))
-            assert m, line
-            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
-    return counts
 
 
 def pprof_raw_samples(path):

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from conftest import describe, require_tool, run_python, run_strop
+from conftest import describe, folded_counts, require_tool, run_python, run_strop
 
 
 
@@ -24,15 +24,6 @@ def write(tmp_path, name, source):
     return path
 
 
-def folded(path):
-    """{stack: bytes} of a folded file, each line checked against the format."""
-    counts = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"^(.*) (\d+)$", line.rstrip("\n"))
-            assert m, line
-            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
-    return counts
 
 
 def frame_names(stack):
@@ -166,7 +157,7 @@ def test_known_split_on_the_right_paths(tmp_path):
     proc = run_strop("mem", "-q", "-o", out, script)
     assert proc.returncode == 0, describe(proc)
     big_size, small_size = map(int, proc.stdout.split()[1:3])
-    stacks = folded(out)
+    stacks = folded_counts(out)
     by_path = {}
     for stack, value in stacks.items():
         names = tuple(frame_names(stack))
@@ -189,7 +180,7 @@ def test_leaks_view_finds_the_global_append(tmp_path):
     out = tmp_path / "leaks.folded"
     proc = run_strop("mem", "--view", "leaks", "-o", out, script)
     assert proc.returncode == 0, describe(proc)
-    stacks = folded(out)
+    stacks = folded_counts(out)
     leak = sum(v for s, v in stacks.items() if frame_names(s)[-1] == "leak")
     assert leak >= 500 * 2000, stacks
     assert max(stacks, key=stacks.get).split(";")[-1].startswith("leak ("), stacks
@@ -210,7 +201,7 @@ def test_temporary_view_finds_the_churn(tmp_path):
     out = tmp_path / "temp.folded"
     proc = run_strop("mem", "-q", "--view", "temporary", "-o", out, script)
     assert proc.returncode == 0, describe(proc)
-    stacks = folded(out)
+    stacks = folded_counts(out)
     churn = sum(v for s, v in stacks.items() if frame_names(s)[-1] == "churn")
     # 2000 lists of 100 items, each freed in the same call that made it.
     assert churn >= 2000 * 100 * 8, stacks
@@ -314,7 +305,7 @@ def test_profile_written_on_interrupt_and_exception(tmp_path, how):
     out = tmp_path / "stop.folded"
     proc = run_strop("mem", "-q", "-o", out, script)
     assert proc.returncode == (130 if how == "sigint" else 1), describe(proc)
-    stacks = folded(out)
+    stacks = folded_counts(out)
     assert sum(v for s, v in stacks.items() if frame_names(s)[-1] == "hold") >= 1000 * 1000
 
 
@@ -477,7 +468,7 @@ def test_threads_option_splits_by_thread(tmp_path):
     proc = run_strop("mem", "-q", "--threads", "-o", out, script)
     assert proc.returncode == 0, describe(proc)
     per_thread = {}
-    for stack, value in folded(out).items():
+    for stack, value in folded_counts(out).items():
         names = frame_names(stack)
         if names[-1] == "work":
             per_thread[names[0]] = per_thread.get(names[0], 0) + value

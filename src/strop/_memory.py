@@ -14,7 +14,8 @@ import sys
 
 from . import _engine
 
-__all__ = ["heap", "setrelheap", "iso", "sizeof", "Partition", "HeapDiff", "DeepSize"]
+__all__ = ["heap", "setrelheap", "iso", "sizeof", "path_to", "retained", "retainers", "cycles",
+           "Partition", "HeapDiff", "DeepSize", "RefPath", "Cycles"]
 
 _ROWS_SHOWN = 10
 _BY_TITLE = {"kind": "Kind (class / dict of class)", "type": "Type", "module": "Module"}
@@ -244,4 +245,282 @@ def sizeof(obj):
     return DeepSize(Partition(own), Partition(reach.minus(own)))
 
 
-_engine.heap_own_types(Partition, HeapDiff, DeepSize)
+# ---- why objects are alive: paths from roots, retained sizes, cycles --------
+
+_STROP_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
+def _frames():
+    """(thread name, frame) of every Python frame of every thread, innermost
+    first, leaving out strop's own frames."""
+    import threading
+
+    names = {t.ident: t.name for t in threading.enumerate()}
+    out = []
+    for ident, frame in sys._current_frames().items():
+        while frame is not None:
+            if not frame.f_code.co_filename.startswith(_STROP_DIR):
+                out.append((names.get(ident, "thread %d" % ident), frame))
+            frame = frame.f_back
+    return out
+
+
+def _roots():
+    """The roots a path starts from: ([objects], [labels]).  Each module's
+    globals first (so a module global wins a tie with a frame's local that
+    reaches the same object through a function's __globals__), then
+    sys.modules itself, then each local variable of every frame of every
+    thread.  A label is (expression, where, attribute_mode)."""
+    objs, labels = [], []
+    for name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None) if module is not None else None
+        if isinstance(namespace, dict):
+            objs.append(namespace)
+            labels.append(("sys.modules[%r]" % name, None, True))
+    objs.append(sys.modules)
+    labels.append(("sys.modules", None, False))
+    for thread, frame in _frames():
+        if frame.f_locals is frame.f_globals:
+            continue  # a module's body: its globals are reached through sys.modules
+        where = "a local of %s() in thread %s, %s:%d" % (
+            frame.f_code.co_name, thread, frame.f_code.co_filename, frame.f_lineno)
+        for name, value in frame.f_locals.items():
+            objs.append(value)
+            labels.append((name, where, False))
+    return objs, labels
+
+
+class RefPath:
+    """A chain of references from a root to an object: ``objects`` (root first),
+    ``expression`` (Python that reaches the object from the root, where each step
+    can be written so), ``root`` (what the root is)."""
+
+    __slots__ = ("objects", "steps", "root", "held_by_c")
+
+    def __init__(self, objects, steps, root, held_by_c=False):
+        self.objects = objects
+        self.steps = steps
+        self.root = root
+        self.held_by_c = held_by_c
+
+    @property
+    def expression(self):
+        """The path as one expression (the steps joined)."""
+        return "".join(self.steps)
+
+    @property
+    def holder(self):
+        """The object that refers to the target last on the path (None for a root)."""
+        return self.objects[-2] if len(self.objects) > 1 else None
+
+    def __str__(self):
+        if self.held_by_c:
+            return self.expression
+        return self.expression + ("  (%s)" % self.root if self.root else "")
+
+    __repr__ = __str__
+
+
+_ATTRS = ("__dict__", "__globals__", "__closure__", "__defaults__", "__kwdefaults__", "__code__",
+          "__self__", "__func__", "__wrapped__", "__class__", "__bases__", "__mro__",
+          "cell_contents", "f_back", "f_globals", "f_locals", "gi_frame", "cr_frame",
+          "__objclass__", "fget", "fset", "__module__", "__doc__", "__name__", "__qualname__",
+          "__annotations__", "__func__", "__traceback__", "__context__", "__cause__")
+
+
+def _step(parent, child, attribute_mode):
+    """How `child` is reached from `parent`: (text, next_is_attribute).  The
+    text is Python where it can be ("[3]", ".conn", "['k']"), else a note in
+    angle brackets.  Reads only builtin slots, and an instance's __dict__ only
+    when the path went through it (it exists, so nothing is created) or the
+    instance keeps its attributes inline (3.11+; then it is created)."""
+    import types
+
+    if isinstance(parent, dict):
+        for key, value in parent.items():
+            if value is child:
+                if attribute_mode and isinstance(key, str) and key.isidentifier():
+                    return "." + key, False
+                return "[%r]" % (key,), False
+        for key in parent:
+            if key is child:
+                return "<a key of the dict>", False
+    if isinstance(parent, (list, tuple)):
+        for i, value in enumerate(parent):
+            if value is child:
+                return "[%d]" % i, False
+    if isinstance(parent, (set, frozenset)):
+        return "<a member of the set>", False
+    if isinstance(parent, (types.ModuleType, type)) or not isinstance(child, dict):
+        pass
+    else:
+        try:
+            if object.__getattribute__(parent, "__dict__") is child:
+                return "", True
+        except (AttributeError, TypeError):
+            pass
+    if isinstance(parent, (types.ModuleType, type, types.FunctionType)):
+        if getattr(parent, "__dict__", None) is child:
+            return "", True
+    for cls in type(parent).__mro__:
+        for name in getattr(cls, "__slots__", ()) if isinstance(
+                getattr(cls, "__slots__", ()), (tuple, list)) else ():
+            descr = cls.__dict__.get(name)
+            if isinstance(descr, types.MemberDescriptorType):
+                try:
+                    if descr.__get__(parent) is child:
+                        return "." + name, False
+                except AttributeError:
+                    pass
+    if type(type(parent)).__module__ == "builtins" and type(parent).__module__ == "builtins":
+        for name in _ATTRS:
+            try:
+                if getattr(parent, name) is child:
+                    return "." + name, name in ("__dict__", "__globals__", "f_globals")
+            except Exception:  # a builtin getter that refuses: not this step
+                pass
+    elif not isinstance(parent, type):
+        # An instance whose attributes are inline (3.11+): their names are in its __dict__.
+        try:
+            for key, value in object.__getattribute__(parent, "__dict__").items():
+                if value is child:
+                    return "." + key, False
+        except (AttributeError, TypeError):
+            pass
+    return "<%s>" % type(child).__name__, False
+
+
+def _module_name(module):
+    for name, value in list(sys.modules.items()):
+        if value is module:
+            return name
+    return None
+
+
+def path_to(obj):
+    """The shortest chain of references from a root (sys.modules, or a local
+    variable of any thread's frame) to `obj`, as a RefPath whose text is an
+    expression to paste into a debugger: ``sys.modules['app'].cache['k'][3]``.
+    An object no root reaches is held by C (or by strop's caller only): the
+    RefPath says so, with its reference count."""
+    roots, labels = _roots()
+    chain = _engine.heap_path(roots, obj)
+    if chain is None:
+        import gc
+
+        referrers = [r for r in gc.get_referrers(obj) if r is not roots]
+        text = ("no root reaches this %s: it is held by C (reference count %d, %d referrer%s "
+                "the collector lists)" % (type(obj).__name__, sys.getrefcount(obj) - 2,
+                                          len(referrers), "" if len(referrers) == 1 else "s"))
+        return RefPath([obj], [text], None, held_by_c=True)
+    start = next(i for i, r in enumerate(roots) if r is chain[0])
+    name, where, attribute_mode = labels[start]
+    del roots, labels
+    if len(chain) == 1 and attribute_mode:
+        name = "vars(%s)" % name  # the module's namespace itself
+    parts = [name]
+    for parent, child in zip(chain, chain[1:]):
+        if parent is sys.modules and isinstance(child, type(sys)):
+            module = _module_name(child)
+            if module is not None:
+                parts = ["sys.modules[%r]" % module]
+                continue
+        if isinstance(parent, type(sys)) and getattr(parent, "__dict__", None) is child:
+            attribute_mode = True
+            continue
+        text, attribute_mode = _step(parent, child, attribute_mode)
+        if text:
+            parts.append(text)
+    return RefPath(chain, parts, where)
+
+
+def _graph():
+    """A whole-heap census and its reference graph."""
+    census = _engine.heap_census(None)
+    return _engine.heap_graph(census)
+
+
+def retained(obj):
+    """Bytes that would be freed if `obj` went away: the sizes of every object
+    that only it keeps alive (its dominated set in the heap's dominator tree),
+    its own size included."""
+    return _graph().retained_of(obj)
+
+
+class Retainers(list):
+    """[(retained bytes, kind, object)], largest first; printed as a table
+    with the path from a root to each object."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        lines = ["  retained  kind: path"]
+        for size, kind, obj in self:
+            lines.append("%10d  %s: %s" % (size, kind, path_to(obj).expression))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def retainers(n=10):
+    """The n objects that keep the most memory alive: a Retainers list of
+    (retained bytes, kind, object), largest first."""
+    graph = _graph()
+    rows = graph.top_retainers(n)
+    del graph
+    return Retainers((size, _kind_of(o), o) for o, size in rows)
+
+
+def _kind_of(obj):
+    return iso(obj).rows[0][0]
+
+
+class Cycles:
+    """What only the cyclic collector would free (``unreachable``, a Partition:
+    objects alive now that no root reaches) and what it could not
+    (``garbage``: gc.garbage's objects, a Partition)."""
+
+    __slots__ = ("unreachable", "garbage")
+
+    def __init__(self, unreachable, garbage):
+        self.unreachable = unreachable
+        self.garbage = garbage
+
+    def __str__(self):
+        del_note = ("On Python %d.%d (PEP 442, since 3.4) objects with __del__ in a cycle are "
+                    "collected: each __del__ runs once, then the cycle is freed unless a __del__ "
+                    "made it reachable again; gc.garbage stays empty unless gc.DEBUG_SAVEALL is "
+                    "set or a C type has a legacy tp_del." % sys.version_info[:2])
+        return ("Waiting for the cyclic collector: %d objects, %d bytes.\n%s\n"
+                "gc.garbage: %d objects.%s\n%s"
+                % (self.unreachable.count, self.unreachable.size, self.unreachable.format(),
+                   self.garbage.count,
+                   ("\n" + self.garbage.format()) if self.garbage.count else "", del_note))
+
+    __repr__ = __str__
+
+
+def cycles():
+    """What only the cyclic collector would free now, by kind, and what sits
+    in gc.garbage (see Cycles).  Collects nothing; the result holds what it
+    lists, so the collector frees it only once the result is dropped."""
+    import gc
+
+    listed = gc.get_objects()
+    everything = _engine.heap_census(listed)
+    del listed
+    alive = _engine.heap_census(None)
+    left_out = everything.minus(alive)
+    del everything, alive
+    # What the census leaves out is not all garbage: on 3.11 the locals
+    # dicts that reading the frames made are held by the frames, from C.
+    # Garbage is what nothing outside it holds, directly or through others.
+    held = _engine.heap_graph(left_out).held_from_outside()
+    kept = _engine.heap_census(held)
+    del held
+    unreachable = left_out.minus(kept)
+    del left_out, kept
+    return Cycles(Partition(unreachable), iso(*gc.garbage))
+
+
+_engine.heap_own_types(Partition, HeapDiff, DeepSize, RefPath, Cycles, Retainers)

@@ -135,6 +135,24 @@ def _run_target(profile, kind, target, args):
     return status
 
 
+def _run_flushed(profile, kind, target, args):
+    """Runs the target under `profile` and flushes its stdout: its exit
+    status, or None when it did not compile (its error printed as Python
+    prints it)."""
+    try:
+        status = _run_target(profile, kind, target, args)
+    except _TargetCompileError as e:
+        import traceback
+
+        traceback.print_exception(type(e.error), e.error, None)
+        return None
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    return status
+
+
 def _join_threads():
     """Waits for the program's threads as the interpreter would at exit, so
     that their calls are in the profile."""
@@ -164,17 +182,9 @@ def cmd_run(argv):
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
                       threads=opts.threads, waits=opts.waits)
     health = _health.start()
-    try:
-        status = _run_target(profile, kind, target, args)
-    except _TargetCompileError as e:
-        import traceback
-
-        traceback.print_exception(type(e.error), e.error, None)
+    status = _run_flushed(profile, kind, target, args)
+    if status is None:
         return 1
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
     opts.command = command
     _report(profile, opts, Stats, health)
     return status
@@ -267,17 +277,9 @@ def cmd_mem(argv):
         _check_output(opts.output, fmt)
     profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads)
     profile.command = command
-    try:
-        status = _run_target(profile, kind, target, args)
-    except _TargetCompileError as e:
-        import traceback
-
-        traceback.print_exception(type(e.error), e.error, None)
+    status = _run_flushed(profile, kind, target, args)
+    if status is None:
         return 1
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
     try:
         if opts.output:
             try:
@@ -509,6 +511,8 @@ COMMANDS = {
              "print every thread's Python stack of a running process, and what it waits on"),
     "heap": (lambda argv: _heap_command()(argv),
              "run a script, then print the census of the objects alive at its end"),
+    "grow": (lambda argv: _grow_command()(argv),
+             "call module:function again and again: does memory grow, and what holds it?"),
     "health": (cmd_health, "the machine and a running process over a while: was it the "
                "machine?"),
     "top": (lambda argv: _sample_command("cmd_top")(argv),
@@ -521,6 +525,12 @@ def _heap_command():
     from . import _heap_cli
 
     return _heap_cli.cmd_heap
+
+
+def _grow_command():
+    from . import _grow_cli
+
+    return _grow_cli.cmd_grow
 
 
 def _sample_command(name):

@@ -382,6 +382,29 @@ strop_own_frame_object(void)
 #endif
 }
 
+/* 1 if `o` is one whose reference count means nothing: immortal on 3.12+
+ * (None, True, small ints, interned constants, static types), so that its
+ * count neither rises nor falls with the references to it.  Before 3.12 the
+ * singletons and the small ints are shared by everything and their counts
+ * move with every frame that touches them: they count as immortal here too. */
+static inline int
+strop_refcount_meaningless(PyObject *o)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return _Py_IsImmortal(o);
+#else
+    if (o == Py_None || o == Py_True || o == Py_False || o == Py_Ellipsis ||
+        o == Py_NotImplemented)
+        return 1;
+    if (PyLong_CheckExact(o)) {
+        int overflow = 0;
+        long v = PyLong_AsLongAndOverflow(o, &overflow);
+        return !overflow && v >= -5 && v <= 256;
+    }
+    return 0;
+#endif
+}
+
 /* The file descriptor of a `_socket.socket` object (or of a subclass's
  * instance), read from its struct without calling Python: in
  * Modules/socketmodule.h, PySocketSockObject's first field after the object

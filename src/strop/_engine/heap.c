@@ -1069,6 +1069,38 @@ strop_heap_own_types(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+int
+strop_heap_is_own(PyTypeObject *tp)
+{
+    return is_own(tp);
+}
+
+int
+strop_heap_add_own(PyTypeObject *tp)
+{
+    if (is_own(tp))
+        return 0;
+    if (n_own_types == MAX_OWN_TYPES) {
+        PyErr_Format(PyExc_ValueError, "at most %d own types", MAX_OWN_TYPES);
+        return -1;
+    }
+    own_types[n_own_types++] = (PyTypeObject *)Py_NewRef((PyObject *)tp);
+    return 0;
+}
+
+int
+strop_heapset_view(PyObject *set, PyObject ***objs, Py_ssize_t **sizes, Py_ssize_t *n)
+{
+    if (Py_TYPE(set) != HeapSet_type) {
+        PyErr_Format(PyExc_TypeError, "expected a HeapSet, not %.100s", Py_TYPE(set)->tp_name);
+        return -1;
+    }
+    *objs = ((HeapSet *)set)->objs;
+    *sizes = ((HeapSet *)set)->sizes;
+    *n = ((HeapSet *)set)->n;
+    return 0;
+}
+
 /* ---- HeapSet methods ------------------------------------------------- */
 
 /* The name of kind k: "mod.Qual", "Qual" for builtins, "dict of ..." or

@@ -39,6 +39,17 @@ PyObject *strop_heap_setrelheap(PyObject *module, PyObject *Py_UNUSED(ignored));
 /* heap_own_types(*classes): classes whose instances a census leaves out. */
 PyObject *strop_heap_own_types(PyObject *module, PyObject *args);
 
+/* The objects of HeapSet `set`: *objs (n borrowed references, owned by the
+ * set) and *sizes (sys.getsizeof of each).  0, or -1 with TypeError when
+ * `set` is not a HeapSet.  The arrays live as long as the set. */
+int strop_heapset_view(PyObject *set, PyObject ***objs, Py_ssize_t **sizes, Py_ssize_t *n);
+
+/* 1 if instances of `tp` are strop's own (a census leaves them out). */
+int strop_heap_is_own(PyTypeObject *tp);
+
+/* Makes instances of `tp` strop's own.  0, or -1 with an exception. */
+int strop_heap_add_own(PyTypeObject *tp);
+
 /* Adds HeapSet to `module`.  0, or -1 with an exception. */
 int strop_heap_add_types(PyObject *module);
 

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "healthobj.h"
 #include "heap.h"
+#include "heapgraph.h"
 #include "loaded.h"
 #include "mem.h"
 #include "sampler.h"
@@ -96,6 +97,14 @@ static PyMethodDef engine_methods[] = {
      "reachable from roots (None: the collector's), each once, with sizes and kinds."},
     {"heap_setrelheap", strop_heap_setrelheap, METH_NOARGS,
      "heap_setrelheap()\n--\n\nLater relative heap censuses leave out the objects alive now."},
+    {"heap_graph", strop_heapgraph_new, METH_VARARGS,
+     "heap_graph(set)\n--\n\nThe references between the objects of a whole-heap "
+     "census, with unseen references and retained sizes."},
+    {"heap_path", strop_heapgraph_path, METH_VARARGS,
+     "heap_path(roots, target)\n--\n\nA shortest chain of references from one of roots to "
+     "target (a list of objects), or None."},
+    {"native_bytes", strop_heapgraph_native_bytes, METH_NOARGS,
+     "native_bytes()\n--\n\nBytes malloc has handed out and not taken back, or None."},
     {"heap_own_types", strop_heap_own_types, METH_VARARGS,
      "heap_own_types(*classes)\n--\n\nClasses whose instances heap censuses leave out."},
     {NULL, NULL, 0, NULL},
@@ -122,7 +131,7 @@ engine_exec(PyObject *module)
         return -1;
     if (strop_health_add_type(module) < 0)
         return -1;
-    if (strop_heap_add_types(module) < 0)
+    if (strop_heap_add_types(module) < 0 || strop_heapgraph_add_types(module) < 0)
         return -1;
     if (PyModule_AddIntConstant(module, "HAVE_MONITORING", STROP_HAVE_MONITORING) < 0 ||
         PyModule_AddIntConstant(module, "HAVE_EVALFRAME", STROP_HAVE_EVALFRAME) < 0)

@@ -33,15 +33,7 @@
 #define FRAME_WINDOW STROP_FRAME_WINDOW
 #define TSTATE_READ 512
 #define MAX_SPANS 5 /* spans read in one call */
-/* The C window reaches 8 KiB below the innermost C frame the last reading
- * met, for the eval loops that C code starts below it (an operator's
- * __sub__, a class's __init__: 1-3 KiB deeper each), and the rest above it,
- * for the older ones and their entry frames.  With 2 KiB below, a thread in a
- * nested loop missed the window, and its walk tore (a frame above the top
- * read before it): raytrace on 3.12 then lost its first reading of half its
- * samples in 5 runs of 8, and the retries, landing after the short call had
- * returned, leaned __sub__'s share from 19% to 3% toward its callers. */
-#define CSTACK_UP (STROP_CSTACK_WINDOW - 8192)
+#define CSTACK_UP (STROP_CSTACK_WINDOW - 2048) /* C window above its innermost frame */
 
 /* This file's short names for remote_int.h's helpers. */
 #define rd strop_remote_rd
