@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import IN_CI, TARGETS, describe, run_strop
+from conftest import IN_CI, TARGETS, child_env, describe, require_tool, run_strop
 
 
 def _missing(what):
@@ -188,6 +188,329 @@ def test_network_health_of_each_connection(tmp_path, postgresql, redis):
     assert abs(received - spent["pg_bytes"]["received"]) <= (
         0.01 * spent["pg_bytes"]["received"] + 1), (line, spent["pg_bytes"])
     assert float(m.group(3)) < 50  # loopback
+
+
+def _dot_lines(label):
+    """The lines of a label as graphviz reads it back (-Tjson keeps dot's
+    escapes): \\n, \\l and \\r end a line, a backslash before any other
+    character stands for that character."""
+    lines, line, i = [], "", 0
+    while i < len(label):
+        c = label[i]
+        if c == "\\" and i + 1 < len(label):
+            i += 1
+            if label[i] in "nlr":
+                lines.append(line)
+                line = ""
+            else:
+                line += label[i]
+        else:
+            line += c
+        i += 1
+    return lines + [line]
+
+
+def _read_map(dot_path):
+    """The map as graphviz itself reads it (dot -Tjson): {endpoint node's
+    first label line: (node label lines, edge label lines, edge colour)}, and
+    the middle node's label lines.  dot -Tsvg must draw it without a word on
+    stderr."""
+    dot = require_tool("dot", "graphviz")
+    drawn = subprocess.run([dot, "-Tsvg", str(dot_path)], capture_output=True, text=True)
+    assert drawn.returncode == 0 and drawn.stderr == "", drawn.stderr
+    assert "<svg" in drawn.stdout
+    parsed = subprocess.run([dot, "-Tjson", str(dot_path)], capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr
+    graph = json.loads(parsed.stdout)
+    nodes = {o["_gvid"]: o for o in graph["objects"]}
+    middle = [o for o in graph["objects"] if o["name"] == "process"]
+    assert len(middle) == 1, graph["objects"]
+    links = {}
+    for edge in graph["edges"]:
+        ends = {edge["tail"], edge["head"]}
+        # Every link joins the process to one endpoint.
+        assert middle[0]["_gvid"] in ends and len(ends) == 2, edge
+        (other,) = ends - {middle[0]["_gvid"]}
+        lines = _dot_lines(nodes[other]["label"])
+        assert lines[0] not in links, lines
+        links[lines[0]] = (lines, _dot_lines(edge["label"]), edge["color"])
+    assert len(links) == len(graph["objects"]) - 1, graph
+    return links, _dot_lines(middle[0]["label"])
+
+
+def _size(text):
+    number, unit = text.split()
+    return float(number) * {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20}[unit]
+
+
+def _redness(colour):
+    """Red less blue of "#rrggbb": the map colours links from blue (small
+    shares) to red (large ones)."""
+    return int(colour[1:3], 16) - int(colour[5:7], 16)
+
+
+def test_map_of_interactions_against_a_real_postgresql_and_redis(tmp_path, postgresql, redis):
+    """strop sample --map: the process in the middle, a node per endpoint of
+    the waits table, each link labelled with the table's share, waits,
+    longest wait and caller, and for PostgreSQL and Redis the bytes each way
+    that the program itself counted and a loopback round-trip time; the HTML
+    report of the same run shows the map."""
+    out, dot_path, html = tmp_path / "spent.json", tmp_path / "map.dot", tmp_path / "run.html"
+    p = run_strop("sample", "--rate", "200", "--map", str(dot_path), "-o", str(html),
+                  str(TARGETS / "c_services.py"), str(postgresql), str(redis), str(out), "1.5",
+                  timeout=120)
+    assert p.returncode == 0, describe(p)
+    assert "map of interactions written to " + str(dot_path) in p.stderr, p.stderr
+    spent = json.loads(out.read_text())
+    rows = _endpoints(p.stderr)
+    links, middle = _read_map(dot_path)
+    assert middle[1] == "c_services.py" and middle[0].startswith("process "), middle
+
+    # One node per row of the table, with the table's figures on its link.
+    names = {}
+    for row, (share, waits, longest, function) in rows.items():
+        name = row.split(" (")[0]
+        names[name] = row
+        node, label, colour = links[name]
+        if "(" in row:  # a service: the node's second line
+            assert node[1] == row[len(name) + 1:], (node, row)
+        m = re.match(r"([\d.]+)% of wall time$", label[0])
+        assert m and abs(float(m.group(1)) / 100 - share) < 0.0006, (label, row)
+        m = re.match(r"(\d+) waits?, longest ([\d.]+) s$", label[1])
+        assert m and int(m.group(1)) == waits, (label, row)
+        assert abs(float(m.group(2)) - longest) < 0.006, (label, row)
+        if function is not None:
+            assert label[2].startswith("in %s (" % function), (label, row)
+    assert set(names) == set(links), (names, links)
+
+    # The links to the servers against what the program measured: the run
+    # sampled ends with a sleep of 1.5 s after the program's own total (the
+    # health recorder reads once a second: one of its readings then sees the
+    # connections open after the last query), so shares are of the time
+    # sampled.
+    sampled = float(re.search(r" samples in ([\d.]+) s of process", p.stderr).group(1))
+    for name, port, bytes_key, caller in (("postgresql", postgresql, "pg_bytes", "pg_message"),
+                                          ("redis", redis, "redis_bytes", "redis_command")):
+        node, label, colour = links["tcp 127.0.0.1:%d" % port]
+        share = float(label[0].split("%")[0]) / 100
+        truth = spent[name] / sampled
+        assert abs(share - truth) <= 0.03, (name, label, truth)
+        assert label[2].startswith("in %s (c_services.py:" % caller), label
+        m = re.match(r"sent ([\d.]+ \w+), received ([\d.]+ \w+)$", label[3])
+        assert m, label
+        # Bytes acknowledged and received by the kernel's count, printed to 3 digits.
+        for got, key in ((m.group(1), "sent"), (m.group(2), "received")):
+            assert abs(_size(got) - spent[bytes_key][key]) <= 0.01 * spent[bytes_key][key] + 1, (
+                name, label, spent[bytes_key])
+        m = re.match(r"rtt ([\d.]+) ms \xb1 ([\d.]+)$", label[4])
+        assert m and 0 < float(m.group(1)) < 50, label  # loopback
+
+    # Colour by share: a larger share is never bluer.
+    by_share = sorted(links.values(), key=lambda link: float(link[1][0].split("%")[0]))
+    reds = [_redness(link[2]) for link in by_share]
+    assert reds == sorted(reds), [(link[1][0], link[2]) for link in by_share]
+
+    # The report of the same run: the map drawn, with both servers on it.
+    text = html.read_text(encoding="utf-8")
+    data = json.loads(text.split('id="strop-profile">', 1)[1].split("</script>", 1)[0])
+    assert data["map_svg"].lstrip().startswith("<?xml") and "<svg" in data["map_svg"]
+    for port in (postgresql, redis):
+        assert "tcp 127.0.0.1:%d" % port in data["map_svg"]
+    assert "Waits by endpoint" in data["map_text"]
+
+
+MAP_SOURCES = ["cct.c", "mem.c", "textbuf.c", "writers.c", "folded.c", "callgrind.c", "pprof.c",
+               "speedscope.c", "dot.c", "html.c", "waitmap.c", "waits.c", "health.c"]
+
+
+def test_map_writer_in_c(tmp_path):
+    """tests/c/test_waitmap.c: names that need escaping (a quote, a backslash,
+    a line break, a byte that is not UTF-8), two connections to one peer added
+    up, every allocation failing in turn; graphviz reads its map back with the
+    weird name whole."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        if IN_CI:
+            pytest.fail("no C compiler in CI")
+        pytest.skip("no C compiler")
+    dot = require_tool("dot", "graphviz")
+    exe = tmp_path / "test_waitmap"
+    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes",
+             "-Wmissing-prototypes", "-Werror", "-g", "-O1"]
+    if not os.environ.get("STROP_UNDER_SANITIZER"):
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    engine = os.path.join(root, "src", "strop", "_engine")
+    subprocess.run([cc, *flags, "-I", engine, os.path.join(root, "tests", "c", "test_waitmap.c"),
+                    *[os.path.join(engine, s) for s in MAP_SOURCES], "-lz", "-lpthread",
+                    "-o", str(exe)], check=True)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+    env.pop("LD_PRELOAD", None)
+    out = tmp_path / "map.dot"
+    p = subprocess.run([str(exe), str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip().endswith(" 0 failed"), p.stdout + p.stderr
+    links, middle = _read_map(out)
+    assert middle == ["process 42", 'prog "x".py'], middle
+    weird = 'file /tmp/we"ird\\na'  # the name's line break is a line of the label
+    assert set(links) == {"tcp 127.0.0.1:5432", weird, "lock", "sleep"}, links
+    assert links[weird][0][1] == "me\ufffd.db"
+    assert links["tcp 127.0.0.1:5432"][1][2:] == [
+        "sent 1.00 KiB, received 3.00 KiB", "rtt 0.200 ms \xb1 0.100", "2 connections"]
+
+
+WAIT_ROW = re.compile(r"^\s*([\d.]+)%\s+(\d+)\s+([\d.]+) s\s+([\d.]+) s\s+(.+?)"
+                      r"(?:  in (\S+) \(([^)]*)\))?$")
+
+
+def _exact_endpoints(stderr):
+    """{endpoint: (share, calls, time, longest, caller)} from strop run --waits's table."""
+    lines = stderr.split("Waits by endpoint (exact", 1)[1].splitlines()[2:]
+    rows = {}
+    for line in lines:
+        m = WAIT_ROW.match(line)
+        if not m:
+            break
+        rows[m.group(5)] = (float(m.group(1)) / 100, int(m.group(2)), float(m.group(3)),
+                            float(m.group(4)), m.group(6))
+    return rows
+
+
+def test_run_waits_exact_calls_against_a_real_postgresql_and_redis(tmp_path, postgresql, redis):
+    """strop run --waits: every call that may block, counted by endpoint (the
+    socket's peer read from the kernel), as many as the program made and
+    counted itself, their time within 3 points of the time it measured."""
+    out = tmp_path / "spent.json"
+    p = run_strop("run", "--waits", "-l", "3", str(TARGETS / "c_blocking.py"), str(postgresql),
+                  str(redis), str(out), timeout=120)
+    assert p.returncode == 0, describe(p)
+    spent = json.loads(out.read_text())
+    total = spent.pop("total")
+    rows = _exact_endpoints(p.stderr)
+    wall = float(re.search(r"share of ([\d.]+) s of wall time", p.stderr).group(1))
+    named = {}
+    for row, figures in rows.items():
+        name = row.split(" (")[0]
+        named[name] = figures
+        if name.startswith("tcp 127.0.0.1:%d" % postgresql) and postgresql == 5432:
+            assert row.endswith("(postgresql)"), row
+    assert set(named) == set(spent), (rows, spent)
+    for name, (calls, seconds) in spent.items():
+        share, got_calls, got_seconds, longest, caller = named[name]
+        assert got_calls == calls, (name, named[name], spent[name])
+        assert abs(got_seconds - seconds) <= 0.03 * total, (name, named[name], spent[name])
+        # The share is of the wall time the header gives (printed to 0.1%, 0.01 s, 1 ms).
+        assert abs(share - got_seconds / wall) <= (
+            0.0005 + (got_seconds / wall) * 0.005 / wall + 0.0005 / wall + 1e-9), (name, named[name])
+        assert longest <= got_seconds + 0.0005 and caller == "timed", (name, named[name])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--waits", "--timer", "cpu"], "drop --timer cpu"),
+    (["--waits", "--no-builtins"], "drop --no-builtins"),
+])
+def test_run_waits_bad_input(tmp_path, args, words):
+    script = tmp_path / "touch.py"
+    marker = tmp_path / "ran"
+    script.write_text("open(%r, 'w').close()\n" % str(marker))
+    p = run_strop("run", *args, str(script), timeout=60)
+    assert p.returncode == 2, describe(p)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in p.stderr, p.stderr
+    assert not marker.exists()
+
+
+NAPPER = """\
+import subprocess, sys, time
+
+def nap():
+    time.sleep(0.4)
+
+nap()
+subprocess.run(["sleep", "0.3"])
+"""
+
+
+def test_map_as_svg_of_a_sleep_and_a_child(tmp_path):
+    """--map NAME.svg is drawn by graphviz: an SVG that an XML parser reads,
+    with the sleep and the child process on it, and their shares."""
+    require_tool("dot", "graphviz")
+    import xml.etree.ElementTree as ET
+    script = tmp_path / "napper.py"
+    script.write_text(NAPPER)
+    svg = tmp_path / "map.svg"
+    p = run_strop("sample", "--rate", "200", "--map", str(svg), str(script), timeout=120)
+    assert p.returncode == 0, describe(p)
+    rows = _endpoints(p.stderr)
+    texts = [t.text for t in ET.parse(str(svg)).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    assert "sleep" in texts and "napper.py" in texts, texts
+    child = [k for k in rows if k.startswith("child pid ")]
+    assert len(child) == 1 and child[0] in texts, (rows, texts)
+    for row, (share, waits, longest, function) in rows.items():
+        assert "%.1f%% of wall time" % (100 * share) in texts, (row, texts)
+    # The sleep took 0.4 s of a run of about 0.7 s or more.
+    assert rows["sleep"][1] == 1 and 0.35 <= rows["sleep"][2] <= 0.45, rows
+
+
+def _dom(html):
+    """The page after its script ran, as headless Chromium serializes it."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        require_tool("chromium", "chromium")
+    p = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                        html.as_uri()], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+SLEEPER = "import time\n\ndef nap():\n    time.sleep(0.3)\n\nnap()\n"
+
+
+@pytest.mark.parametrize("with_dot", [True, False])
+def test_map_section_of_the_html_report(tmp_path, with_dot):
+    """The report of a wall-mode sample shows the map in a browser: the
+    drawing as an image when graphviz was there, else the waits table."""
+    script = tmp_path / "sleeper.py"
+    script.write_text(SLEEPER)
+    html = tmp_path / "run.html"
+    env = child_env()
+    if with_dot:
+        require_tool("dot", "graphviz")
+    else:  # no graphviz on the PATH: only Python's own folder
+        env["PATH"] = os.path.dirname(sys.executable)
+    p = run_strop("sample", "--rate", "200", "-o", str(html), str(script), env=env, timeout=120)
+    assert p.returncode == 0, describe(p)
+    dom = _dom(html)
+    assert '<section id="map-section" aria-label="Map of interactions">' in dom, dom[-3000:]
+    if with_dot:
+        assert '<img alt="Map of interactions drawn by graphviz" src="blob:' in dom
+    else:
+        table = dom.split('<pre id="map-text">', 1)[1].split("</pre>", 1)[0]
+        assert table.startswith("Waits by endpoint") and "sleep  in nap (sleeper.py:3)" in table
+    # A cpu-mode sample has no waits: no section.
+    p = run_strop("sample", "--mode", "cpu", "-o", str(html), str(script), timeout=120)
+    assert p.returncode == 0, describe(p)
+    assert '<section id="map-section" aria-label="Map of interactions" hidden="">' in _dom(html)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--map", "/nonexistent-dir/map.dot"], "no such directory"),
+    (["--map", "MAP.dot", "--mode", "cpu"], "drop --mode cpu"),
+    (["--map", "MAP.dot", "--no-waits"], "drop --no-waits"),
+    (["--map", "MAP.png"], "name a .dot or .svg file"),
+    (["--map", "TMP"], "name a .dot or .svg file"),
+])
+def test_map_bad_input(tmp_path, args, words):
+    """A --map that cannot be drawn or written: one line, exit 2, before the
+    program runs (it would write a file)."""
+    script = tmp_path / "touch.py"
+    marker = tmp_path / "ran"
+    script.write_text("open(%r, 'w').close()\n" % str(marker))
+    args = [a.replace("MAP", str(tmp_path / "map")).replace("TMP", str(tmp_path)) for a in args]
+    p = run_strop("sample", *args, str(script), timeout=60)
+    assert p.returncode == 2, describe(p)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in p.stderr, p.stderr
+    assert not marker.exists()
 
 
 SPINNERS = """\

@@ -9,7 +9,7 @@ _sample_cli.py and the Sampler's helper all write through it.
 """
 import os
 
-__all__ = ["FORMATS", "format_of", "write_tree"]
+__all__ = ["FORMATS", "format_of", "map_format_of", "write_map", "write_tree"]
 
 # Output formats by file name; the first match wins.
 _FORMATS_BY_NAME = (
@@ -47,13 +47,67 @@ def format_of(path, format=None):
     return "pstats"
 
 
+def map_format_of(path):
+    """The format of a map of interactions by its file name: "dot", "svg" or None."""
+    name = os.fspath(path)
+    return "dot" if name.endswith(".dot") else "svg" if name.endswith(".svg") else None
+
+
+def write_map(sampler, path, health=None, name=None):
+    """Writes a sampled run's map of interactions (the engine's map_dot():
+    what the program waited on, by endpoint, with the TCP figures that the
+    Health recorder `health` saw) as .dot, or as .svg drawn by graphviz."""
+    final, path = path, _temporary_beside(path)
+    try:
+        if map_format_of(final) == "svg":
+            svg, note = _dot_to_svg(sampler.map_dot(health, name), "map")
+            if svg is None:
+                raise RuntimeError(note)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(svg)
+        else:
+            sampler.dump_map(path, health, name)
+        if path != final:
+            os.replace(path, final)
+    except BaseException:
+        if path != final:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        raise
+
+
+def _dot_to_svg(source, what):
+    """Graphviz's drawing of dot text `source` as SVG text, and None; or None
+    and one line saying why there is none."""
+    import shutil
+    import subprocess
+
+    dot = shutil.which("dot")
+    if dot is None:
+        return None, (f"No {what} drawing: graphviz's 'dot' is not installed "
+                      "(apt-get install graphviz).")
+    try:
+        done = subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"),
+                              capture_output=True, timeout=_DOT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, f"No {what} drawing: graphviz's dot took over {_DOT_TIMEOUT} s"
+    if done.returncode != 0:
+        error = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return None, f"No {what} drawing: graphviz's dot failed: " + (error[0] if error else "?")
+    return done.stdout.decode("utf-8", "replace"), None
+
+
 def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres=0.001,
-               python=None, machine=None):
+               python=None, machine=None, interactions=None):
     """Writes an engine profile (a Tracer, a Sampler, a loaded profile: any
     object with the engine's dump()) in `format`; svg and png go through
     graphviz, html gets its template and call graph here.  `python`: the
     Python that ran the program, for the report (default: this one);
-    `machine`: the machine during the run (_health.text()), for the report."""
+    `machine`: the machine during the run (_health.text()), for the report;
+    `interactions`: a sampled run's map of interactions for the report, as
+    (dot text, waits table text), or None."""
     # A file is written whole or not at all: into a temporary file beside it,
     # renamed over `path` once complete, so that a failure (a full disk, no
     # memory) leaves no truncated profile and keeps an older one.  Not for
@@ -63,7 +117,8 @@ def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres
         if format in ("svg", "png"):
             _draw_call_graph(profile, path, format, command, node_thres, edge_thres)
         elif format == "html":
-            _write_report(profile, path, command, node_thres, edge_thres, python, machine)
+            _write_report(profile, path, command, node_thres, edge_thres, python, machine,
+                          interactions)
         else:
             profile.dump(path, format, command, node_thres, edge_thres)
         if path != final:
@@ -141,7 +196,8 @@ def _call_graph_svg(tracer, command, node_thres, edge_thres):
     return done.stdout.decode("utf-8", "replace"), None
 
 
-def _write_report(tracer, path, command, node_thres, edge_thres, python=None, machine=None):
+def _write_report(tracer, path, command, node_thres, edge_thres, python=None, machine=None,
+                  interactions=None):
     """Writes the HTML report: the page's template (report.html, beside this
     file), the call graph from graphviz when it is there, the profile (C)."""
     import platform
@@ -152,5 +208,10 @@ def _write_report(tracer, path, command, node_thres, edge_thres, python=None, ma
     svg, note = _call_graph_svg(tracer, command, node_thres, edge_thres)
     if python is None:
         python = "%s %s" % (platform.python_implementation(), platform.python_version())
+    map_svg = map_text = None
+    if interactions is not None:
+        map_svg, _ = _dot_to_svg(interactions[0], "map")
+        map_text = interactions[1] or None
     tracer.dump(path, "html", command, node_thres, edge_thres,
-                template=template, svg=svg, note=note, python=python, machine=machine)
+                template=template, svg=svg, note=note, python=python, machine=machine,
+                map_svg=map_svg, map_text=map_text)

@@ -41,10 +41,14 @@ class Profile:
     threads: each thread's calls under a root frame '<thread NAME>', which
         pprof writes as thread_name/thread_id labels and speedscope as one
         profile per thread.
+    waits: also add up the C calls that block (a socket's recv/send/connect/
+        accept, time.sleep, select/poll, a lock's acquire) by endpoint, the
+        socket's peer read from the kernel: endpoints() and waits_table().
+        Needs builtins and the wall timer.
     """
 
     def __init__(self, builtins=True, timer="wall", *, timeline=False, mechanism="auto",
-                 threads=False):
+                 threads=False, waits=False):
         self.builtins = builtins
         self.timer = timer
         self.threads = threads
@@ -52,12 +56,21 @@ class Profile:
             timeline = TIMELINE_CALLS
         self._tracer = _engine.Tracer(builtins=builtins, timer=timer, mechanism=mechanism,
                                       timeline=int(timeline or 0), threads=bool(threads),
-                                      hide=_OWN_FOLDER)
+                                      hide=_OWN_FOLDER, waits=bool(waits))
         self._stats_dict = {}
         self._created = False
 
     def enable(self):
         self._tracer.enable()
+
+    def endpoints(self):
+        """waits=True: the blocking calls by endpoint, most time first, as
+        dicts of endpoint, service, calls, time, longest, share, caller."""
+        return self._tracer.endpoints()
+
+    def waits_table(self):
+        """endpoints() as the report prints them; '' when none."""
+        return self._tracer.waits_table()
 
     def disable(self):
         self._tracer.disable()

@@ -2,13 +2,14 @@
 statistical profiler (strop._engine.Sampler does the reading, the counting,
 the table and the files)."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
 from . import _health
-from ._formats import TREE_FORMATS, format_of, write_tree
+from ._formats import TREE_FORMATS, format_of, map_format_of, write_map, write_tree
 from ._cli_common import UsageError, _check_output, _Parser, _positive_int, split_target
 
 __all__ = ["cmd_sample", "cmd_dump", "cmd_top"]
@@ -270,7 +271,7 @@ class _SlowStatus:
 # ---- strop sample -----------------------------------------------------------
 
 _VALUE_OPTS = {"--rate", "--duration", "-o", "--output", "--mode", "--pid", "--limit", "-l",
-               "--sort", "-s", "--format"}
+               "--sort", "-s", "--format", "--map"}
 
 
 def _rate(value):
@@ -315,6 +316,9 @@ def _sample_parser():
                    ".callgrind, .speedscope.json, .dot, .svg/.png (call graph drawn by "
                    "graphviz), .html (a report to open in a browser)")
     p.add_argument("--format", choices=TREE_FORMATS, help="the output format, whatever the name")
+    p.add_argument("--map", metavar="FILE",
+                   help="wall mode: write the map of interactions, what the program waited "
+                   "on by endpoint, as .dot or .svg (drawn by graphviz)")
     p.add_argument("-s", "--sort", choices=("own", "total"), default="own",
                    help="sort the table by own (default) or total share")
     p.add_argument("-l", "--limit", type=_positive_int, default=25, metavar="N",
@@ -352,6 +356,7 @@ def _attach_child(child, mode, rate, **kw):
 def cmd_sample(argv):
     options, kind, target, args = split_target(argv, _VALUE_OPTS, kinds=("-m",))
     opts = _sample_parser().parse_args(options)
+    opts.target = target
     rate = _rate(opts.rate)
     duration = _duration(opts.duration) if opts.duration is not None else None
     if opts.pid is not None and kind is not None:
@@ -361,6 +366,8 @@ def cmd_sample(argv):
                          "(see 'strop sample --help')")
     if opts.output:
         _check_sample_output(opts.output, opts.format)
+    if opts.map:
+        _check_map_output(opts.map, opts)
     status = 0
     if opts.pid is not None:
         sampler = _attach(_pid(opts.pid), rate=rate, mode=opts.mode, threads=opts.threads,
@@ -403,17 +410,47 @@ def _check_sample_output(path, format):
     _check_output(path, format)
 
 
-def _write(sampler, path, format, machine=None):
+def _check_map_output(path, opts):
+    """Refuses, before sampling, a --map that cannot be drawn or written."""
+    if opts.mode == "cpu":
+        raise UsageError("--map draws what the program waited on, which only wall mode sees: "
+                         "drop --mode cpu")
+    if not opts.waits:
+        raise UsageError("--map draws what the program waited on: drop --no-waits")
+    if map_format_of(path) is None:
+        raise UsageError(f"cannot write the map to {path}: name a .dot or .svg file")
+    if map_format_of(path) == "svg" and shutil.which("dot") is None:
+        raise UsageError(f"cannot write {path}: drawing the map needs graphviz's 'dot' "
+                         "(apt-get install graphviz), or write a .dot file")
+    _check_output(path, "dot")
+
+
+def _map_name(opts):
+    return os.path.basename(opts.target) if getattr(opts, "target", None) else None
+
+
+def _write(sampler, path, format, machine=None, interactions=None):
     """Writes the profile in any format 'strop run' writes; one line on failure."""
     try:
         python = "CPython " + sampler.info()["python"]
         write_tree(sampler, path, format_of(path, format), " ".join(sys.argv), python=python,
-                   machine=machine)
+                   machine=machine, interactions=interactions)
     except (OSError, ValueError, RuntimeError) as e:
         print(f"strop: cannot write {path}: {getattr(e, 'strerror', None) or e}",
               file=sys.stderr)
         return False
     return True
+
+
+def _interactions(sampler, opts, health):
+    """The map of interactions for the HTML report: (dot text, waits table),
+    or None when no waits were recorded (cpu mode, --no-waits)."""
+    if opts.mode != "wall" or not opts.waits:
+        return None
+    try:
+        return sampler.map_dot(health, _map_name(opts)), sampler.waits_table()
+    except (ValueError, MemoryError):
+        return None
 
 
 def _report(sampler, opts, health=None):
@@ -422,7 +459,17 @@ def _report(sampler, opts, health=None):
     except (OSError, ValueError):
         pass
     if opts.output:
-        _write(sampler, opts.output, opts.format, _health.text(health))
+        machine = _health.text(health)
+        interactions = None
+        if format_of(opts.output, opts.format) == "html":
+            interactions = _interactions(sampler, opts, health)
+        _write(sampler, opts.output, opts.format, machine, interactions)
+    if opts.map:
+        try:
+            write_map(sampler, opts.map, health, _map_name(opts))
+        except (OSError, ValueError, RuntimeError) as e:
+            print(f"strop: cannot write {opts.map}: {getattr(e, 'strerror', None) or e}",
+                  file=sys.stderr)
     if not opts.quiet:
         try:
             sys.stderr.write(sampler.report(limit=opts.limit, sort=opts.sort))
@@ -431,6 +478,8 @@ def _report(sampler, opts, health=None):
     _health.report(health, quiet=opts.quiet)
     if opts.output and not opts.quiet:
         print(f"strop: profile written to {opts.output}", file=sys.stderr)
+    if opts.map and not opts.quiet and os.path.exists(opts.map):
+        print(f"strop: map of interactions written to {opts.map}", file=sys.stderr)
 
 
 
@@ -450,6 +499,9 @@ def _top_parser():
                    help="on quitting, write every sample since the start; the name chooses "
                    "the format as for 'strop sample'")
     p.add_argument("--format", choices=TREE_FORMATS, help="the output format, whatever the name")
+    p.add_argument("--map", metavar="FILE",
+                   help="wall mode: write the map of interactions, what the program waited "
+                   "on by endpoint, as .dot or .svg (drawn by graphviz)")
     return p
 
 

@@ -71,6 +71,10 @@ def _run_parser():
     p.add_argument("--threads", action="store_true",
                    help="each thread's calls under its own root: thread_name labels in "
                         "pprof, one profile per thread in speedscope")
+    p.add_argument("--waits", action="store_true",
+                   help="add up the calls that block (socket recv/send/connect/accept, "
+                   "time.sleep, select/poll, lock acquire) by endpoint, the socket's peer "
+                   "read from the kernel, and print that table too")
     p.add_argument("-q", "--quiet", action="store_true", help="print no table")
     return p
 
@@ -172,8 +176,11 @@ def cmd_run(argv):
                          "(see 'strop run --help')")
     if opts.output:
         _check_output(opts.output, opts.format, opts.timeline)
+    if opts.waits and (opts.no_builtins or opts.timer != "wall"):
+        raise UsageError("--waits times the C calls that block: drop " +
+                         ("--no-builtins" if opts.no_builtins else "--timer cpu"))
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
-                      threads=opts.threads)
+                      threads=opts.threads, waits=opts.waits)
     health = _health.start()
     status = _run_flushed(profile, kind, target, args)
     if status is None:
@@ -201,6 +208,8 @@ def _report(profile, opts, Stats, health=None):
             stats = Stats(profile, stream=sys.stderr)
             stats.sort_stats(opts.sort)
             stats.print_stats(*([opts.limit] if opts.limit else []))
+            if getattr(opts, "waits", False):
+                sys.stderr.write(profile.waits_table())
         for warning in profile.warnings:
             print(f"strop: warning: {warning}", file=sys.stderr)
         _health.report(health, quiet=opts.quiet)

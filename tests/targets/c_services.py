@@ -17,6 +17,7 @@ START = time.monotonic()
 
 
 PG_BYTES = {"sent": 0, "received": 0}  # what the program sent to PostgreSQL and read back
+REDIS_BYTES = {"sent": 0, "received": 0}  # and to Redis
 
 
 def pg_message(sock):
@@ -67,9 +68,11 @@ def redis_command(sock, *words):
         w = w.encode()
         out += b"$%d\r\n%s\r\n" % (len(w), w)
     sock.sendall(out)
+    REDIS_BYTES["sent"] += len(out)
     reply = b""
     while not reply.endswith(b"\r\n"):
         reply += sock.recv(4096)
+    REDIS_BYTES["received"] += len(reply)
     return reply
 
 
@@ -102,6 +105,7 @@ def main():
         crunch()
     spent["total"] = time.monotonic() - START
     spent["pg_bytes"] = PG_BYTES
+    spent["redis_bytes"] = REDIS_BYTES
     with open(out, "w") as f:
         json.dump(spent, f)
     if len(sys.argv) > 4:  # keep the connections open a little: strop reads them once more

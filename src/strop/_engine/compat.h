@@ -405,4 +405,17 @@ strop_refcount_meaningless(PyObject *o)
 #endif
 }
 
+/* The file descriptor of a `_socket.socket` object (or of a subclass's
+ * instance), read from its struct without calling Python: in
+ * Modules/socketmodule.h, PySocketSockObject's first field after the object
+ * header is `SOCKET_T sock_fd`, an int on POSIX, the same on 3.8 to 3.13.
+ * The caller checks the type first (tracer.c's classify_wait). */
+static inline int
+strop_socket_fd(PyObject *sock)
+{
+    int fd;
+    memcpy(&fd, (const char *)sock + sizeof(PyObject), sizeof fd);
+    return fd;
+}
+
 #endif /* STROP_COMPAT_H */

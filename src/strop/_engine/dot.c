@@ -46,8 +46,8 @@ absolute(double x)
  * on it should be black.  Hue runs from blue (240°) to red (0°); a square
  * root spreads the small shares that most functions have; cold colours are
  * darker, as a cold node should not catch the eye. */
-static int
-colour(double share, char hex[8])
+int
+strop_dot_colour(double share, char hex[8])
 {
     double t = share <= 0 ? 0 : share >= 1 ? 1 : root(share);
     double h = (1.0 - t) * 240.0, s = 1.0, l = 0.30 + 0.15 * t;
@@ -131,7 +131,7 @@ strop_dot_write(FILE *out, const StropTree *tree, const StropLabel *labels,
             share < info->node_thres)
             continue;
         keep[f] = 1;
-        dark_text = colour(share, hex);
+        dark_text = strop_dot_colour(share, hex);
         strop_buf_printf(&buf, "\tf%" PRIu32 " [color=\"%s\", fontcolor=\"%s\", label=\"", f, hex,
                          dark_text ? "#000000" : "#ffffff");
         if (!strop_label_is_builtin(label)) {
@@ -155,7 +155,7 @@ strop_dot_write(FILE *out, const StropTree *tree, const StropLabel *labels,
         if (!keep[edge->caller] || !keep[edge->callee] || edge->nc == 0 ||
             share < info->edge_thres)
             continue;
-        colour(share, hex);
+        strop_dot_colour(share, hex);
         pen = 0.5 + 3.5 * (share > 1 ? 1 : share);
         strop_buf_printf(&buf,
                          "\tf%" PRIu32 " -> f%" PRIu32 " [color=\"%s\", fontcolor=\"%s\", "

@@ -51,9 +51,9 @@ strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"path",     "format", "command", "node_thres", "edge_thres",
                              "template", "svg",    "note",    "python",     "machine",
-                             NULL};
+                             "map_svg",  "map_text", NULL};
     StropWriteInfo info = src->info;
-    Py_ssize_t template_len = 0, svg_len = 0;
+    Py_ssize_t template_len = 0, svg_len = 0, map_svg_len = 0;
     StropFuncStats *funcs = NULL;
     StropEdgeStats *edges = NULL;
     StropLabel *labels = NULL;
@@ -67,12 +67,14 @@ strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds)
     info.command = NULL;
     info.node_thres = 0.005;
     info.edge_thres = 0.001;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zzz", kwlist, &path_arg,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|szddz#z#zzzz#z", kwlist, &path_arg,
                                      &format_name, &info.command, &info.node_thres,
                                      &info.edge_thres, &info.html_template, &template_len,
                                      &info.html_svg, &svg_len, &info.html_note,
-                                     &info.python_version, &info.machine))
+                                     &info.python_version, &info.machine, &info.map_svg,
+                                     &map_svg_len, &info.map_text))
         return NULL;
+    info.map_svg_len = (size_t)map_svg_len;
     info.html_template_len = (size_t)template_len;
     info.html_svg_len = (size_t)svg_len;
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {

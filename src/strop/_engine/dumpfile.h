@@ -36,7 +36,8 @@ typedef struct StropDumpSource {
 } StropDumpSource;
 
 /* dump(path, format='pstats', command=None, node_thres=0.005, edge_thres=0.001,
- * template=None, svg=None, note=None, python=None) on `src`.  Returns None (a
+ * template=None, svg=None, note=None, python=None, machine=None, map_svg=None,
+ * map_text=None) on `src`.  Returns None (a
  * new reference), or NULL with an exception set. */
 PyObject *strop_dump(StropDumpSource *src, PyObject *args, PyObject *kwds);
 

@@ -167,6 +167,20 @@ Health_filesystems(Health *self, PyObject *Py_UNUSED(ignored))
     return list;
 }
 
+StropHealthRec *
+strop_health_rec_of(PyObject *obj)
+{
+    /* Health is a heap type made per module: known by its destructor. */
+    if (Py_TYPE(obj)->tp_dealloc != (destructor)Health_dealloc) {
+        PyErr_Format(PyExc_TypeError, "expected a Health recorder, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    if (check((Health *)obj) < 0)
+        return NULL;
+    return ((Health *)obj)->rec;
+}
+
 static PyMethodDef Health_methods[] = {
     {"stop", (PyCFunction)Health_stop, METH_NOARGS, "Take the last reading and stop."},
     {"text", (PyCFunction)Health_text, METH_NOARGS,

@@ -23,6 +23,8 @@
  *     node's children follow it in order, so one forward pass lays them out;
  *   callgraph_svg: the call graph drawn by graphviz, or null;
  *   callgraph_note: why there is none, or null;
+ *   map_svg: the map of interactions drawn by graphviz (a sampled run in
+ *     wall mode), or null; map_text: the waits table as text, or null;
  *   sampling: {rate, achieved_rate, readings, unreadable} for a profile the
  *     sampler wrote (rates in Hz; readings of a thread's stack, and how many
  *     of them could not be read), or null (traced, or loaded from a file).
@@ -257,6 +259,13 @@ strop_html_write(FILE *out, const StropTree *tree, const StropLabel *labels,
         put_str(&buf, info->html_svg, info->html_svg_len);
     strop_buf_puts(&buf, ",\"callgraph_note\":");
     put_cstr_or_null(&buf, info->html_note);
+    strop_buf_puts(&buf, ",\"map_svg\":");
+    if (info->map_svg == NULL)
+        strop_buf_puts(&buf, "null");
+    else
+        put_str(&buf, info->map_svg, info->map_svg_len);
+    strop_buf_puts(&buf, ",\"map_text\":");
+    put_cstr_or_null(&buf, info->map_text);
     strop_buf_puts(&buf, ",\"machine\":");
     put_cstr_or_null(&buf, info->machine);
     if (info->sampled && info->rate_asked > 0)

@@ -33,6 +33,8 @@
 #include "remote.h"
 #include "remote_names.h"
 #include "textbuf.h"
+#include "healthobj.h"
+#include "waitmap.h"
 #include "waits.h"
 #include "writers.h"
 
@@ -1869,6 +1871,146 @@ Sampler_endpoints(Sampler *self, PyObject *Py_UNUSED(ignored))
     return list;
 }
 
+/* The map of interactions (waitmap.h) as dot text in `out`: the waits table,
+ * the callers named as the table names them, and the TCP connections that
+ * `health` (a Health object, or None) saw.  Returns 0, or -1 with an
+ * exception set. */
+static int
+map_dot(Sampler *self, PyObject *health, const char *name, StropBuf *out)
+{
+    StropMapInput in = {0};
+    StropHealthTcp *tcp = NULL;
+    char *callers_text = NULL, process[320];
+    const char **callers = NULL;
+    int status = -1;
+    enum { CALLER_LEN = 256 };
+
+    if (self->wait_table == NULL) {
+        PyErr_SetString(PyExc_ValueError,
+                        "no waits were recorded: the map of interactions needs wall mode "
+                        "with waits");
+        return -1;
+    }
+    if (health != Py_None) {
+        StropHealthRec *rec = strop_health_rec_of(health);
+        if (rec == NULL)
+            return -1;
+        tcp = strop_malloc(STROP_HEALTH_MAX_TCP * sizeof *tcp);
+        if (tcp == NULL)
+            goto nomem;
+        in.tcp = tcp;
+        in.n_tcp = strop_health_tcp(rec, tcp, STROP_HEALTH_MAX_TCP);
+    }
+    in.ends = strop_waits_endpoints(self->wait_table, &in.n);
+    callers = strop_calloc(in.n ? in.n : 1, sizeof *callers);
+    callers_text = strop_malloc((in.n ? in.n : 1) * CALLER_LEN);
+    if (callers == NULL || callers_text == NULL)
+        goto nomem;
+    for (size_t i = 0; i < in.n; i++) {
+        const StropEndpoint *e = in.ends[i];
+        const StropCode *c;
+        const char *slash;
+        int top = 0;
+        for (int k = 1; k < STROP_WAITS_CALLERS; k++)
+            if (e->caller_samples[k] > e->caller_samples[top])
+                top = k;
+        c = e->callers[top];
+        if (c == NULL)
+            continue;
+        slash = c->filename ? strrchr(c->filename, '/') : NULL;
+        snprintf(callers_text + i * CALLER_LEN, CALLER_LEN, "%s (%s:%d)",
+                 c->qualname ? c->qualname : c->name,
+                 slash ? slash + 1 : (c->filename ? c->filename : "?"), c->firstlineno);
+        callers[i] = callers_text + i * CALLER_LEN;
+    }
+    in.callers = callers;
+    in.samples = (double)self->samples;
+    in.period = self->elapsed > 0 && self->ticks > 0 ? self->elapsed / (double)self->ticks
+                                                      : 1.0 / self->rate;
+    snprintf(process, sizeof process, "process %d%s%.300s", (int)strop_remote_pid(self->remote),
+             name != NULL ? "\n" : "", name != NULL ? name : "");
+    in.process = process;
+    if (strop_map_dot(out, &in) < 0)
+        goto nomem;
+    status = 0;
+    goto done;
+nomem:
+    PyErr_NoMemory();
+done:
+    strop_free(tcp);
+    strop_free(callers);
+    strop_free(callers_text);
+    return status;
+}
+
+/* Sampler.map_dot(health=None, name=None): the map of interactions as dot
+ * text (str). */
+static PyObject *
+Sampler_map_dot(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"health", "name", NULL};
+    PyObject *health = Py_None, *result = NULL;
+    const char *name = NULL;
+    StropBuf text = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Oz", kwlist, &health, &name) || !ready(self))
+        return NULL;
+    if (map_dot(self, health, name, &text) == 0)
+        result = PyUnicode_DecodeUTF8(text.data ? text.data : "", (Py_ssize_t)text.len,
+                                      "replace");
+    strop_buf_free(&text);
+    return result;
+}
+
+/* Sampler.waits_table(): the waits by endpoint as the report prints them
+ * (str; empty when none were recorded). */
+static PyObject *
+Sampler_waits_table(Sampler *self, PyObject *Py_UNUSED(ignored))
+{
+    StropBuf text = {0};
+    PyObject *result = NULL;
+    if (!ready(self))
+        return NULL;
+    put_waits(self, &text);
+    if (text.failed)
+        PyErr_NoMemory();
+    else
+        result = PyUnicode_DecodeUTF8(text.data ? text.data : "", (Py_ssize_t)text.len,
+                                      "replace");
+    strop_buf_free(&text);
+    return result;
+}
+
+/* Sampler.dump_map(path, health=None, name=None): writes the map of
+ * interactions to `path` as dot.  OSError naming the file when it cannot be
+ * written. */
+static PyObject *
+Sampler_dump_map(Sampler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"path", "health", "name", NULL};
+    PyObject *path_arg, *health = Py_None, *path = NULL;
+    const char *name = NULL;
+    StropBuf text = {0};
+    FILE *out = NULL;
+    int rc;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Oz", kwlist, &path_arg, &health, &name) ||
+        !ready(self))
+        return NULL;
+    if (map_dot(self, health, name, &text) < 0)
+        goto error;
+    if (strop_dump_open(path_arg, &out, &path) < 0)
+        goto error;
+    rc = strop_buf_flush(&text, out);
+    if (strop_dump_close(path_arg, out, rc) < 0)
+        goto error;
+    Py_DECREF(path);
+    strop_buf_free(&text);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(path);
+    strop_buf_free(&text);
+    return NULL;
+}
+
 static PyObject *
 Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
 {
@@ -2206,6 +2348,15 @@ static PyMethodDef Sampler_methods[] = {
      "What the program waited on, by endpoint (wall mode): dicts of endpoint, service, share "
      "of the samples, samples, waits, longest (seconds), and the function, file and line "
      "that waited there most."},
+    {"map_dot", (PyCFunction)(void (*)(void))Sampler_map_dot, METH_VARARGS | METH_KEYWORDS,
+     "map_dot(health=None, name=None)\n--\n\nThe map of interactions (wall mode) as "
+     "Graphviz dot: the process in the middle, an endpoint a node, links labelled with share, "
+     "waits, longest wait, caller, and for TCP peers the bytes each way and rtt that `health` "
+     "(a Health recorder) saw; `name`: the program's name under the process."},
+    {"waits_table", (PyCFunction)Sampler_waits_table, METH_NOARGS,
+     "waits_table()\n--\n\nThe waits by endpoint as the report prints them; '' when none."},
+    {"dump_map", (PyCFunction)(void (*)(void))Sampler_dump_map, METH_VARARGS | METH_KEYWORDS,
+     "dump_map(path, health=None, name=None)\n--\n\nWrite map_dot()'s map to a file."},
     {"report", (PyCFunction)(void (*)(void))Sampler_report, METH_VARARGS | METH_KEYWORDS,
      "report(limit=25, sort='own')\n--\n\nThe function table by own and total share of the "
      "samples, as text."},

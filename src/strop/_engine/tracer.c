@@ -27,12 +27,14 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "callwaits.h"
 #include "cct.h"
 #include "clock.h"
 #include "dumpfile.h"
 #include "mem.h"
 #include "memview.h"
 #include "pstats.h"
+#include "textbuf.h"
 #include "timeline.h"
 #include "writers.h"
 
@@ -47,7 +49,12 @@ typedef struct StropFrame {
     uint64_t start;     /* virtual ticks at the call */
     uint64_t child;     /* virtual ticks spent in finished callees */
     uint64_t raw_start; /* real ticks at the call, for the timeline */
+    int wait_fd;        /* waits=True, a socket's call: its file descriptor */
+    uint8_t wait;       /* waits=True: the BLOCK_* kind of a call that may block, or 0 */
 } StropFrame;
+
+/* The calls that may block, as waits=True classifies them (classify_wait). */
+enum { BLOCK_NONE = 0, BLOCK_SOCKET, BLOCK_SLEEP, BLOCK_SELECT, BLOCK_LOCK };
 
 typedef struct StropThread {
     PyThreadState *tstate; /* identity only, never dereferenced after exit */
@@ -104,6 +111,9 @@ typedef struct Tracer {
     uint64_t start_unix_ns; /* wall-clock time of the first enable() */
     uint64_t origin_ticks;  /* raw ticks at the first enable(): the timeline's 0 */
     StropMemTrace *mem;     /* memory=True: the allocations charged to the tree, or NULL */
+    StropCallWaits *call_waits; /* waits=True: blocking calls by endpoint, or NULL */
+    uint8_t *wait_kind;     /* wait_kind[f]: function f's BLOCK_* kind (waits=True) */
+    uint32_t wait_cap;      /* entries of `wait_kind` */
     int mem_view;           /* what dump() writes: -1 time, else a StropMemView */
 } Tracer;
 
@@ -502,6 +512,107 @@ thread_root(Tracer *self, StropThread *th)
     return node;
 }
 
+/* ---- waits=True: which C functions may block -------------------------- */
+
+static int
+name_in(const char *name, const char *const *names)
+{
+    for (; *names != NULL; names++)
+        if (strcmp(name, *names) == 0)
+            return 1;
+    return 0;
+}
+
+/* The BLOCK_* kind of a C function seen for the first time: a socket's
+ * blocking methods, time.sleep, select.select and the poll objects' poll,
+ * a lock's acquire.  Known by the type's or module's C name (a subclass of
+ * socket.socket is one by its base), never by calling Python. */
+static uint8_t
+classify_wait(PyMethodDef *ml, PyObject *c_self)
+{
+    static const char *const socket_calls[] = {
+        "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "send",
+        "sendall", "sendto", "sendmsg", "connect", "connect_ex", "_accept", NULL};
+    static const char *const lock_calls[] = {"acquire", "acquire_lock", "__enter__", NULL};
+    const char *name = ml->ml_name;
+    if (c_self == NULL || name == NULL)
+        return BLOCK_NONE;
+    if (PyModule_Check(c_self)) {
+        PyObject *module = PyModule_GetNameObject(c_self);
+        uint8_t kind = BLOCK_NONE;
+        if (module == NULL) {
+            PyErr_Clear();
+            return BLOCK_NONE;
+        }
+        if (PyUnicode_CompareWithASCIIString(module, "time") == 0 && strcmp(name, "sleep") == 0)
+            kind = BLOCK_SLEEP;
+        else if (PyUnicode_CompareWithASCIIString(module, "select") == 0 &&
+                 strcmp(name, "select") == 0)
+            kind = BLOCK_SELECT;
+        Py_DECREF(module);
+        return kind;
+    }
+    for (PyTypeObject *t = Py_TYPE(c_self); t != NULL; t = t->tp_base) {
+        if (strcmp(t->tp_name, "_socket.socket") == 0)
+            return name_in(name, socket_calls) ? BLOCK_SOCKET : BLOCK_NONE;
+        if (strcmp(t->tp_name, "_thread.lock") == 0 || strcmp(t->tp_name, "_thread.RLock") == 0)
+            return name_in(name, lock_calls) ? BLOCK_LOCK : BLOCK_NONE;
+        if (strcmp(t->tp_name, "select.poll") == 0 || strcmp(t->tp_name, "select.epoll") == 0 ||
+            strcmp(t->tp_name, "select.devpoll") == 0)
+            return strcmp(name, "poll") == 0 ? BLOCK_SELECT : BLOCK_NONE;
+    }
+    return BLOCK_NONE;
+}
+
+/* Records function f's BLOCK_* kind.  Returns 0, or -1 when out of memory. */
+static int
+set_wait_kind(Tracer *self, uint32_t f, uint8_t kind)
+{
+    if (f >= self->wait_cap) {
+        uint32_t cap = self->wait_cap ? self->wait_cap : 64;
+        uint8_t *kinds;
+        while (cap <= f)
+            cap *= 2;
+        kinds = strop_realloc(self->wait_kind, cap);
+        if (kinds == NULL)
+            return -1;
+        memset(kinds + self->wait_cap, 0, cap - self->wait_cap);
+        self->wait_kind = kinds;
+        self->wait_cap = cap;
+    }
+    self->wait_kind[f] = kind;
+    return 0;
+}
+
+/* A blocking call ends: `ticks` of it go to its endpoint, with the function
+ * that made it (the frame below, if any).  Runs in the hook: allocates
+ * nothing, calls no Python; a socket's endpoint is read from the kernel. */
+static void
+count_wait(Tracer *self, StropThread *th, const StropFrame *frame, uint64_t ticks)
+{
+    char endpoint[168];
+    uint32_t caller = th->depth ? self->tree.nodes[th->stack[th->depth - 1].node].func
+                                : UINT32_MAX;
+    switch (frame->wait) {
+    case BLOCK_SOCKET:
+        strop_callwaits_socket_endpoint(frame->wait_fd, endpoint, sizeof endpoint);
+        break;
+    case BLOCK_SLEEP:
+        snprintf(endpoint, sizeof endpoint, "sleep");
+        break;
+    case BLOCK_SELECT:
+        snprintf(endpoint, sizeof endpoint, "select/poll/epoll over several fds");
+        break;
+    default:
+        snprintf(endpoint, sizeof endpoint, "lock");
+        break;
+    }
+    if (strop_callwaits_add(self->call_waits, endpoint,
+                            (uint64_t)((double)ticks * strop_clock_ns_per_tick), caller) < 0)
+        warn_once(self, "the program waited on more endpoints than strop keeps apart: the "
+                        "rest are left out of the waits table");
+}
+
 /* ---- the hot path ---------------------------------------------------- */
 
 /* A call of function `key` on thread `th`.  `obj`, `ml`, `c_self`, `c_module`
@@ -520,6 +631,19 @@ enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObje
         if (f == STROP_NONE) {
             strop_alloc_suspended++; /* naming is strop's work, not the program's */
             f = new_function(self, key, kind, obj, ml, c_self, c_module);
+            if (f != STROP_NONE && self->call_waits != NULL && kind == KIND_C &&
+                f != STROP_OVERFLOW_FUNC) {
+                StropErr err;
+                uint8_t wait;
+                strop_err_save(&err);
+                wait = classify_wait(ml, c_self);
+                strop_err_restore(&err);
+                if (wait != BLOCK_NONE && set_wait_kind(self, f, wait) < 0) {
+                    self->stopped = 1;
+                    warn_once(self, "out of memory for the waits table: recording stopped");
+                    f = STROP_NONE;
+                }
+            }
             strop_alloc_suspended--;
             if (f == STROP_NONE)
                 return;
@@ -554,6 +678,12 @@ enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObje
     frame->start = now;
     frame->child = 0;
     frame->raw_start = th->last_ticks;
+    frame->wait = BLOCK_NONE;
+    if (self->wait_kind != NULL && kind == KIND_C) {
+        uint32_t f = self->tree.nodes[child].func;
+        if (f < self->wait_cap && (frame->wait = self->wait_kind[f]) == BLOCK_SOCKET)
+            frame->wait_fd = c_self != NULL ? strop_socket_fd(c_self) : -1;
+    }
 }
 
 /* Closes the top frame at virtual time `now`. */
@@ -568,6 +698,8 @@ pop_frame(Tracer *self, StropThread *th, uint64_t now)
     node->self_ticks += elapsed > frame->child ? elapsed - frame->child : 0;
     if (th->depth)
         th->stack[th->depth - 1].child += elapsed;
+    if (frame->wait != BLOCK_NONE && self->call_waits != NULL)
+        count_wait(self, th, frame, elapsed);
     if (self->spans != NULL) {
         if (self->n_spans < self->max_spans) {
             StropSpan *span = &self->spans[self->n_spans++];
@@ -1220,16 +1352,22 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "timer",    "mechanism", "max_nodes", "max_functions",
                              "timeline", "threads", "hide",      "memory",    "sample_bytes",
-                             NULL};
-    int builtins = 1, threads = 0, memory = 0;
+                             "waits",    NULL};
+    int builtins = 1, threads = 0, memory = 0, waits = 0;
     unsigned long long sample_bytes = 0;
     const char *timer = "wall", *mechanism = "auto";
     unsigned long long max_nodes = 0, max_funcs = 0, timeline = 0;
     PyObject *hide = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKpOpK", kwlist, &builtins, &timer,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pssKKKpOpKp", kwlist, &builtins, &timer,
                                      &mechanism, &max_nodes, &max_funcs, &timeline, &threads,
-                                     &hide, &memory, &sample_bytes))
+                                     &hide, &memory, &sample_bytes, &waits))
         return -1;
+    if (waits && (!builtins || strcmp(timer, "wall") != 0)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "waits=True times the C calls that block: it needs builtins=True and "
+                        "timer='wall'");
+        return -1;
+    }
     if (hide != Py_None && !PyUnicode_Check(hide)) {
         PyErr_SetString(PyExc_TypeError, "hide must be a folder's path (str) or None");
         return -1;
@@ -1270,6 +1408,11 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
     }
     self->builtins = builtins;
     self->threads_mode = threads;
+    if (waits && self->call_waits == NULL &&
+        (self->call_waits = strop_callwaits_new()) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
     self->mem_view = -1;
     if (memory && (self->mem = strop_memtrace_new((uint64_t)sample_bytes)) == NULL) {
         PyErr_NoMemory();
@@ -1954,6 +2097,13 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
     PyDict_Clear(self->label_index);
     if (self->own != NULL)
         memset(self->own, 0, self->own_cap);
+    if (self->wait_kind != NULL)
+        memset(self->wait_kind, 0, self->wait_cap);
+    if (self->call_waits != NULL) {
+        strop_callwaits_free(self->call_waits);
+        if ((self->call_waits = strop_callwaits_new()) == NULL)
+            return PyErr_NoMemory();
+    }
     self->recorded_ticks = 0;
     self->start_unix_ns = 0;
     self->n_spans = 0;
@@ -2010,12 +2160,123 @@ Tracer_dealloc(Tracer *self)
     strop_tree_free(&self->tree);
     strop_free(self->spans);
     strop_free(self->own);
+    strop_free(self->wait_kind);
+    strop_callwaits_free(self->call_waits);
     strop_memtrace_free(self->mem);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
 
+/* The caller's name as the waits table shows it, "name (file.py:12)", in
+ * `out`; "" when unknown.  Needs the GIL. */
+static void
+caller_text(Tracer *self, uint32_t f, char *out, size_t len)
+{
+    PyObject *label;
+    const char *file, *name, *slash;
+    long line;
+    out[0] = '\0';
+    if (f == UINT32_MAX || (Py_ssize_t)f >= PyList_GET_SIZE(self->labels))
+        return;
+    label = PyList_GET_ITEM(self->labels, f); /* borrowed: (file, line, name) or None */
+    if (!PyTuple_Check(label) || PyTuple_GET_SIZE(label) != 3)
+        return;
+    file = PyUnicode_AsUTF8(PyTuple_GET_ITEM(label, 0));
+    line = PyLong_AsLong(PyTuple_GET_ITEM(label, 1));
+    name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(label, 2));
+    if (file == NULL || name == NULL || PyErr_Occurred()) {
+        PyErr_Clear();
+        return;
+    }
+    slash = strrchr(file, '/');
+    snprintf(out, len, "%s (%s:%ld)", name, slash ? slash + 1 : file, line);
+}
+
+/* Tracer.endpoints(): the blocking calls by endpoint (waits=True), most
+ * time first, as dicts. */
+static PyObject *
+Tracer_endpoints(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *list = PyList_New(0);
+    const StropCallEndpoint *const *ends;
+    double wall = (double)self->recorded_ticks * strop_clock_ns_per_tick * 1e-9;
+    size_t n = 0;
+    if (list == NULL || self->call_waits == NULL)
+        return list;
+    ends = strop_callwaits_endpoints(self->call_waits, &n);
+    for (size_t i = 0; i < n; i++) {
+        const StropCallEndpoint *e = ends[i];
+        char caller[320];
+        PyObject *d;
+        int rc;
+        caller_text(self, strop_callwaits_top_caller(e), caller, sizeof caller);
+        d = Py_BuildValue("{s:s,s:z,s:K,s:d,s:d,s:d,s:z}", "endpoint", e->name, "service",
+                          e->service, "calls", (unsigned long long)e->calls, "time",
+                          (double)e->total_ns * 1e-9, "longest", (double)e->longest_ns * 1e-9,
+                          "share", wall > 0 ? (double)e->total_ns * 1e-9 / wall : 0.0,
+                          "caller", caller[0] ? caller : NULL);
+        if (d == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        rc = PyList_Append(list, d);
+        Py_DECREF(d);
+        if (rc < 0) {
+            Py_DECREF(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+/* Tracer.waits_table(): endpoints() as text for the report; "" when none. */
+static PyObject *
+Tracer_waits_table(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    StropBuf text = {0};
+    PyObject *result = NULL;
+    const StropCallEndpoint *const *ends;
+    double wall = (double)self->recorded_ticks * strop_clock_ns_per_tick * 1e-9;
+    size_t n = 0;
+    if (self->call_waits == NULL)
+        return PyUnicode_FromString("");
+    ends = strop_callwaits_endpoints(self->call_waits, &n);
+    if (n > 0)
+        strop_buf_printf(&text,
+                         "\nWaits by endpoint (exact: the blocking calls, share of %.2f s of "
+                         "wall time):\n"
+                         "   share     calls      time   longest  endpoint (called from)\n",
+                         wall);
+    for (size_t i = 0; i < n; i++) {
+        const StropCallEndpoint *e = ends[i];
+        char caller[320];
+        caller_text(self, strop_callwaits_top_caller(e), caller, sizeof caller);
+        strop_buf_printf(&text, "%7.1f%%  %8llu  %6.3f s  %6.3f s  %s",
+                         wall > 0 ? 100.0 * (double)e->total_ns * 1e-9 / wall : 0.0,
+                         (unsigned long long)e->calls, (double)e->total_ns * 1e-9,
+                         (double)e->longest_ns * 1e-9, e->name);
+        if (e->service != NULL)
+            strop_buf_printf(&text, " (%s)", e->service);
+        if (caller[0])
+            strop_buf_printf(&text, "  in %s", caller);
+        strop_buf_putc(&text, '\n');
+    }
+    if (text.failed)
+        PyErr_NoMemory();
+    else
+        result = PyUnicode_DecodeUTF8(text.data ? text.data : "", (Py_ssize_t)text.len,
+                                      "replace");
+    strop_buf_free(&text);
+    return result;
+}
+
 static PyMethodDef Tracer_methods[] = {
+    {"endpoints", (PyCFunction)Tracer_endpoints, METH_NOARGS,
+     "endpoints()\n--\n\nwaits=True: the blocking calls by endpoint, most time first: dicts "
+     "of endpoint, service, calls, time and longest (seconds), share of the recorded wall "
+     "time, caller."},
+    {"waits_table", (PyCFunction)Tracer_waits_table, METH_NOARGS,
+     "waits_table()\n--\n\nendpoints() as the report prints them; '' when none."},
     {"enable", (PyCFunction)Tracer_enable, METH_NOARGS,
      "enable()\n--\n\nStart recording calls, on every thread."},
     {"disable", (PyCFunction)(void (*)(void))Tracer_disable, METH_VARARGS | METH_KEYWORDS,

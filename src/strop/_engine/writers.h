@@ -52,6 +52,12 @@ typedef struct StropWriteInfo {
     const char *python_version; /* html: the Python that ran the program, or NULL */
     const char *machine; /* html: the machine during the run (health.h's text: a section,
                           * then one warning a line after a line "warnings:"), or NULL */
+    /* html, sampled in wall mode: the map of interactions (waitmap.h) drawn
+     * by graphviz (SVG), or NULL; and the waits table as text, shown when
+     * there is no drawing, or NULL. */
+    const char *map_svg;
+    size_t map_svg_len;
+    const char *map_text;
     /* html, sampled: the rate asked and the rate achieved (readings a second),
      * and how many thread readings there were and how many of them could not
      * be read; all 0 when unknown (a profile loaded from a file). */

@@ -20,6 +20,10 @@ int strop_pprof_write(FILE *out, const StropTree *tree, const StropLabel *labels
                       const StropWriteInfo *info);
 int strop_speedscope_write(FILE *out, const StropTree *tree, const StropLabel *labels,
                            const StropWriteInfo *info);
+/* The colour of `share` (0 to 1) as "#rrggbb" in `hex`, dark blue (cold) to
+ * red (hot), as the call graph draws it; returns 1 when text on it should be
+ * black.  Also used by the map of interactions (waitmap.c). */
+int strop_dot_colour(double share, char hex[8]);
 int strop_dot_write(FILE *out, const StropTree *tree, const StropLabel *labels,
                     const StropWriteInfo *info);
 int strop_html_write(FILE *out, const StropTree *tree, const StropLabel *labels,
