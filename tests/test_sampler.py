@@ -4,6 +4,7 @@ exit status and bad input."""
 import marshal
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -103,7 +104,10 @@ def _wall_split(tmp_path, attempt):
     r = _strop("sample", "--mode", "wall", "--rate", "1000", "-o", str(out),
                os.path.join(TARGETS, "s_sleep.py"), "2", str(split))
     assert r.returncode == 3, r.stderr  # the program's exit status passes through
-    achieved = float(r.stderr.splitlines()[0].split(" Hz achieved")[0].split()[-1])
+    head = r.stderr.splitlines()[0]
+    achieved = float(head.split(" Hz achieved")[0].split()[-1])
+    m = re.search(r"; ([\d.]+)% of the readings were late", head)
+    tardy = float(m.group(1)) / 100 if m else 0.0
     shares, data = _own_shares(out)
     # Ground truth: the split the target measured itself (a loaded machine
     # oversleeps), over the samples of main()'s two functions.
@@ -114,28 +118,27 @@ def _wall_split(tmp_path, attempt):
     nap = totals["nap"] / (totals["nap"] + totals["work"])
     leaf = [k[2] for k in data if k[2].startswith("<sleeping: ")]
     leaf_share = totals[leaf[0]] / (totals["nap"] + totals["work"]) if leaf else None
-    return nap, leaf_share, truth, shares, achieved
+    return nap, leaf_share, truth, shares, achieved, tardy
 
 
 def test_wall_and_cpu_modes(tmp_path):
-    # A reader that cannot run on time reads the target when it sleeps (the
-    # CPU is free then) and leans the shares toward its waits: a run whose
-    # reader fell below 900 Hz says nothing and is run again. Two runs at the
-    # rate are judged: both must miss by over 3 points to fail. Only when four
-    # runs in a row were starved is the check skipped.  Under the sanitizer the
-    # reader's own work is several times slower, and its lateness gathers in the
-    # target's busy spells even at 900 Hz on average (both runs missed by 4
-    # points in one local ASan run beside two builds; 1 run in 5 missed by 5
-    # points at 866 Hz): there, three runs are judged, all must miss.
+    # A reader kept from its CPU reads the target when it sleeps (the CPU is
+    # free then) and leans the shares toward its waits.  A run whose reader
+    # was late for over 5% of its readings (the report says so) says nothing
+    # of the attribution and is run again; before, the guard was the average
+    # rate (900 Hz), and runs at 950 Hz whose lateness gathered in the
+    # target's busy spells leant 4-5 points (3.8 and 3.13 beside two builds,
+    # and under the sanitizer).  Two runs on time are judged: both must miss
+    # by over 3 points to fail.  Only when four runs were starved is the check
+    # skipped.
     judged = starved = 0
-    runs = 3 if os.environ.get("STROP_UNDER_SANITIZER") == "1" else 2
-    while judged < runs:
-        nap, leaf_share, truth, wall, achieved = _wall_split(tmp_path, judged + starved)
-        if achieved < 900:
+    while judged < 2:
+        nap, leaf_share, truth, wall, achieved, tardy = _wall_split(tmp_path, judged + starved)
+        if achieved < 900 or tardy > 0.05:
             starved += 1
             if starved == 4:
-                pytest.skip(f"machine too busy: the reader achieved {achieved:.0f} Hz of 1000 "
-                            f"in 4 runs")
+                pytest.skip(f"machine too busy: the reader achieved {achieved:.0f} Hz of 1000, "
+                            f"{100 * tardy:.0f}% of readings late, in 4 runs")
             continue
         judged += 1
         if abs(nap - truth) <= 0.03 and leaf_share is not None and \

@@ -139,6 +139,8 @@ typedef struct Sampler {
     uint64_t idle;     /* cpu mode: stacks of threads not running, left out */
     uint64_t hidden;   /* stacks left out for a frame of a `hide` file */
     uint64_t late;     /* readings that started later than one period after due */
+    uint64_t tardy;    /* readings taken more than half a period after due: a
+                        * reader kept from its CPU (said in the report) */
     double elapsed;    /* seconds spent sampling */
     uint64_t start_unix_ns;
     int fault; /* out of memory: the recording stopped */
@@ -1511,6 +1513,8 @@ sampler_run(Sampler *self, PyObject *args, PyObject *kwds)
                 rc = STROP_REMOTE_ENOMEM;
                 break;
             }
+            if (now - next > period / 2)
+                self->tardy++;
             rc = sample_once(self);
             if (rc != 0)
                 break;
@@ -1653,7 +1657,7 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     version = strop_remote_version(self->remote);
     torn_totals(self, torn);
-    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:N,s:K,s:N,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
+    return Py_BuildValue("{s:i,s:s,s:N,s:d,s:K,s:K,s:K,s:N,s:K,s:N,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:n,s:K,s:O,s:I,s:K,s:O}",
                          "pid",
                          (int)strop_remote_pid(self->remote), "mode",
                          self->cpu ? "cpu" : "wall", "python",
@@ -1666,7 +1670,8 @@ Sampler_info(Sampler *self, PyObject *Py_UNUSED(ignored))
                          "at_caller", (unsigned long long)self->at_caller,
                          "idle", (unsigned long long)self->idle,
                          "hidden", (unsigned long long)self->hidden,
-                         "late", (unsigned long long)self->late, "elapsed", self->elapsed,
+                         "late", (unsigned long long)self->late,
+                         "tardy", (unsigned long long)self->tardy, "elapsed", self->elapsed,
                          "achieved_rate", self->elapsed > 0 ? self->ticks / self->elapsed : 0.0,
                          "cached_codes", (Py_ssize_t)strop_remote_cached_codes(self->remote),
                          "reads", (unsigned long long)strop_remote_reads(self->remote),
@@ -2076,6 +2081,13 @@ Sampler_report(Sampler *self, PyObject *args, PyObject *kwds)
         strop_buf_printf(&text, "; the process exec'd %s (%" PRIu64 " readings skipped)",
                          self->execd ? "a program that is not Python" : "and was read anew",
                          self->after_exec);
+    /* A reader kept from its CPU reads the target when it frees its CPU (in
+     * its waits): shares then lean to them.  Said when over 2% of readings. */
+    if (self->ticks > 0 && self->tardy * 50 > self->ticks)
+        strop_buf_printf(&text,
+                         "; %.1f%% of the readings were late by over half a period, as on a "
+                         "busy machine: wall-time shares lean to the program's waits",
+                         100.0 * (double)self->tardy / (double)self->ticks);
     strop_buf_puts(&text, "\n\n   own %   total %  function (file:line)\n");
     for (uint32_t i = 0; i < n && (limit <= 0 || (Py_ssize_t)i < limit); i++) {
         uint32_t f = order[i];
