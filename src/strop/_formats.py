@@ -7,6 +7,7 @@ the HTML report's call graph, and the report's page template (report.html).
 It sits below the command line and the API: cli.py, _profile.py, _stats.py,
 _sample_cli.py and the Sampler's helper all write through it.
 """
+import contextlib
 import os
 
 __all__ = ["FORMATS", "format_of", "map_format_of", "write_map", "write_tree"]
@@ -57,25 +58,15 @@ def write_map(sampler, path, health=None, name=None):
     """Writes a sampled run's map of interactions (the engine's map_dot():
     what the program waited on, by endpoint, with the TCP figures that the
     Health recorder `health` saw) as .dot, or as .svg drawn by graphviz."""
-    final, path = path, _temporary_beside(path)
-    try:
-        if map_format_of(final) == "svg":
+    with _written_whole(path) as temporary:
+        if map_format_of(path) == "svg":
             svg, note = _dot_to_svg(sampler.map_dot(health, name), "map")
             if svg is None:
                 raise RuntimeError(note)
-            with open(path, "w", encoding="utf-8") as f:
+            with open(temporary, "w", encoding="utf-8") as f:
                 f.write(svg)
         else:
-            sampler.dump_map(path, health, name)
-        if path != final:
-            os.replace(path, final)
-    except BaseException:
-        if path != final:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-        raise
+            sampler.dump_map(temporary, health, name)
 
 
 def _dot_to_svg(source, what):
@@ -108,12 +99,7 @@ def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres
     `machine`: the machine during the run (_health.text()), for the report;
     `interactions`: a sampled run's map of interactions for the report, as
     (dot text, waits table text), or None."""
-    # A file is written whole or not at all: into a temporary file beside it,
-    # renamed over `path` once complete, so that a failure (a full disk, no
-    # memory) leaves no truncated profile and keeps an older one.  Not for
-    # what is not a regular file (/dev/stdout, a pipe): written in place.
-    final, path = path, _temporary_beside(path)
-    try:
+    with _written_whole(path) as path:
         if format in ("svg", "png"):
             _draw_call_graph(profile, path, format, command, node_thres, edge_thres)
         elif format == "html":
@@ -121,12 +107,25 @@ def write_tree(profile, path, format, command=None, node_thres=0.005, edge_thres
                           interactions)
         else:
             profile.dump(path, format, command, node_thres, edge_thres)
-        if path != final:
-            os.replace(path, final)
+
+
+@contextlib.contextmanager
+def _written_whole(path):
+    """Gives the name to write `path` under: a file is written whole or not
+    at all, into a temporary file beside it that is renamed over `path` once
+    complete, so that a failure (a full disk, no memory) leaves no truncated
+    profile and keeps an older one.  What is not a regular file (/dev/stdout,
+    a pipe) is written in place."""
+    path = os.fspath(path)
+    temporary = _temporary_beside(path)
+    try:
+        yield temporary
+        if temporary != path:
+            os.replace(temporary, path)
     except BaseException:
-        if path != final:
+        if temporary != path:
             try:
-                os.unlink(path)
+                os.unlink(temporary)
             except OSError:
                 pass
         raise
