@@ -30,7 +30,8 @@ import statistics
 import subprocess
 import sys
 
-CHILD = r"""
+# The heap both children build: the nodes, each holding a list and a child.
+HEAP = r"""
 import gc, json, sys, time
 
 class Child:
@@ -44,6 +45,9 @@ class Node:
 
 nodes = [Node(i) for i in range({nodes})]
 tool = {tool!r}
+"""
+
+CHILD = HEAP + r"""
 
 def dicts():
     return sum(1 for o in gc.get_objects() if type(o) is dict)
@@ -97,20 +101,7 @@ print(json.dumps({{"seconds": seconds, "cpu": cpu, "objects": objects, "size": s
 """
 
 
-WHY_CHILD = r"""
-import gc, json, sys, time
-
-class Child:
-    def __init__(self, i):
-        self.items = [i]
-
-class Node:
-    def __init__(self, i):
-        self.items = [i + 1000, i * 0.5, str(i)]
-        self.child = Child(i)
-
-nodes = [Node(i) for i in range({nodes})]
-tool = {tool!r}
+WHY_CHILD = HEAP + r"""
 out = {{}}
 
 def cpu(f):
