@@ -452,12 +452,18 @@ def test_map_as_svg_of_a_sleep_and_a_child(tmp_path):
 
 
 def _dom(html):
-    """The page after its script ran, as headless Chromium serializes it."""
+    """The page after its script ran, as headless Chromium serializes it.
+    As the report's other browser tests, in one of a CI run's Pythons only
+    (STROP_BROWSER_TESTS=0 in the others, the sanitizer run among them:
+    Chromium under ASan's preload hung for 120 s)."""
+    if os.environ.get("STROP_BROWSER_TESTS") == "0":
+        pytest.skip("browser tests run in another of this CI run's Python versions")
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:
         require_tool("chromium", "chromium")
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     p = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                        html.as_uri()], capture_output=True, text=True, timeout=120)
+                        html.as_uri()], capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode == 0, p.stderr
     return p.stdout
 
