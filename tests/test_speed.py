@@ -528,12 +528,19 @@ def test_kstones_hold_beside_a_cpu_hog_on_the_same_core():
     cpu = sorted(os.sched_getaffinity(0))[0]
     saved = os.sched_getaffinity(0)
 
+    def run_delay():
+        # The kernel's own count of this thread's time waiting for a CPU (ns).
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+
     def measure():
+        delay = run_delay()
         with strop.budget(kstones=1e9) as b:
             _spin(1_500_000)
+        waits.append((run_delay() - delay) / b.seconds)
         return b.seconds, b.kstones, b.seconds - b.waited
 
-    alone, beside = [], []
+    alone, beside, waits = [], [], []
     os.sched_setaffinity(0, {cpu})
     try:
         for _ in range(7):
@@ -551,8 +558,15 @@ def test_kstones_hold_beside_a_cpu_hog_on_the_same_core():
     seconds_beside = statistics.median(s for s, _, _ in beside)
     k_alone = [k for _, k, _ in alone]
     k_beside = [k for _, k, _ in beside]
-    # Proof that the contention happened: the same work took 30% more seconds.
-    assert seconds_beside >= 1.3 * seconds_alone, (seconds_alone, seconds_beside)
+    # Proof that the contention happened: on a quiet machine, the same work
+    # took 30% more seconds beside the hog.  On one whose every core is busy
+    # already (two CPU hogs of the machine's own), the runs alone share their
+    # core too, and the seconds do not move: there the proof is the kernel's
+    # count of the time the block waited for its core, beside the hog (30% or
+    # more of its wall time).
+    waited_beside = statistics.median(waits[1::2])
+    assert seconds_beside >= 1.3 * seconds_alone or waited_beside >= 0.3, \
+        (seconds_alone, seconds_beside, waited_beside)
     # The waits for the core are what is left out: beside the hog, the time
     # the block ran is the time it ran alone (the hog's share is all waiting).
     ran_alone = [r for _, _, r in alone]
