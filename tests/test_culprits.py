@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import IN_CI, TARGETS, child_env, describe, require_tool, run_strop
+from conftest import IN_CI, REPO, TARGETS, child_env, describe, require_tool, run_strop
 
 
 def _missing(what):
@@ -519,24 +519,6 @@ def test_map_bad_input(tmp_path, args, words):
     assert not marker.exists()
 
 
-SPINNERS = """\
-import sys, threading, time
-
-def spin(seconds):
-    end = time.perf_counter() + seconds
-    n = 0
-    while time.perf_counter() < end:
-        n += 1
-    return n
-
-ts = [threading.Thread(target=spin, args=(1.2,)) for i in range(int(sys.argv[1]))]
-for t in ts:
-    t.start()
-for t in ts:
-    t.join()
-"""
-
-
 def _leaf_shares(folded, parent):
     """{leaf: share} over the samples whose stack passes through `parent`."""
     counts, total = {}, 0
@@ -557,8 +539,7 @@ def test_a_thread_waiting_for_the_gil(tmp_path, threads):
     names <waiting: GIL> (its futex address falls inside the interpreter's
     GIL state).  One thread alone never waits for it, and the main thread's
     join() is a lock, not the GIL."""
-    script = tmp_path / "spinners.py"
-    script.write_text(SPINNERS)
+    script = REPO / "examples" / "gil_contention.py"
     out = tmp_path / "out.folded"
     p = run_strop("sample", "--mode", "wall", "--rate", "500", "-o", str(out), str(script),
                   str(threads), timeout=120)

@@ -3,6 +3,9 @@
  * of endpoints.  The table is one block allocated at its start, so adding a
  * call allocates nothing (it runs inside the tracer's hook).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* strnlen under -std=c11, as the other engine files */
+#endif
 #include "callwaits.h"
 
 #include <arpa/inet.h>
