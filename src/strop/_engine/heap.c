@@ -1004,6 +1004,76 @@ error:
     return result;
 }
 
+/* sys.getallocatedblocks(), called from C (no frame); -1 with an error set. */
+static Py_ssize_t
+allocated_blocks(void)
+{
+    PyObject *f = PySys_GetObject("getallocatedblocks"); /* borrowed */
+    if (f == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.getallocatedblocks is gone");
+        return -1;
+    }
+    PyObject *n = PyObject_CallObject(f, NULL);
+    if (n == NULL)
+        return -1;
+    Py_ssize_t v = PyLong_AsSsize_t(n);
+    Py_DECREF(n);
+    return v;
+}
+
+#if STROP_FRAMES_HIDE_LOCALS
+static int
+visit_nothing(PyObject *o, void *arg)
+{
+    (void)o;
+    (void)arg;
+    return 0;
+}
+#endif
+
+/* What a census's walk of the running frames makes, made beforehand: their
+ * frame objects and (3.11) locals dicts, which live as long as the frames. */
+static void
+touch_frames(void)
+{
+#if STROP_FRAMES_HIDE_LOCALS
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+         ts = PyThreadState_Next(ts)) {
+        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        while (f != NULL) {
+            PyObject *made;
+            strop_visit_frame_locals(f, visit_nothing, NULL, &made);
+            PyFrameObject *back = PyFrame_GetBack(f);
+            Py_DECREF(f);
+            f = back;
+        }
+    }
+#endif
+}
+
+PyObject *
+strop_heap_census_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *noargs = PyTuple_New(0);
+    if (noargs == NULL)
+        return NULL;
+    touch_frames();
+    PyGC_Collect();
+    Py_ssize_t before = allocated_blocks();
+    HeapSet *set = before < 0 ? NULL : (HeapSet *)strop_heap_census(module, noargs, NULL);
+    Py_DECREF(noargs);
+    if (set == NULL)
+        return NULL;
+    Py_ssize_t n = set->n, total = set->total;
+    Py_DECREF(set);
+    PyGC_Collect();
+    Py_ssize_t after = allocated_blocks();
+    if (after < 0)
+        return NULL;
+    return Py_BuildValue("nnnn", n, total, before, after);
+}
+
 PyObject *
 strop_heap_setrelheap(PyObject *module, PyObject *Py_UNUSED(ignored))
 {

@@ -30,6 +30,14 @@
  * bytes needed, when the census cannot get memory; nothing is changed. */
 PyObject *strop_heap_census(PyObject *module, PyObject *args, PyObject *kwds);
 
+/* heap_census_counts() -> (objects, bytes, blocks before, blocks after):
+ * a census of the whole heap, its figures kept and the set dropped, between
+ * two readings of sys.getallocatedblocks() each after a full collection.
+ * Made in C so that no frame of its own comes and goes between the readings:
+ * their difference is what the census itself left allocated (on 3.11 its
+ * reading of the running frames' locals keeps blocks for a while). */
+PyObject *strop_heap_census_counts(PyObject *module, PyObject *Py_UNUSED(ignored));
+
 /* heap_setrelheap() -> int: takes the census's baseline, the objects alive
  * now (their number is returned); later relative censuses leave them out.
  * Installs a wrapper of the object allocator that forgets each baseline

@@ -95,6 +95,9 @@ static PyMethodDef engine_methods[] = {
     {"heap_census", (PyCFunction)(void (*)(void))strop_heap_census, METH_VARARGS | METH_KEYWORDS,
      "heap_census(roots=None, relative=False, deep=True, barrier=None)\n--\n\nA HeapSet: every object "
      "reachable from roots (None: the collector's), each once, with sizes and kinds."},
+    {"heap_census_counts", strop_heap_census_counts, METH_NOARGS,
+     "heap_census_counts()\n--\n\n(objects, bytes, blocks before, blocks after) of a census "
+     "between two full collections."},
     {"heap_setrelheap", strop_heap_setrelheap, METH_NOARGS,
      "heap_setrelheap()\n--\n\nLater relative heap censuses leave out the objects alive now."},
     {"heap_graph", strop_heapgraph_new, METH_VARARGS,
