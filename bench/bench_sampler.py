@@ -333,6 +333,10 @@ def accuracy(benchmarks, loops):
                     line += (f", perf's trampolines add "
                              f"{100 * (_wall([cmd[0], '-X', 'perf', *cmd[1:]]) / plain - 1):+.0f}%"
                              f" to the wall time")
+            for t, got in shares.items():
+                if not got and t not in unreliable:  # an opinion of no samples at all
+                    line += f" ({t} recorded no Python frame: left out)"
+                    unreliable.add(t)
             print(line)
             tools = list(shares)
             names = sorted({n for s in shares.values() for n, v in s.items() if v >= 0.02},

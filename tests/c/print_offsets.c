@@ -43,6 +43,10 @@ main(int argc, char **argv)
     P(code_qualname);
     P(code_adaptive);
     P(code_firstlineno);
+    P(code_framesize);
+    P(code_nlocalsplus);
+    P(code_stacksize);
+    P(frame_specials);
     P(code_linetable);
     P(object_type);
     P(type_name);

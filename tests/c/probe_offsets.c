@@ -151,6 +151,22 @@ main(void)
     P("code_adaptive", -1);
 #endif
     P("code_firstlineno", offsetof(PyCodeObject, co_firstlineno));
+#if PY_VERSION_HEX >= 0x030C0000
+    P("code_framesize", offsetof(PyCodeObject, co_framesize));
+    P("code_nlocalsplus", -1);
+    P("code_stacksize", -1);
+    P("frame_specials", -1);
+#elif PY_VERSION_HEX >= 0x030B0000
+    P("code_framesize", -1);
+    P("code_nlocalsplus", offsetof(PyCodeObject, co_nlocalsplus));
+    P("code_stacksize", offsetof(PyCodeObject, co_stacksize));
+    P("frame_specials", FRAME_SPECIALS_SIZE);
+#else
+    P("code_framesize", -1);
+    P("code_nlocalsplus", -1);
+    P("code_stacksize", -1);
+    P("frame_specials", -1);
+#endif
 #if PY_VERSION_HEX >= 0x030A0000
     P("code_linetable", offsetof(PyCodeObject, co_linetable));
 #else

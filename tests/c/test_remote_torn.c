@@ -12,8 +12,12 @@
  *   - an eval loop being entered (3.11, 3.12: tstate->cframe set before its
  *     current_frame): read from the calling eval loop's frame, marked so;
  *   - the same with no calling eval loop: torn, no frame invented;
- *   - a current frame above the data stack's top (returned from, its memory
- *     still holding a code object): torn, not named after that function.
+ *   - a current frame at the data stack's top as the state was copied
+ *     (called after that copy, the pointer being read later): its caller,
+ *     the frame that ended at the top, is read;
+ *   - a current frame below the frame that ended at the top (its callee
+ *     returned after the copy of the top): the callee is read from the
+ *     data stack beside it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +118,7 @@ put_code(Fake *f, const StropPyOffsets *o, uintptr_t at, uintptr_t strs, const c
     int64_t one = 1;
     put_ptr(f, at + (uintptr_t)o->object_type, TYPE_CODE);
     put_i32(f, at + (uintptr_t)o->code_firstlineno, firstlineno);
+    put_i32(f, at + (uintptr_t)o->code_framesize, 16); /* 128 bytes: the frames' spacing */
     put_ptr(f, at + (uintptr_t)o->code_filename, strs);
     strs = put_str(f, o, strs, "prog.py");
     put_ptr(f, at + (uintptr_t)o->code_name, strs);
@@ -231,13 +236,22 @@ main(void)
     CHECK(th != NULL && th->torn != 0 && th->n_frames == 0);
     CHECK(s.n_frames == 0);
 
-    /* A current frame above the data stack's top: returned from.  Its
-     * memory still holds a code object, but that function is not running. */
+    /* A current frame at the top copied with the state: called after that
+     * copy.  The reading is of the moment of the copy: its caller ran
+     * (read_once checks the two frames' names). */
     build(&fake, o);
     put_ptr(&fake, CFRAME_INNER + (uintptr_t)o->cframe_current_frame, FRAME_GONE);
     put_ptr(&fake, CFRAME_INNER + (uintptr_t)o->cframe_previous, 0);
     th = read_once(&fake, &s, &retried);
-    CHECK(th != NULL && th->torn == STROP_TORN_STALE && th->n_frames == 0);
+    CHECK(th != NULL && !th->torn && th->n_frames == 2);
+
+    /* The pointer names the outer frame (the inner one returned after the
+     * copy of the top): the inner one, which ended at the top, is read
+     * (read_once checks the names). */
+    build(&fake, o);
+    put_ptr(&fake, CFRAME_INNER + (uintptr_t)o->cframe_current_frame, FRAME_MAIN);
+    th = read_once(&fake, &s, &retried);
+    CHECK(th != NULL && !th->torn && th->n_frames == 2);
 
     strop_remote_sample_free(&s);
     printf("%d checks, %d failed\n", checks, failures);

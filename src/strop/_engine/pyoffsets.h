@@ -42,6 +42,10 @@ typedef struct StropPyOffsets {
     int code_qualname; /* co_qualname (3.11+) */
     int code_adaptive; /* co_code_adaptive: the instructions (3.11+) */
     int code_firstlineno; /* co_firstlineno (int) */
+    int code_framesize; /* co_framesize: a frame's words on the data stack (3.12+) */
+    /* 3.11: a frame's words on the data stack are co_nlocalsplus + co_stacksize
+     * + FRAME_SPECIALS_SIZE (frame_specials) */
+    int code_nlocalsplus, code_stacksize, frame_specials;
     int code_linetable; /* co_lnotab (3.8, 3.9), co_linetable (3.10+) */
     int object_type; /* PyObject.ob_type */
     int type_name; /* PyTypeObject.tp_name */
@@ -98,7 +102,9 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .cframe_previous = -1, .tstate_datastack_chunk = -1,
         .frame_size = 368, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
         .frame_lasti = 104, .frame_owner = -1, .code_size = 176, .code_filename = 104,
-        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
+        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_framesize = -1,
+        .code_nlocalsplus = -1, .code_stacksize = -1, .frame_specials = -1,
+        .code_firstlineno = 40,
         .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
@@ -120,7 +126,9 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .cframe_previous = -1, .tstate_datastack_chunk = -1,
         .frame_size = 368, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
         .frame_lasti = 104, .frame_owner = -1, .code_size = 176, .code_filename = 104,
-        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
+        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_framesize = -1,
+        .code_nlocalsplus = -1, .code_stacksize = -1, .frame_specials = -1,
+        .code_firstlineno = 40,
         .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
@@ -142,7 +150,9 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .cframe_previous = -1, .tstate_datastack_chunk = -1,
         .frame_size = 360, .frame_back = 24, .frame_code = 32, .frame_instr = -1,
         .frame_lasti = 96, .frame_owner = -1, .code_size = 176, .code_filename = 104,
-        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_firstlineno = 40,
+        .code_name = 112, .code_qualname = -1, .code_adaptive = -1, .code_framesize = -1,
+        .code_nlocalsplus = -1, .code_stacksize = -1, .frame_specials = -1,
+        .code_firstlineno = 40,
         .code_linetable = 120, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
@@ -164,7 +174,9 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .cframe_previous = 16, .tstate_datastack_chunk = 296,
         .frame_size = 80, .frame_back = 48, .frame_code = 32, .frame_instr = 56,
         .frame_lasti = -1, .frame_owner = 69, .code_size = 192, .code_filename = 112,
-        .code_name = 120, .code_qualname = 128, .code_adaptive = 184, .code_firstlineno = 72,
+        .code_name = 120, .code_qualname = 128, .code_adaptive = 184, .code_framesize = -1,
+        .code_nlocalsplus = 76, .code_stacksize = 68, .frame_specials = 9,
+        .code_firstlineno = 72,
         .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 48,
         .unicode_compact_size = 72, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
@@ -186,7 +198,9 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .cframe_previous = 8, .tstate_datastack_chunk = 232,
         .frame_size = 80, .frame_back = 8, .frame_code = 0, .frame_instr = 56,
         .frame_lasti = -1, .frame_owner = 70, .code_size = 200, .code_filename = 112,
-        .code_name = 120, .code_qualname = 128, .code_adaptive = 192, .code_firstlineno = 68,
+        .code_name = 120, .code_qualname = 128, .code_adaptive = 192, .code_framesize = 76,
+        .code_nlocalsplus = -1, .code_stacksize = -1, .frame_specials = -1,
+        .code_firstlineno = 68,
         .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 40,
         .unicode_compact_size = 56, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,
@@ -208,7 +222,9 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .cframe_previous = -1, .tstate_datastack_chunk = 232,
         .frame_size = 80, .frame_back = 8, .frame_code = 0, .frame_instr = 56,
         .frame_lasti = -1, .frame_owner = 70, .code_size = 208, .code_filename = 112,
-        .code_name = 120, .code_qualname = 128, .code_adaptive = 200, .code_firstlineno = 68,
+        .code_name = 120, .code_qualname = 128, .code_adaptive = 200, .code_framesize = 76,
+        .code_nlocalsplus = -1, .code_stacksize = -1, .frame_specials = -1,
+        .code_firstlineno = 68,
         .code_linetable = 136, .object_type = 8, .type_name = 24, .var_size = 16,
         .bytes_data = 32, .unicode_length = 16, .unicode_state = 32, .unicode_ascii_size = 40,
         .unicode_compact_size = 56, .unicode_state_ascii = 100, .unicode_state_kind2 = 40,

@@ -32,8 +32,11 @@
 #define CODE_READ 256  /* bytes of a code object we read */
 #define FRAME_WINDOW STROP_FRAME_WINDOW
 #define TSTATE_READ 512
-#define MAX_SPANS 5 /* spans read in one call */
+#define MAX_SPANS (5 + STROP_CFRAMES) /* spans read in one call */
 #define CSTACK_UP (STROP_CSTACK_WINDOW - 2048) /* C window above its innermost frame */
+/* Whether a code object tells its frames' size on the data stack (3.11+). */
+#define FRAME_SIZES(o) ((o)->code_framesize >= 0 || (o)->code_nlocalsplus >= 0)
+#define CSTACK_NEAR 4096 /* the C window's bytes around it, read with the frames (3.12+) */
 
 /* This file's short names for remote_int.h's helpers. */
 #define rd strop_remote_rd
@@ -64,7 +67,7 @@ read_process(void *ctx, uintptr_t addr, void *buf, size_t len)
 static int
 read_many(StropRemote *r, const uintptr_t *addr, void *const *buf, const size_t *len, int n)
 {
-    struct iovec local[MAX_SPANS], remote[MAX_SPANS];
+    struct iovec local[MAX_SPANS] = {{0}}, remote[MAX_SPANS] = {{0}};
     ssize_t got;
     int done = 0;
     if (n > MAX_SPANS)
@@ -354,6 +357,20 @@ code_at(StropRemote *r, uintptr_t addr, int *oom, int *why)
     }
     c->addr = addr;
     c->firstlineno = first;
+    if (o->code_framesize >= 0 || o->code_nlocalsplus >= 0) {
+        int32_t words, locals, stack;
+        if (o->code_framesize >= 0) {
+            memcpy(&words, buf + o->code_framesize, sizeof words);
+        }
+        else {
+            memcpy(&locals, buf + o->code_nlocalsplus, sizeof locals);
+            memcpy(&stack, buf + o->code_stacksize, sizeof stack);
+            words = locals >= 0 && stack >= 0 && locals < (1 << 20) && stack < (1 << 20)
+                        ? locals + stack + o->frame_specials
+                        : 0;
+        }
+        c->framesize = words > 0 && words < (1 << 20) ? words : 0;
+    }
     c->filename = read_str(r, ptr_at(buf, o->code_filename));
     c->name = read_str(r, ptr_at(buf, o->code_name));
     if (o->code_qualname >= 0)
@@ -573,6 +590,45 @@ read_frame(StropRemote *r, uintptr_t frame, unsigned char *buf, size_t len)
     return 0;
 }
 
+/* The words of the data-stack frame whose header is in buf (3.11+), or 0
+ * when it is no frame of the thread's current chunk with a known code. */
+static uintptr_t
+frame_words(StropRemote *r, uintptr_t frame, const unsigned char *buf)
+{
+    const StropPyOffsets *o = &r->off;
+    const StropCode *code;
+    int oom = 0, why = 0;
+    if (buf[o->frame_owner] != 0 || frame < r->cur_chunk || frame >= r->cur_limit)
+        return 0;
+    code = code_at(r, ptr_at(buf, o->frame_code), &oom, &why);
+    return code == NULL ? 0 : (uintptr_t)code->framesize;
+}
+
+/* The highest data-stack frame below `below` (ending at or below it) that
+ * the current frame of one of the thread's eval loops names (an outer
+ * loop's frame stays put while the loops it called through C run), its
+ * words in *words; 0 if none. */
+static uintptr_t
+anchor_below(StropRemote *r, uintptr_t below, uintptr_t *words)
+{
+    const StropPyOffsets *o = &r->off;
+    unsigned char buf[FRAME_READ];
+    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    uintptr_t best = 0;
+    for (int i = 0; i < STROP_CFRAMES; i++) {
+        uintptr_t f = r->cf_frame[i], w;
+        if (r->cf_at[i] == 0 || f <= best || f < r->cur_chunk || f >= below || !aligned(f) ||
+            read_frame(r, f, buf, frame_read) < 0)
+            continue;
+        w = frame_words(r, f, buf);
+        if (w != 0 && f + w * 8 <= below) {
+            best = f;
+            *words = w;
+        }
+    }
+    return best;
+}
+
 /* Walks one thread's frames from `frame`, appending to s->frames.  Returns 0,
  * STROP_REMOTE_ENOMEM, or a StropTorn reason (above 0) when torn. */
 static int
@@ -581,7 +637,7 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
     const StropPyOffsets *o = &r->off;
     unsigned char buf[FRAME_READ];
     size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
-    uintptr_t prev = 0;
+    uintptr_t prev = 0, last_data = 0;
     *count = 0;
     for (uint32_t depth = 0; frame != 0; depth++) {
         uintptr_t code_addr;
@@ -597,6 +653,22 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
         if (read_frame(r, frame, buf, frame_read) < 0)
             return STROP_TORN_FRAME_READ;
         code_addr = ptr_at(buf, o->frame_code);
+        if (FRAME_SIZES(o) && buf[o->frame_owner] == 0 && last_data != 0 &&
+            (frame < r->cur_chunk || frame >= r->cur_limit)) {
+            /* Owned by the thread yet off its data stack: the entry shim
+             * (3.12+) of an eval loop that returned while we read, or a
+             * _PyCFrame's stale pointer (3.11), its C stack used again.  The caller is the frame that the calling eval
+             * loop is at: the highest of theirs below the callee. */
+            uintptr_t words;
+            frame = anchor_below(r, last_data, &words);
+            if (frame == 0)
+                return STROP_TORN_CODE_TYPE;
+            prev = 0;
+            continue;
+        }
+        if (o->frame_owner >= 0 && buf[o->frame_owner] == 0 && frame >= r->cur_chunk &&
+            frame < r->cur_limit)
+            last_data = frame;
         /* Owners: 0 a thread's data stack, 1 a generator, 2 a frame object,
          * 3 (3.12+) the C stack.  Anything else is no frame (any longer). */
         if (o->frame_owner >= 0 && buf[o->frame_owner] > (o->version >= 0x030C ? 3 : 2))
@@ -611,8 +683,13 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
         /* A frame of the thread's current data-stack chunk starts below its
          * top: one at or above it was returned from (and its memory may hold
          * another frame's locals by now).  (Its end is not checked: a frame
-         * without locals or stack is smaller than the struct.) */
-        if (o->frame_owner >= 0 && buf[o->frame_owner] == 0 && r->cur_top != 0 &&
+         * without locals or stack is smaller than the struct.)  3.13+ only,
+         * where the state holds both the top and the current frame: on 3.11
+         * and 3.12 the frame pointers are copied after the top, and a frame
+         * at or above it was called since (a fifth of raytrace's readings on
+         * 3.12 were refused so, and the retries leaned to the callers). */
+        if (o->frame_owner >= 0 && o->cframe_current_frame < 0 && buf[o->frame_owner] == 0 &&
+            r->cur_top != 0 &&
             frame >= r->cur_chunk && frame < r->cur_limit && frame >= r->cur_top)
             return STROP_TORN_STALE;
         code = code_at(r, code_addr, &oom, &why);
@@ -643,6 +720,91 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
     return 0;
 }
 
+/* Whether the frame at `callee` (its header in buf) returns to `caller`:
+ * its link names it, or names an entry shim (an eval loop that C code
+ * entered) whose link names it.  A frame that memory left from other calls
+ * put there links elsewhere. */
+static int
+calls_back(StropRemote *r, uintptr_t callee, const unsigned char *buf, uintptr_t caller)
+{
+    const StropPyOffsets *o = &r->off;
+    unsigned char shim[FRAME_READ];
+    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    uintptr_t back = ptr_at(buf, o->frame_back);
+    (void)callee;
+    if (back == caller)
+        return 1;
+    if (back == 0 || !aligned(back) || (back >= r->cur_chunk && back < r->cur_limit))
+        return 0;
+    /* Off the data stack: an entry shim on the C stack, whose link names
+     * the caller, unless that eval loop returned since the copy of the top
+     * and its C stack was used again (the callee then ended below the top
+     * all the same: it ran). */
+    if (read_frame(r, back, shim, frame_read) < 0)
+        return 0;
+    return shim[o->frame_owner] != 3 || ptr_at(shim, o->frame_back) == caller;
+}
+
+/* 3.11+: the innermost frame when the thread's state was copied.  The
+ * state's data-stack top and the frame pointer are copied a moment apart
+ * (3.11, 3.12: the pointer from the C stack, after the state), and in a
+ * microsecond a program of small methods calls and returns several times:
+ * the pointer's frame alone leaned the shares to the callers (raytrace:
+ * Scene._lightIsVisible 25-34% where py-spy and perf say 9-12%).  Frames on
+ * the data stack are contiguous, a callee's starting where its caller's
+ * ends (co_framesize words; 3.11: co_nlocalsplus + co_stacksize + the
+ * frame's own), so the frame that ended at the top is found
+ * from the pointer's: one ending above the top was called since (its caller
+ * is taken); one ending below it had callees then, read beside it as the
+ * copy found them (returned since, their memory unchanged until reused).
+ * An entry shim met first (an eval loop returning) is passed over.  A frame
+ * off the current chunk (a generator's) is taken as it is. */
+static uintptr_t
+frame_at_top(StropRemote *r, uintptr_t frame)
+{
+    const StropPyOffsets *o = &r->off;
+    unsigned char buf[FRAME_READ];
+    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    uintptr_t top = r->cur_top, words = 0, start = frame;
+    int steps;
+    for (steps = 0; steps < 64 && frame != 0; steps++) {
+        if (!aligned(frame) || read_frame(r, frame, buf, frame_read) < 0)
+            return start;
+        if (buf[o->frame_owner] == 3) {
+            frame = ptr_at(buf, o->frame_back);
+            continue;
+        }
+        words = frame_words(r, frame, buf);
+        if (words == 0 && buf[o->frame_owner] == 0 &&
+            (frame < r->cur_chunk || frame >= r->cur_limit)) {
+            /* Owned by the thread yet off its data stack: the shim of an
+             * eval loop that returned, its C stack used again since. */
+            frame = anchor_below(r, top, &words);
+            if (frame == 0)
+                return start;
+            break;
+        }
+        if (words == 0)
+            return steps == 0 ? start : frame;
+        if (frame < top)
+            break;
+        frame = ptr_at(buf, o->frame_back); /* called after the copy of the top */
+    }
+    if (frame == 0 || steps == 64)
+        return start;
+    for (steps = 0; steps < 64 && frame + words * 8 < top; steps++) {
+        uintptr_t next = frame + words * 8, next_words;
+        if (read_frame(r, next, buf, frame_read) < 0)
+            break;
+        next_words = frame_words(r, next, buf);
+        if (next_words == 0 || next + next_words * 8 > top || !calls_back(r, next, buf, frame))
+            break;
+        frame = next;
+        words = next_words;
+    }
+    return frame;
+}
+
 /* The native TID of a 3.8-3.10 thread: glibc keeps it in struct pthread, at
  * the address pthread_t holds (x86-64: offset 0x2d0). */
 static long
@@ -662,29 +824,59 @@ hint_of(StropRemote *r, uintptr_t tstate)
     return &r->hints[(h >> 40) & (STROP_HINTS - 1)];
 }
 
+/* Adds to the spans of a snapshot (n of them so far) the current_frame of
+ * each _PyCFrame the thread's hint remembers (3.11, 3.12); cf[i] is the
+ * span of the i-th.  Returns the new n. */
+static int
+add_cframe_spans(StropRemote *r, const StropThreadHint *h, uintptr_t tstate, uintptr_t *addr,
+                 void **bufs, size_t *len, int n, int *cf)
+{
+    const StropPyOffsets *o = &r->off;
+    for (int i = 0; o->cframe_current_frame >= 0 && h->tstate == tstate && i < STROP_CFRAMES &&
+                    h->cframes[i] > 4096;
+         i++) {
+        cf[i] = n;
+        addr[n] = h->cframes[i] + (uintptr_t)o->cframe_current_frame;
+        bufs[n] = &r->cf_frame[i];
+        len[n++] = sizeof r->cf_frame[i];
+    }
+    return n;
+}
+
 /* Reads `want` bytes of the thread state at `tstate` into buf and, in the
  * same call where the thread was read before (hint `h`), the top of its data
- * stack into r->window and its innermost C frames into r->cwindow.  The
- * kernel copies the spans in order, so they are ordered as the walk follows
- * pointers: the state (3.13+: the current frame), the C stack (3.11, 3.12:
- * the _PyCFrame and its current frame; 3.12+ the entry frames), the newest
- * frames, then the older ones, which change less often.  A frame is then
- * never older than the pointer that led to it: what we find there is either
- * the frame pointed to or one that replaced it, live when copied (and
- * checked), never one that had returned before the pointer was set, which
- * would name a function that is not running.  A window that could not be
- * read is left empty (the walk reads what it needs on its own).  Returns 0,
- * or -1 when the state itself could not be read (errno). */
+ * stack into r->window, the current_frame of its lately seen _PyCFrames
+ * (3.11, 3.12) and its innermost C frames into r->cwindow.  The kernel
+ * copies the spans in order, a microsecond or more from first to last, in
+ * which a program of small methods calls and returns several times.  So the
+ * state comes first, and with it the top of the data stack (and, 3.13+, the
+ * current frame), then what the walk needs most: the newest frames, the C
+ * stack around the innermost _PyCFrame (3.12: the entry shims that link
+ * them), the older frames, then the frame pointers (frame_at_top finds the
+ * frame that ended at the copied top from any of its callers or callees).
+ * Without the frames' sizes (3.8-3.10: no data stack) the pointers come
+ * before the frames, so that a frame is never older than the pointer that
+ * led to it.  The rest of the C stack comes last (3.12+ the
+ * entry frames, which change least; 16 KB that, copied between the state
+ * and the frames, left 42% of raytrace's readings on 3.12 torn).  A window
+ * that could not be read is left empty (the walk reads what it needs on its
+ * own).  Returns 0, or -1 when the state itself could not be read (errno). */
 static int
 read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
               StropThreadHint *h)
 {
+    const StropPyOffsets *o = &r->off;
     uintptr_t addr[MAX_SPANS] = {tstate};
     void *bufs[MAX_SPANS] = {buf};
     size_t len[MAX_SPANS] = {want};
     uintptr_t dlo = 0, dhi = 0, clo = 0, chi = 0;
-    int n = 1, got, data = -1, cstack = -1; /* data: index of the last data span */
+    int n = 1, got, data = -1, cstack = -1, cnear = -1; /* data: the last data span */
+    int cf[STROP_CFRAMES], data_first = FRAME_SIZES(o);
     r->win_hi = r->cwin_hi = 0;
+    for (int i = 0; i < STROP_CFRAMES; i++) {
+        r->cf_at[i] = 0;
+        cf[i] = -1;
+    }
     if (h->tstate == tstate && h->cstack > STROP_CSTACK_WINDOW) {
         uint32_t up = h->cstack_up ? h->cstack_up : CSTACK_UP;
         chi = h->cstack + up;
@@ -694,18 +886,23 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
         dhi = h->top + 1024 < h->limit ? h->top + 1024 : h->limit;
         dlo = dhi - h->chunk > STROP_FRAME_WINDOW ? dhi - STROP_FRAME_WINDOW : h->chunk;
     }
-    if (clo != 0) {
-        cstack = n;
-        addr[n] = clo;
-        bufs[n] = r->cwindow;
-        len[n++] = STROP_CSTACK_WINDOW;
-    }
+    if (!data_first)
+        n = add_cframe_spans(r, h, tstate, addr, bufs, len, n, cf);
     if (dlo != 0) {
         uintptr_t mid = dhi - dlo > 2048 ? dhi - 2048 : dlo;
         data = n;
         addr[n] = mid;
         bufs[n] = r->window + (mid - dlo);
         len[n++] = dhi - mid;
+        if (data_first && clo != 0) {
+            /* The C stack around the innermost _PyCFrame, where the entry
+             * shims of the eval loops that C code entered are: with the
+             * frames that link to them, not a microsecond later. */
+            cnear = n;
+            addr[n] = clo;
+            bufs[n] = r->cwindow;
+            len[n++] = CSTACK_NEAR;
+        }
         if (mid > dlo) {
             data = n;
             addr[n] = dlo;
@@ -713,9 +910,21 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
             len[n++] = mid - dlo;
         }
     }
+    if (data_first)
+        n = add_cframe_spans(r, h, tstate, addr, bufs, len, n, cf);
+    if (clo != 0) {
+        size_t skip = cnear > 0 ? CSTACK_NEAR : 0;
+        cstack = n;
+        addr[n] = clo + skip;
+        bufs[n] = r->cwindow + skip;
+        len[n++] = STROP_CSTACK_WINDOW - skip;
+    }
     got = read_many(r, addr, bufs, len, n);
     if (got < 1)
         return -1;
+    for (int i = 0; i < STROP_CFRAMES; i++)
+        if (cf[i] > 0 && got > cf[i])
+            r->cf_at[i] = addr[cf[i]];
     if (data > 0 && got > data) {
         r->win_lo = dlo;
         r->win_hi = dhi;
@@ -724,12 +933,29 @@ read_snapshot(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
         r->cwin_lo = clo;
         r->cwin_hi = chi;
     }
-    else if (cstack > 0 && got == cstack) {
+    else if (cnear > 0 && got > cnear) {
+        r->cwin_lo = clo;
+        r->cwin_hi = clo + CSTACK_NEAR;
+    }
+    if (cstack > 0 && got == cstack) {
         /* Past the top of the thread's stack mapping: look less far up. */
         uint32_t up = h->cstack_up ? h->cstack_up : CSTACK_UP;
         h->cstack_up = up > 512 ? up / 2 : 256;
     }
     return 0;
+}
+
+/* Puts the _PyCFrame at `cframe` first in the thread's hint (3.11, 3.12). */
+static void
+remember_cframe(StropThreadHint *h, uintptr_t tstate, uintptr_t cframe)
+{
+    int i = 0;
+    if (h->tstate != tstate)
+        memset(h->cframes, 0, sizeof h->cframes);
+    while (i < STROP_CFRAMES - 1 && h->cframes[i] != cframe)
+        i++;
+    memmove(&h->cframes[1], &h->cframes[0], (size_t)i * sizeof h->cframes[0]);
+    h->cframes[0] = cframe;
 }
 
 /* One attempt at reading the thread whose state is at `tstate` into th and
@@ -781,10 +1007,29 @@ read_thread(StropRemote *r, uintptr_t tstate, unsigned char *buf, size_t want,
                 rd_ptr(r, frame + (uintptr_t)o->cframe_current_frame, &frame) < 0 || frame == 0)
                 rc = STROP_TORN_CFRAME;
         }
-        else if (r->cwin_hi != 0 && at >= r->cwin_lo && at + 8 <= r->cwin_hi)
-            frame = ptr_at(r->cwindow, (int)(at - r->cwin_lo));
-        else if (rd_ptr(r, at, &frame) < 0)
-            rc = STROP_TORN_CFRAME;
+        else {
+            int i = 0;
+            while (i < STROP_CFRAMES && r->cf_at[i] != at)
+                i++;
+            if (i < STROP_CFRAMES)
+                frame = r->cf_frame[i];
+            else if (r->cwin_hi != 0 && at >= r->cwin_lo && at + 8 <= r->cwin_hi)
+                frame = ptr_at(r->cwindow, (int)(at - r->cwin_lo));
+            else if (rd_ptr(r, at, &frame) < 0)
+                rc = STROP_TORN_CFRAME;
+            remember_cframe(h, tstate, r->cur_cstack);
+        }
+    }
+    if (rc == 0 && FRAME_SIZES(o) && o->frame_owner >= 0 && r->cur_top != 0 && !outer) {
+        if (frame == 0 && o->cframe_current_frame >= 0) {
+            /* 3.11, 3.12: the loop's current_frame read as NULL: it returned
+             * while we read (or is being entered), its _PyCFrame's memory
+             * since used again; the frames on the data stack are there. */
+            uintptr_t words;
+            frame = anchor_below(r, r->cur_top, &words);
+        }
+        if (frame != 0)
+            frame = frame_at_top(r, frame);
     }
     if (rc == 0 && frame != 0)
         rc = walk_frames(r, frame, s, &count);

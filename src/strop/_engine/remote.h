@@ -61,6 +61,7 @@ typedef struct StropCode {
     char *name;
     char *qualname; /* co_qualname on 3.11+, else a copy of name */
     int firstlineno;
+    int framesize; /* co_framesize: its frames' words on the data stack (3.12+), else 0 */
     unsigned char *linetable; /* co_lnotab / co_linetable bytes */
     size_t linetable_len;
     /* Private to remote.c: the bytes compared on a cache hit, and the list of

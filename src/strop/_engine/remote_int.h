@@ -16,6 +16,7 @@
 #define STROP_FRAME_WINDOW 8192 /* bytes of a 3.11+ data stack read at once */
 #define STROP_CSTACK_WINDOW 16384 /* bytes of a thread's C stack read at once (3.11+) */
 #define STROP_HINTS 64           /* threads whose stacks' places are remembered */
+#define STROP_CFRAMES 4          /* _PyCFrames remembered per thread (3.11, 3.12) */
 
 /* Where a thread's stacks were at its last reading (3.11+), so that the next
  * one reads its state, the top of its data stack and the innermost C frame
@@ -26,6 +27,11 @@ typedef struct StropThreadHint {
     uintptr_t chunk, top, limit; /* its data stack's chunk, top and limit */
     uintptr_t cstack;            /* the innermost _PyCFrame or C-stack frame met */
     uint32_t cstack_up;          /* bytes of the C window above it that last read */
+    /* 3.11, 3.12: the _PyCFrames tstate->cframe pointed to lately, newest
+     * first: an eval loop that C code entered (a class's __init__ through
+     * type.__call__) has its own, deeper on the C stack, and the thread
+     * goes in and out of it many times a millisecond. */
+    uintptr_t cframes[STROP_CFRAMES];
 } StropThreadHint;
 
 struct StropRemote {
@@ -52,6 +58,10 @@ struct StropRemote {
      * entry frames of the interpreter), read in the same call as its state. */
     uintptr_t cwin_lo, cwin_hi;
     unsigned char cwindow[STROP_CSTACK_WINDOW];
+    /* 3.11, 3.12: the innermost frame's pointer (_PyCFrame.current_frame at
+     * cf_at[i]) of each _PyCFrame of the hint, copied just after the state
+     * and before the data stack, the C window last; cf_at[i] == 0: not read. */
+    uintptr_t cf_at[STROP_CFRAMES], cf_frame[STROP_CFRAMES];
     StropThreadHint hints[STROP_HINTS];
     /* The thread being read: its data stack as its state says (0 when not
      * known), and the innermost C-stack address met. */
