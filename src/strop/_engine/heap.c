@@ -685,10 +685,21 @@ census_add_skipped(Census *c, PyObject *o)
 }
 #endif
 
+#if STROP_FRAMES_HIDE_LOCALS
+static int
+visit_nothing(PyObject *o, void *arg)
+{
+    (void)o;
+    (void)arg;
+    return 0;
+}
+#endif
+
 /* What the frames of every thread hold, as roots.  3.11+: their locals, and
  * the frame objects that asking for them creates are left out (they are the
  * interpreter's, not the program's data); older versions: the frame objects
- * themselves, which traverse their locals.  0, or -1 out of memory. */
+ * themselves, which traverse their locals.  With c NULL, only makes what
+ * that makes (3.11's locals dicts) and adds nothing.  0, or -1 out of memory. */
 static int
 census_add_frames(Census *c)
 {
@@ -699,12 +710,12 @@ census_add_frames(Census *c)
         PyFrameObject *f = PyThreadState_GetFrame(ts);
         while (f != NULL) {
             PyObject *made = NULL;
-            if (census_add_skipped(c, (PyObject *)f) < 0) {
+            if (c != NULL && census_add_skipped(c, (PyObject *)f) < 0) {
                 Py_DECREF(f);
                 return -1;
             }
-            strop_visit_frame_locals(f, root_visit, c, &made);
-            if (c->need || (made != NULL && census_add_skipped(c, made) < 0)) {
+            strop_visit_frame_locals(f, c != NULL ? root_visit : visit_nothing, c, &made);
+            if (c != NULL && (c->need || (made != NULL && census_add_skipped(c, made) < 0))) {
                 Py_DECREF(f);
                 return -1;
             }
@@ -719,7 +730,7 @@ census_add_frames(Census *c)
     PyInterpreterState *interp = PyThreadState_Get()->interp;
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
          ts = PyThreadState_Next(ts)) {
-        for (PyFrameObject *f = ts->frame; f != NULL; f = f->f_back)
+        for (PyFrameObject *f = ts->frame; c != NULL && f != NULL; f = f->f_back)
             if (census_add(c, (PyObject *)f, 0) < 0)
                 return -1;
     }
@@ -1021,44 +1032,16 @@ allocated_blocks(void)
     return v;
 }
 
-#if STROP_FRAMES_HIDE_LOCALS
-static int
-visit_nothing(PyObject *o, void *arg)
-{
-    (void)o;
-    (void)arg;
-    return 0;
-}
-#endif
-
-/* What a census's walk of the running frames makes, made beforehand: their
- * frame objects and (3.11) locals dicts, which live as long as the frames. */
-static void
-touch_frames(void)
-{
-#if STROP_FRAMES_HIDE_LOCALS
-    PyInterpreterState *interp = PyInterpreterState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
-         ts = PyThreadState_Next(ts)) {
-        PyFrameObject *f = PyThreadState_GetFrame(ts);
-        while (f != NULL) {
-            PyObject *made;
-            strop_visit_frame_locals(f, visit_nothing, NULL, &made);
-            PyFrameObject *back = PyFrame_GetBack(f);
-            Py_DECREF(f);
-            f = back;
-        }
-    }
-#endif
-}
-
 PyObject *
 strop_heap_census_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     PyObject *noargs = PyTuple_New(0);
     if (noargs == NULL)
         return NULL;
-    touch_frames();
+    /* What the census's walk of the running frames makes (their frame
+     * objects, 3.11's locals dicts), made beforehand: it lives as long as
+     * the frames. */
+    (void)census_add_frames(NULL);
     PyGC_Collect();
     Py_ssize_t before = allocated_blocks();
     HeapSet *set = before < 0 ? NULL : (HeapSet *)strop_heap_census(module, noargs, NULL);
