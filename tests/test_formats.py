@@ -293,7 +293,11 @@ def test_pprof_totals_are_strop_totals(py_prefix, stats):
 
 # --- speedscope -----------------------------------------------------------------
 
-# speedscope's file format, as a JSON Schema, from ../shared/FORMATS.md.
+# speedscope's file format, as a JSON Schema, from ../shared/FORMATS.md.  Compared
+# field by field with the schema speedscope publishes (file-format-schema.json,
+# draft-06, in its repository): the same required fields of the file, a frame,
+# a sampled and an evented profile and an event, the same units and event
+# types; this one is stricter (integer indices and lines, no extra fields).
 SPEEDSCOPE_SCHEMA = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
