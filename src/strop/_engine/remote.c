@@ -357,7 +357,7 @@ code_at(StropRemote *r, uintptr_t addr, int *oom, int *why)
     }
     c->addr = addr;
     c->firstlineno = first;
-    if (o->code_framesize >= 0 || o->code_nlocalsplus >= 0) {
+    if (FRAME_SIZES(o)) {
         int32_t words, locals, stack;
         if (o->code_framesize >= 0) {
             memcpy(&words, buf + o->code_framesize, sizeof words);
@@ -590,6 +590,23 @@ read_frame(StropRemote *r, uintptr_t frame, unsigned char *buf, size_t len)
     return 0;
 }
 
+/* The bytes of a frame header the walk reads (every field it uses). */
+static inline size_t
+frame_read_len(const StropPyOffsets *o)
+{
+    return (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+}
+
+/* Whether the frame header in buf, at `frame`, is owned by the thread yet
+ * off its data stack: no frame any longer, but the entry shim (3.12+) of an
+ * eval loop that returned while we read, or a _PyCFrame's stale pointer
+ * (3.11), its C stack used again. */
+static inline int
+off_data_stack(const StropRemote *r, uintptr_t frame, const unsigned char *buf)
+{
+    return buf[r->off.frame_owner] == 0 && (frame < r->cur_chunk || frame >= r->cur_limit);
+}
+
 /* The words of the data-stack frame whose header is in buf (3.11+), or 0
  * when it is no frame of the thread's current chunk with a known code. */
 static uintptr_t
@@ -613,7 +630,7 @@ anchor_below(StropRemote *r, uintptr_t below, uintptr_t *words)
 {
     const StropPyOffsets *o = &r->off;
     unsigned char buf[FRAME_READ];
-    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    size_t frame_read = frame_read_len(o);
     uintptr_t best = 0;
     for (int i = 0; i < STROP_CFRAMES; i++) {
         uintptr_t f = r->cf_frame[i], w;
@@ -636,7 +653,7 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
 {
     const StropPyOffsets *o = &r->off;
     unsigned char buf[FRAME_READ];
-    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    size_t frame_read = frame_read_len(o);
     uintptr_t prev = 0, last_data = 0;
     *count = 0;
     for (uint32_t depth = 0; frame != 0; depth++) {
@@ -653,12 +670,9 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
         if (read_frame(r, frame, buf, frame_read) < 0)
             return STROP_TORN_FRAME_READ;
         code_addr = ptr_at(buf, o->frame_code);
-        if (FRAME_SIZES(o) && buf[o->frame_owner] == 0 && last_data != 0 &&
-            (frame < r->cur_chunk || frame >= r->cur_limit)) {
-            /* Owned by the thread yet off its data stack: the entry shim
-             * (3.12+) of an eval loop that returned while we read, or a
-             * _PyCFrame's stale pointer (3.11), its C stack used again.  The caller is the frame that the calling eval
-             * loop is at: the highest of theirs below the callee. */
+        if (FRAME_SIZES(o) && last_data != 0 && off_data_stack(r, frame, buf)) {
+            /* The caller is the frame that the calling eval loop is at:
+             * the highest of theirs below the callee. */
             uintptr_t words;
             frame = anchor_below(r, last_data, &words);
             if (frame == 0)
@@ -720,18 +734,17 @@ walk_frames(StropRemote *r, uintptr_t frame, StropRemoteSample *s, uint32_t *cou
     return 0;
 }
 
-/* Whether the frame at `callee` (its header in buf) returns to `caller`:
+/* Whether the frame whose header is in buf returns to `caller`:
  * its link names it, or names an entry shim (an eval loop that C code
  * entered) whose link names it.  A frame that memory left from other calls
  * put there links elsewhere. */
 static int
-calls_back(StropRemote *r, uintptr_t callee, const unsigned char *buf, uintptr_t caller)
+calls_back(StropRemote *r, const unsigned char *buf, uintptr_t caller)
 {
     const StropPyOffsets *o = &r->off;
     unsigned char shim[FRAME_READ];
-    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    size_t frame_read = frame_read_len(o);
     uintptr_t back = ptr_at(buf, o->frame_back);
-    (void)callee;
     if (back == caller)
         return 1;
     if (back == 0 || !aligned(back) || (back >= r->cur_chunk && back < r->cur_limit))
@@ -764,7 +777,7 @@ frame_at_top(StropRemote *r, uintptr_t frame)
 {
     const StropPyOffsets *o = &r->off;
     unsigned char buf[FRAME_READ];
-    size_t frame_read = (size_t)o->frame_size < FRAME_READ ? (size_t)o->frame_size : FRAME_READ;
+    size_t frame_read = frame_read_len(o);
     uintptr_t top = r->cur_top, words = 0, start = frame;
     int steps;
     for (steps = 0; steps < 64 && frame != 0; steps++) {
@@ -775,10 +788,7 @@ frame_at_top(StropRemote *r, uintptr_t frame)
             continue;
         }
         words = frame_words(r, frame, buf);
-        if (words == 0 && buf[o->frame_owner] == 0 &&
-            (frame < r->cur_chunk || frame >= r->cur_limit)) {
-            /* Owned by the thread yet off its data stack: the shim of an
-             * eval loop that returned, its C stack used again since. */
+        if (words == 0 && off_data_stack(r, frame, buf)) {
             frame = anchor_below(r, top, &words);
             if (frame == 0)
                 return start;
@@ -797,7 +807,7 @@ frame_at_top(StropRemote *r, uintptr_t frame)
         if (read_frame(r, next, buf, frame_read) < 0)
             break;
         next_words = frame_words(r, next, buf);
-        if (next_words == 0 || next + next_words * 8 > top || !calls_back(r, next, buf, frame))
+        if (next_words == 0 || next + next_words * 8 > top || !calls_back(r, buf, frame))
             break;
         frame = next;
         words = next_words;
