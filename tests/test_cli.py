@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
@@ -236,25 +237,66 @@ def test_uncaught_exception(tmp_path):
     assert stats[find_key(stats, "inner", "cli_raise.py")][:2] == (1, 1)
 
 
-def test_sigint_writes_profile_and_exits_130(tmp_path):
-    out = tmp_path / "x.prof"
-    child = subprocess.Popen([sys.executable, "-m", "strop", "run", "-q", "-o", str(out),
-                              str(TARGETS / "cli_loop.py")], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=child_env())
+def _run_until_ready_then_signal(argv, signum):
+    """Starts argv, waits for the target's "ready", lets it loop, sends
+    `signum`; its exit status and stderr."""
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=child_env())
     try:
         line = child.stdout.readline()
         assert line == "ready\n", (line, child.stderr.read() if child.poll() is not None else "")
         time.sleep(0.3)  # let it loop a little
-        child.send_signal(signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=30)
+        child.send_signal(signum)
+        _, stderr = child.communicate(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
-    assert child.returncode == 130, "exit status %r\n%s" % (child.returncode, stderr)
+    return child.returncode, stderr
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_ending_signal_writes_profile_and_ends_as_python_does(tmp_path, signame):
+    """Ctrl-C, `kill` and a closed terminal: the profile is written, and the
+    exit status is plain Python's for the same signal (a death by the signal,
+    -N to subprocess, not the shell's 128 + N)."""
+    signum = getattr(signal, signame)
+    script = str(TARGETS / "cli_loop.py")
+    plain, _ = _run_until_ready_then_signal([sys.executable, script], signum)
+    assert plain == -signum  # what Python does (3.8+: an unhandled Ctrl-C ends by SIGINT)
+    out = tmp_path / "x.prof"
+    status, stderr = _run_until_ready_then_signal(
+        [sys.executable, "-m", "strop", "run", "-q", "-o", str(out), script], signum)
+    assert status == plain, "exit status %r, plain python %r\n%s" % (status, plain, stderr)
     assert out.exists(), stderr
     stats = pstats.Stats(str(out)).stats
     assert stats[find_key(stats, "spin", "cli_loop.py")][1] > 0
+
+
+def test_sigterm_in_a_forked_child_writes_nothing(tmp_path):
+    """A worker forked from the program and ended by SIGTERM (what
+    multiprocessing's terminate() does) dies at once: it writes no profile
+    over its parent's, and the parent's profile is whole."""
+    script = tmp_path / "fork_term.py"
+    script.write_text(textwrap.dedent("""
+        import os, signal, time
+        def work():
+            return sum(range(1000))
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        work()
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        print("child", os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exited")
+    """))
+    out = tmp_path / "x.prof"
+    proc = run_strop("run", "-q", "-o", out, script)
+    assert proc.returncode == 0, describe(proc)
+    assert proc.stdout == "child %d\n" % signal.SIGTERM, describe(proc)
+    stats = pstats.Stats(str(out)).stats
+    assert stats[find_key(stats, "work", "fork_term.py")][1] == 1
 
 
 # -- bad input ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ census after setrelheap() runs in a fresh interpreter, as a user would see it.
 import gc
 import random
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -325,28 +326,21 @@ def test_census_reaches_objects_across_threads():
         t.join()
 
 
-HEAP_CLI = ("import sys; from strop._heap_cli import cmd_heap; "
-            "sys.exit(cmd_heap(sys.argv[1:]))")
-
-
-def run_heap_cli(*args):
-    return subprocess.run([sys.executable, "-c", HEAP_CLI] + list(args), capture_output=True,
-                          text=True, timeout=120)
-
-
-@pytest.mark.parametrize("fail", [False, True])
-def test_heap_command_diff_names_what_the_script_kept(tmp_path, fail):
-    from conftest import TARGETS
+@pytest.mark.parametrize("how", ["exit", "fail", "SIGINT", "SIGTERM", "SIGHUP"])
+def test_heap_command_diff_names_what_the_script_kept(tmp_path, how):
+    from conftest import TARGETS, run_python, run_strop
 
     out_file = tmp_path / "census.txt"
-    args = ["--diff", "-o", str(out_file), str(TARGETS / "heap_grow.py")]
-    done = run_heap_cli(*(args + (["fail"] if fail else [])))
-    assert done.stdout == "kept 1234\n"  # the program's output untouched
-    if fail:
-        assert done.returncode == 1
+    script = str(TARGETS / "heap_grow.py")
+    extra = {"exit": [], "fail": ["fail"]}.get(how, ["signal", how])
+    plain = run_python(script, *extra)
+    done = run_strop("heap", "--diff", "-o", str(out_file), script, *extra)
+    assert done.stdout == plain.stdout == "kept 1234\n"  # the program's output untouched
+    # Its exit status too: 1 for its error, a death by the signal that ended it.
+    assert plain.returncode == {"exit": 0, "fail": 1}.get(how, -getattr(signal, how, 0))
+    assert done.returncode == plain.returncode, done.stderr
+    if how == "fail":
         assert "ValueError: the program's own error" in done.stderr
-    else:
-        assert done.returncode == 0
     lines = out_file.read_text().splitlines()
     assert lines[0] == "Added:"
     added = {line.split()[-1]: int(line.split()[1]) for line in lines[:lines.index("Removed:")]

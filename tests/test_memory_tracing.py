@@ -8,6 +8,7 @@ child process, so a crash of the engine fails one test.
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -288,8 +289,11 @@ def test_module_mode(tmp_path):
     assert re.search(r"memmod\.py:\d+\(make\)", proc.stderr), proc.stderr
 
 
-@pytest.mark.parametrize("how", ["exception", "sigint"])
+@pytest.mark.parametrize("how", ["exception", "SIGINT", "SIGTERM", "SIGHUP"])
 def test_profile_written_on_interrupt_and_exception(tmp_path, how):
+    """The profile of a program that raises, is interrupted or is ended by a
+    signal is written, and strop ends as plain Python ends (the same exit
+    status: a death by the signal)."""
     script = write(tmp_path, "stop.py", f"""
         import os, signal
         def hold():
@@ -298,13 +302,15 @@ def test_profile_written_on_interrupt_and_exception(tmp_path, how):
                 out.append(bytearray(1000))
             return out
         kept = hold()
-        if {how!r} == "sigint":
-            os.kill(os.getpid(), signal.SIGINT)
+        if {how!r} != "exception":
+            os.kill(os.getpid(), getattr(signal, {how!r}))
         raise RuntimeError("stopped")
     """)
+    plain = run_python(script)
+    assert plain.returncode == (1 if how == "exception" else -getattr(signal, how))
     out = tmp_path / "stop.folded"
     proc = run_strop("mem", "-q", "-o", out, script)
-    assert proc.returncode == (130 if how == "sigint" else 1), describe(proc)
+    assert proc.returncode == plain.returncode, describe(proc)
     stacks = folded_counts(out)
     assert sum(v for s, v in stacks.items() if frame_names(s)[-1] == "hold") >= 1000 * 1000
 

@@ -190,11 +190,83 @@ class _TargetCompileError(Exception):
         self.error = error
 
 
+# Signals whose default is to end the process without a word: a program
+# ended by one still leaves its profile (written by `finish`), then dies by it.
+_ENDING_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+def on_ending_signals(finish):
+    """While the program has not chosen what SIGTERM and SIGHUP do (their
+    handler is the default), one of them calls finish(-signum) (which stops
+    recording, writes the profile and prints the table) and ends the process by
+    the same signal, as it would have ended without strop: no finally block
+    or atexit handler of the program runs, its exit status is the signal's.
+    A process forked from the program dies at once, as before (the engine's
+    guard, endsig.c, acts before Python's handler there).  Returns a
+    function that puts the old handlers back."""
+    import signal
+
+    from . import _engine
+
+    pid = os.getpid()
+    installed = []
+
+    def ending(signum, frame):
+        for number, _ in installed:
+            signal.signal(number, signal.SIG_DFL)  # a second signal ends it at once
+        if os.getpid() == pid:
+            try:
+                finish(-signum)
+            except BaseException:  # a fault of strop's own: the signal still ends it
+                pass
+        # The program's unwritten stdout is lost, as without strop.
+        os._exit(die_like(-signum, streams=(sys.stderr,)))
+
+    for name in _ENDING_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) == signal.SIG_DFL:
+            signal.signal(number, ending)
+            installed.append((number, signal.SIG_DFL))
+            _engine.guard_ending_signal(number)
+
+    def restore():
+        for number, old in installed:
+            if signal.getsignal(number) is ending:
+                signal.signal(number, old)
+
+    return restore
+
+
+def die_like(status, streams=None):
+    """Ends strop as the program under study ended.  A negative status is a
+    death by signal -status (as subprocess reports it): strop dies by the same
+    signal, so that a parent's waitpid() sees what it would have seen without
+    strop, not the shell's 128 + N.  `streams` (default stdout and stderr)
+    are flushed first.  Returns the status to exit with when the signal does
+    not end the process."""
+    import signal
+
+    if not isinstance(status, int) or status >= 0:
+        return status
+    for stream in streams or (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    try:
+        signal.signal(-status, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [-status])
+        os.kill(os.getpid(), -status)
+    except (OSError, ValueError):
+        pass
+    return 128 - status
+
+
 def _exit_status(e):
     code = e.code
     if code is None:
         return 0
     if isinstance(code, int):
-        return code
+        return code & 0xFF  # what the system keeps of it: sys.exit(-1) is 255, no signal
     print(code, file=sys.stderr)
     return 1

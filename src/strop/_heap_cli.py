@@ -3,12 +3,14 @@
 `--diff` prints what the script added and freed against the census taken
 before it started; `-o FILE` writes the full table (every row) to FILE. The
 script's own exit status, output and exceptions are kept; a script that
-raises still gets its census. Bad input: one line, status 2 (UsageError).
+raises, is interrupted or is ended by SIGTERM or SIGHUP still gets its census. Bad input: one line, status 2 (UsageError).
 """
+import signal
 import sys
 import traceback
 
-from ._cli_common import UsageError, _Parser, _exit_status, _prepare_script, _TargetCompileError
+from ._cli_common import (UsageError, _Parser, _exit_status, _prepare_script, _TargetCompileError,
+                          on_ending_signals)
 
 
 def _parser():
@@ -36,14 +38,25 @@ def cmd_heap(argv):
         return 1
     before = _memory.heap() if opts.diff else None
     status = 0
+    restore = on_ending_signals(lambda status: _report(_memory.heap(), before, opts))
     try:
         exec(code, main_globals)
     except SystemExit as e:
         status = _exit_status(e)
+    except KeyboardInterrupt:  # printed, then the end by SIGINT, as Python does
+        traceback.print_exc()
+        status = -signal.SIGINT
     except BaseException:  # the script's own error: printed as Python would, census kept
         traceback.print_exc()
         status = 1
-    after = _memory.heap()
+    finally:
+        restore()
+    _report(_memory.heap(), before, opts)
+    return status
+
+
+def _report(after, before, opts):
+    """Prints the census (or its difference from `before`) and writes -o."""
     result = after.diff(before) if before is not None else after
     rows = opts.rows or None
     if opts.output:
@@ -56,5 +69,4 @@ def cmd_heap(argv):
     # heapy's hint is for the interactive prompt; on the command line it is --rows.
     text = text.replace("Type e.g. '_.more' to view.>", "--rows 0 shows all.>")
     print(text, file=sys.stderr)
-    return status
 

@@ -392,8 +392,6 @@ def cmd_sample(argv):
             status = child.wait()
         finally:
             signal.signal(signal.SIGINT, old)
-        if status < 0:
-            status = 128 - status
         if sampler is None:
             print("strop: the program exited before it could be sampled", file=sys.stderr)
             return status

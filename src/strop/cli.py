@@ -23,6 +23,8 @@ from ._cli_common import (
     _TargetCompileError,
     _exit_status,
     _fresh_main,
+    die_like,
+    on_ending_signals,
     _prepare_script,
     _sort_key,
     split_target,
@@ -79,9 +81,12 @@ def _run_parser():
     return p
 
 
-def _run_target(profile, kind, target, args):
-    """Runs the target under `profile`; returns the exit status it asks for."""
+def _run_target(profile, kind, target, args, finish=None):
+    """Runs the target under `profile`; returns the exit status it asks for
+    (negative: it ended by that signal).  finish(status), when given, writes
+    the profile of a program ended by SIGTERM or SIGHUP."""
     import runpy
+    import signal
     import traceback
 
     if kind == "module":
@@ -110,6 +115,9 @@ def _run_target(profile, kind, target, args):
 
     status = 0
     tracer = profile._tracer
+    restore = None
+    if finish is not None:
+        restore = on_ending_signals(lambda status: (tracer.disable(), finish(status)))
     try:
         tracer.enable()
         try:
@@ -120,11 +128,14 @@ def _run_target(profile, kind, target, args):
             _join_threads()
         finally:
             tracer.disable()
+            if restore is not None:
+                restore()
     except SystemExit as e:
         status = _exit_status(e)
     except KeyboardInterrupt:
+        # Python prints it, then ends by SIGINT (exit status -2, not 130).
         traceback.print_exc()
-        status = EXIT_INTERRUPTED
+        status = -signal.SIGINT
     except BaseException as e:  # the program's own error: print it as Python would
         tb = e.__traceback__
         # Drop strop's own frames from the top of the traceback.
@@ -135,12 +146,12 @@ def _run_target(profile, kind, target, args):
     return status
 
 
-def _run_flushed(profile, kind, target, args):
+def _run_flushed(profile, kind, target, args, finish=None):
     """Runs the target under `profile` and flushes its stdout: its exit
     status, or None when it did not compile (its error printed as Python
     prints it)."""
     try:
-        status = _run_target(profile, kind, target, args)
+        status = _run_target(profile, kind, target, args, finish)
     except _TargetCompileError as e:
         import traceback
 
@@ -182,10 +193,11 @@ def cmd_run(argv):
     profile = Profile(builtins=not opts.no_builtins, timer=opts.timer, timeline=opts.timeline,
                       threads=opts.threads, waits=opts.waits)
     health = _health.start()
-    status = _run_flushed(profile, kind, target, args)
+    opts.command = command
+    status = _run_flushed(profile, kind, target, args,
+                          lambda status: _report(profile, opts, Stats, health))
     if status is None:
         return 1
-    opts.command = command
     _report(profile, opts, Stats, health)
     return status
 
@@ -277,9 +289,16 @@ def cmd_mem(argv):
         _check_output(opts.output, fmt)
     profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads)
     profile.command = command
-    status = _run_flushed(profile, kind, target, args)
+    status = _run_flushed(profile, kind, target, args,
+                          lambda status: _mem_report(profile, opts, command))
     if status is None:
         return 1
+    _mem_report(profile, opts, command)
+    return status
+
+
+def _mem_report(profile, opts, command):
+    """Writes the memory profile and prints its table; never raises past here."""
     try:
         if opts.output:
             try:
@@ -295,7 +314,6 @@ def cmd_mem(argv):
             print(f"strop: profile written to {opts.output}", file=sys.stderr)
     except BrokenPipeError:
         pass
-    return status
 
 
 # ---- strop view -------------------------------------------------------------
@@ -547,6 +565,12 @@ def _usage():
 
 
 def main(argv=None):
+    """The command line: its exit status.  A program under study that ended
+    by a signal ends strop by the same signal (see die_like)."""
+    return die_like(_main(argv))
+
+
+def _main(argv):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())

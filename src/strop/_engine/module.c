@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "baseline.h"
 #include "clock.h"
+#include "endsig.h"
 #include "healthobj.h"
 #include "heap.h"
 #include "heapgraph.h"
@@ -95,6 +96,9 @@ static PyMethodDef engine_methods[] = {
     {"heap_census", (PyCFunction)(void (*)(void))strop_heap_census, METH_VARARGS | METH_KEYWORDS,
      "heap_census(roots=None, relative=False, deep=True, barrier=None)\n--\n\nA HeapSet: every object "
      "reachable from roots (None: the collector's), each once, with sizes and kinds."},
+    {"guard_ending_signal", strop_guard_ending_signal, METH_O,
+     "guard_ending_signal(signum)\n--\n\nIn a process forked after this call, signum gets its "
+     "default action at once, not the Python handler set for it."},
     {"heap_census_counts", strop_heap_census_counts, METH_NOARGS,
      "heap_census_counts()\n--\n\n(objects, bytes, blocks before, blocks after) of a census "
      "between two full collections."},
