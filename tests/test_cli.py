@@ -299,6 +299,28 @@ def test_sigterm_in_a_forked_child_writes_nothing(tmp_path):
     assert stats[find_key(stats, "work", "fork_term.py")][1] == 1
 
 
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_sample_ends_as_its_program_ended(tmp_path, signame):
+    """strop sample's child ended by a signal: the samples are written, and
+    strop ends by that signal, as plain python does."""
+    script = tmp_path / "ends.py"
+    script.write_text(textwrap.dedent("""
+        import os, signal, sys, time
+        def work():
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:
+                pass
+        work()
+        os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+    """))
+    plain = run_python(script, signame)
+    assert plain.returncode == -getattr(signal, signame)
+    out = tmp_path / "x.folded"
+    proc = run_strop("sample", "-q", "--rate", "200", "-o", out, script, signame)
+    assert proc.returncode == plain.returncode, describe(proc)
+    assert "work" in out.read_text(), describe(proc)
+
+
 # -- bad input ----------------------------------------------------------------------------------
 
 def test_missing_script(tmp_path):
