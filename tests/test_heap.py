@@ -6,12 +6,14 @@ a brute-force walk in Python over gc.get_referents for deep sizes. The idle
 census after setrelheap() runs in a fresh interpreter, as a user would see it.
 """
 import gc
+import itertools
 import random
 import re
 import signal
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 
@@ -324,6 +326,80 @@ def test_census_reaches_objects_across_threads():
     finally:
         stop.set()
         t.join()
+
+
+class Leaf:
+    __slots__ = ("n",)
+
+    def __init__(self, n):
+        self.n = n
+
+
+def _kind_of_referrer(r):
+    if isinstance(r, dict):
+        return "dict of module" if any(vars(m) is r for m in list(sys.modules.values())
+                                       if m is not None) else "dict (no owner)"
+    return type(r).__name__
+
+
+def test_byrcs_groups_each_object_by_the_kinds_gc_finds_referring_to_it():
+    """heapy's byrcs: each object's row is the set of kinds of the objects
+    that refer to it.  Ground truth: gc.get_referrers of each object, on a
+    random graph of lists, dicts and tuples."""
+    rng = random.Random(7)
+    lists = [[] for _ in range(4)]
+    dicts = [{} for _ in range(4)]
+    leaves = [Leaf(i) for i in range(240)]
+    tuple_parts = [[] for _ in range(4)]
+    for i, leaf in enumerate(leaves):
+        for where in rng.sample(["list", "dict", "tuple"], rng.randint(1, 3)):
+            if where == "list":
+                rng.choice(lists).append(leaf)
+            elif where == "dict":
+                rng.choice(dicts)[i] = leaf
+            else:
+                rng.choice(tuple_parts).append(leaf)
+    holder = (lists, dicts, [tuple(part) for part in tuple_parts])
+    del tuple_parts, leaves, leaf
+    found = {}
+    for group in (lists, [list(d.values()) for d in dicts], holder[2]):
+        for container in group:
+            for leaf in container:
+                found[id(leaf)] = leaf
+    expected = {}
+    for key in list(found):  # (items() would lend each leaf a tuple of its own)
+        leaf = found[key]
+        kinds = {_kind_of_referrer(r) for r in gc.get_referrers(leaf)
+                 if not isinstance(r, types.FrameType) and r is not found}
+        expected[key] = ", ".join(sorted(kinds))
+    found = leaf = None  # no local or helper list refers to a leaf any more
+    leaves_part = strop.heap()
+    by = leaves_part[[name for name, _, _ in leaves_part.rows].index(__name__ + ".Leaf")].byrcs
+    got = {}
+    for i, (name, count, size) in enumerate(by.rows):
+        objs = by[i].objects()
+        assert len(objs) == count and size == count * sys.getsizeof(objs[0])
+        for o in objs:
+            got[id(o)] = name
+        objs = o = None
+    assert len(got) == 240
+    assert got == expected
+    # The labels read as heapy's: one kind, or the kinds sorted and joined.
+    assert set(got.values()) <= {", ".join(sorted(c)) for n in (1, 2, 3)
+                                 for c in itertools.combinations(
+                                     ["list", "dict (no owner)", "tuple"], n)}
+    assert len(set(got.values())) >= 5
+
+
+def test_byrcs_names_objects_no_object_refers_to():
+    """An object held only by a running frame (or a root or C) has its own row."""
+    only_here = Leaf(-1)
+    part = strop.iso(only_here).byrcs
+    assert part.rows == [("<none: held by frames, roots or C only>", 1,
+                          sys.getsizeof(only_here))] or (
+        sys.version_info < (3, 11) and part.rows[0][0] == "frame")
+    # A row of a byrcs partition is a partition that can be grouped again.
+    assert part[0].bytype.rows[0][0] == __name__ + ".Leaf"
 
 
 @pytest.mark.parametrize("how", ["exit", "fail", "SIGINT", "SIGTERM", "SIGHUP"])

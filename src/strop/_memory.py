@@ -18,7 +18,8 @@ __all__ = ["heap", "setrelheap", "iso", "sizeof", "path_to", "retained", "retain
            "Partition", "HeapDiff", "DeepSize", "RefPath", "Cycles"]
 
 _ROWS_SHOWN = 10
-_BY_TITLE = {"kind": "Kind (class / dict of class)", "type": "Type", "module": "Module"}
+_BY_TITLE = {"kind": "Kind (class / dict of class)", "type": "Type", "module": "Module",
+             "rcs": "Referrers by Kind (class / dict of class)"}
 
 # True once setrelheap() has been called: heap() counts only what is newer.
 _relative = False
@@ -29,7 +30,8 @@ class Partition:
 
     ``p.count`` objects, ``p.size`` bytes; ``p[i]`` is the set of row i (itself a
     Partition), ``p[i:j]`` the set of those rows; ``p.more`` shows the next rows;
-    ``p.bytype`` and ``p.bymodule`` group the same objects differently; ``p.diff(q)``
+    ``p.bytype``, ``p.bymodule`` and ``p.byrcs`` (by the kinds of the referrers)
+    group the same objects differently; ``p.diff(q)``
     says what is in one and not the other, by kind.
     """
 
@@ -72,6 +74,24 @@ class Partition:
     def bymodule(self):
         """The same objects by the module that defines their class."""
         return Partition(self._set, "module")
+
+    @property
+    def byrcs(self):
+        """The same objects by the kinds of the objects that refer to them, as
+        heapy's byrcs: "list", "dict of app.Node, list".  Referrers are looked
+        for in the whole heap; an object that none refers to (held only by a
+        running frame, a root such as sys.modules, or C) has its own row."""
+        if self._set_has_rcs():
+            return Partition(self._set, "rcs")
+        whole = _engine.heap_census()
+        return Partition(self._set.with_referrers(whole), "rcs")
+
+    def _set_has_rcs(self):
+        try:
+            self._set.rows("rcs")
+        except ValueError:
+            return False
+        return True
 
     @property
     def bykind(self):

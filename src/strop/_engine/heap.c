@@ -177,6 +177,10 @@ typedef struct {
     unsigned char *kind_dictof; /* 1: "dict of" kind_types[k] */
     Py_ssize_t total;
     Py_ssize_t bad_sizeof; /* objects counted at their basic size */
+    /* By the kinds of their referrers (with_referrers()), else NULL: each
+     * object's group, an index into rcs_names (a list of str). */
+    uint32_t *rcs;
+    PyObject *rcs_names;
 } HeapSet;
 
 static int
@@ -186,6 +190,7 @@ HeapSet_traverse(HeapSet *self, visitproc visit, void *arg)
         Py_VISIT(self->objs[i]);
     for (Py_ssize_t k = 0; k < self->nkinds; k++)
         Py_VISIT((PyObject *)self->kind_types[k]);
+    Py_VISIT(self->rcs_names);
     Py_VISIT(Py_TYPE(self));
     return 0;
 }
@@ -209,9 +214,12 @@ HeapSet_clear(HeapSet *self)
     strop_free(self->sizes);
     strop_free(self->kinds);
     strop_free(self->kind_dictof);
+    strop_free(self->rcs);
     self->sizes = NULL;
     self->kinds = NULL;
     self->kind_dictof = NULL;
+    self->rcs = NULL;
+    Py_CLEAR(self->rcs_names);
     self->total = 0;
     return 0;
 }
@@ -908,6 +916,8 @@ census_result(Census *c)
     set->nkinds = 0;
     set->kind_types = NULL;
     set->kind_dictof = NULL;
+    set->rcs = NULL;
+    set->rcs_names = NULL;
     set->total = 0;
     set->bad_sizeof = c->bad_sizeof;
     /* Compact in place: the census's arrays become the set's. */
@@ -1189,6 +1199,8 @@ error:
 static PyObject *
 group_names(HeapSet *self, const char *by)
 {
+    if (strcmp(by, "rcs") == 0)
+        return PyList_GetSlice(self->rcs_names, 0, PY_SSIZE_T_MAX);
     PyObject *names = PyList_New(self->nkinds);
     if (names == NULL)
         return NULL;
@@ -1229,14 +1241,36 @@ group_names(HeapSet *self, const char *by)
     return names;
 }
 
+/* 0 when `by` names a grouping of self ("rcs": only after with_referrers()),
+ * else -1 with ValueError. */
 static int
-check_by(const char *by)
+check_by(const HeapSet *self, const char *by)
 {
-    if (strcmp(by, "kind") && strcmp(by, "type") && strcmp(by, "module")) {
-        PyErr_Format(PyExc_ValueError, "by must be 'kind', 'type' or 'module', not %.50s", by);
+    if (strcmp(by, "rcs") == 0 && self->rcs == NULL) {
+        PyErr_SetString(PyExc_ValueError, "this set has no referrers' kinds: with_referrers() "
+                                          "gives them");
+        return -1;
+    }
+    if (strcmp(by, "kind") && strcmp(by, "type") && strcmp(by, "module") && strcmp(by, "rcs")) {
+        PyErr_Format(PyExc_ValueError, "by must be 'kind', 'type', 'module' or 'rcs', not %.50s",
+                     by);
         return -1;
     }
     return 0;
+}
+
+/* The groups under `by`: each object's group (*of) and how many (*n). */
+static void
+groups_of(const HeapSet *self, const char *by, const uint32_t **of, Py_ssize_t *n)
+{
+    if (strcmp(by, "rcs") == 0) {
+        *of = self->rcs;
+        *n = PyList_GET_SIZE(self->rcs_names);
+    }
+    else {
+        *of = self->kinds;
+        *n = self->nkinds;
+    }
 }
 
 static int
@@ -1257,14 +1291,16 @@ HeapSet_rows(HeapSet *self, PyObject *args)
 {
     const char *by = "kind";
     PyObject *names = NULL, *index = NULL, *result = NULL;
-    Py_ssize_t *per_kind = NULL, *rows = NULL;
-    if (!PyArg_ParseTuple(args, "|s:rows", &by) || check_by(by) < 0)
+    Py_ssize_t *per_kind = NULL, *rows = NULL, ngroups;
+    const uint32_t *group;
+    if (!PyArg_ParseTuple(args, "|s:rows", &by) || check_by(self, by) < 0)
         return NULL;
+    groups_of(self, by, &group, &ngroups);
     names = group_names(self, by);
     if (names == NULL)
         goto error;
-    per_kind = strop_calloc((size_t)self->nkinds * 2 + 1, sizeof(Py_ssize_t));
-    rows = strop_calloc((size_t)self->nkinds * 3 + 1, sizeof(Py_ssize_t));
+    per_kind = strop_calloc((size_t)ngroups * 2 + 1, sizeof(Py_ssize_t));
+    rows = strop_calloc((size_t)ngroups * 3 + 1, sizeof(Py_ssize_t));
     index = PyDict_New();
     if (per_kind == NULL || rows == NULL) {
         PyErr_NoMemory();
@@ -1273,11 +1309,11 @@ HeapSet_rows(HeapSet *self, PyObject *args)
     if (index == NULL)
         goto error;
     for (Py_ssize_t i = 0; i < self->n; i++) {
-        per_kind[2 * self->kinds[i]] += 1;
-        per_kind[2 * self->kinds[i] + 1] += self->sizes[i];
+        per_kind[2 * group[i]] += 1;
+        per_kind[2 * group[i] + 1] += self->sizes[i];
     }
     Py_ssize_t nrows = 0;
-    for (Py_ssize_t k = 0; k < self->nkinds; k++) {
+    for (Py_ssize_t k = 0; k < ngroups; k++) {
         if (per_kind[2 * k] == 0)
             continue;
         PyObject *name = PyList_GET_ITEM(names, k);
@@ -1336,12 +1372,15 @@ HeapSet_subset(HeapSet *self, const unsigned char *keep)
     set->total = 0;
     set->bad_sizeof = 0;
     set->nkinds = 0;
+    set->rcs_names = NULL;
     set->objs = strop_malloc((size_t)m * sizeof(PyObject *));
     set->sizes = strop_malloc((size_t)m * sizeof(Py_ssize_t));
     set->kinds = strop_malloc((size_t)m * sizeof(uint32_t));
     set->kind_types = strop_malloc((size_t)self->nkinds * sizeof(PyTypeObject *));
     set->kind_dictof = strop_malloc((size_t)self->nkinds);
-    if (!set->objs || !set->sizes || !set->kinds || !set->kind_types || !set->kind_dictof) {
+    set->rcs = self->rcs != NULL ? strop_malloc((size_t)m * sizeof(uint32_t) + 1) : NULL;
+    if (!set->objs || !set->sizes || !set->kinds || !set->kind_types || !set->kind_dictof ||
+        (self->rcs != NULL && set->rcs == NULL)) {
         PyObject_GC_Track(set);
         Py_DECREF(set);
         return PyErr_NoMemory();
@@ -1357,9 +1396,12 @@ HeapSet_subset(HeapSet *self, const unsigned char *keep)
         set->objs[set->n] = Py_NewRef(self->objs[i]);
         set->sizes[set->n] = self->sizes[i];
         set->kinds[set->n] = self->kinds[i];
+        if (self->rcs != NULL)
+            set->rcs[set->n] = self->rcs[i];
         set->total += self->sizes[i];
         set->n++;
     }
+    set->rcs_names = Py_XNewRef(self->rcs_names);
     PyObject_GC_Track(set);
     return (PyObject *)set;
 }
@@ -1371,28 +1413,31 @@ HeapSet_select(HeapSet *self, PyObject *args)
     const char *by;
     PyObject *wanted, *names = NULL, *result = NULL;
     unsigned char *keep_kind = NULL, *keep = NULL;
-    if (!PyArg_ParseTuple(args, "sO:select", &by, &wanted) || check_by(by) < 0)
+    const uint32_t *group;
+    Py_ssize_t ngroups;
+    if (!PyArg_ParseTuple(args, "sO:select", &by, &wanted) || check_by(self, by) < 0)
         return NULL;
+    groups_of(self, by, &group, &ngroups);
     wanted = PyFrozenSet_New(wanted);
     if (wanted == NULL)
         return NULL;
     names = group_names(self, by);
     if (names == NULL)
         goto done;
-    keep_kind = strop_calloc((size_t)self->nkinds + 1, 1);
+    keep_kind = strop_calloc((size_t)ngroups + 1, 1);
     keep = strop_calloc((size_t)self->n + 1, 1);
     if (keep_kind == NULL || keep == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t k = 0; k < self->nkinds; k++) {
+    for (Py_ssize_t k = 0; k < ngroups; k++) {
         int in = PySet_Contains(wanted, PyList_GET_ITEM(names, k));
         if (in < 0)
             goto done;
         keep_kind[k] = (unsigned char)in;
     }
     for (Py_ssize_t i = 0; i < self->n; i++)
-        keep[i] = keep_kind[self->kinds[i]];
+        keep[i] = keep_kind[group[i]];
     result = HeapSet_subset(self, keep);
 done:
     strop_free(keep_kind);
@@ -1426,6 +1471,193 @@ done:
     strop_free(other_set.slots);
     strop_free(keep);
     return result;
+}
+
+/* ---- by referrers' kinds (heapy's byrcs) ------------------------------ */
+
+typedef struct {
+    AddrSet set;      /* the objects of the set being grouped */
+    uint32_t *index;  /* per slot of `set`: the object's index in it */
+    uint32_t kind;    /* the kind of the referrer being traversed */
+    uint64_t *pairs;  /* (object index << 32 | referrer kind) */
+    size_t n, cap;
+    int failed;
+} Referrers;
+
+static int
+referrer_visit(PyObject *o, void *arg)
+{
+    Referrers *r = arg;
+    uintptr_t *slot = addrset_slot(&r->set, (uintptr_t)o);
+    if (slot == NULL)
+        return 0;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        uint64_t *p = strop_realloc(r->pairs, cap * sizeof *p);
+        if (p == NULL) {
+            r->failed = 1;
+            return -1;
+        }
+        r->pairs = p;
+        r->cap = cap;
+    }
+    r->pairs[r->n++] = (uint64_t)r->index[slot - r->set.slots] << 32 | r->kind;
+    return 0;
+}
+
+static int
+pair_order(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The label of referrer kinds kinds[0..n) (whole's kind indices), their
+ * names sorted and joined by ", ".  New reference. */
+static PyObject *
+rcs_label(PyObject *kind_names, const uint64_t *pairs, size_t n)
+{
+    PyObject *names = PyList_New((Py_ssize_t)n), *sep, *label;
+    if (names == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        PyList_SET_ITEM(names, (Py_ssize_t)i,
+                        Py_NewRef(PyList_GET_ITEM(kind_names, (Py_ssize_t)(pairs[i] & 0xFFFFFFFFu))));
+    if (PyList_Sort(names) < 0) {
+        Py_DECREF(names);
+        return NULL;
+    }
+    sep = PyUnicode_FromString(", ");
+    label = sep != NULL ? PyUnicode_Join(sep, names) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(names);
+    return label;
+}
+
+/* The group of the object whose referrer kinds are pairs[0..n): an index
+ * into `labels`, made on first sight (`seen` maps the kinds, as bytes, to
+ * it).  -1 with an error set. */
+static Py_ssize_t
+rcs_group(PyObject *labels, PyObject *seen, PyObject *kind_names, const uint64_t *pairs, size_t n)
+{
+    uint32_t key[64];
+    size_t m = n < 64 ? n : 64;
+    PyObject *k, *at, *label;
+    Py_ssize_t g;
+    for (size_t i = 0; i < m; i++)
+        key[i] = (uint32_t)(pairs[i] & 0xFFFFFFFFu);
+    k = PyBytes_FromStringAndSize((const char *)key, (Py_ssize_t)(m * sizeof key[0]));
+    if (k == NULL)
+        return -1;
+    at = PyDict_GetItemWithError(seen, k); /* borrowed */
+    if (at != NULL) {
+        Py_DECREF(k);
+        return PyLong_AsSsize_t(at);
+    }
+    if (PyErr_Occurred())
+        goto error;
+    label = n == 0 ? PyUnicode_FromString("<none: held by frames, roots or C only>")
+                   : rcs_label(kind_names, pairs, m);
+    if (label == NULL)
+        goto error;
+    g = PyList_GET_SIZE(labels);
+    if (PyList_Append(labels, label) < 0) {
+        Py_DECREF(label);
+        goto error;
+    }
+    Py_DECREF(label);
+    at = PyLong_FromSsize_t(g);
+    if (at == NULL || PyDict_SetItem(seen, k, at) < 0) {
+        Py_XDECREF(at);
+        goto error;
+    }
+    Py_DECREF(at);
+    Py_DECREF(k);
+    return g;
+error:
+    Py_DECREF(k);
+    return -1;
+}
+
+/* with_referrers(whole) -> a copy of this set that can also be grouped by
+ * the kinds of each object's referrers among the objects of `whole` (a
+ * census of the whole heap): rows('rcs').  An object none of them refers to
+ * (held by frames, module roots or C) has its own group. */
+static PyObject *
+HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
+{
+    HeapSet *whole, *copy = NULL;
+    Referrers r = {{0, NULL}, NULL, 0, NULL, 0, 0, 0};
+    PyObject *kind_names = NULL, *labels = NULL, *seen = NULL;
+    unsigned char *all = NULL;
+    size_t at = 0;
+    if (Py_TYPE(whole_obj) != HeapSet_type) {
+        PyErr_SetString(PyExc_TypeError, "with_referrers() takes a HeapSet");
+        return NULL;
+    }
+    whole = (HeapSet *)whole_obj;
+    if ((uint64_t)self->n >= UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many objects to group by referrers");
+        return NULL;
+    }
+    all = strop_malloc((size_t)self->n + 1);
+    if (all == NULL || addrset_fill(&r.set, (uintptr_t *)self->objs, (size_t)self->n) < 0 ||
+        (r.index = strop_malloc((r.set.mask + 1) * sizeof(uint32_t))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < self->n; j++)
+        r.index[addrset_slot(&r.set, (uintptr_t)self->objs[j]) - r.set.slots] = (uint32_t)j;
+    for (Py_ssize_t i = 0; i < whole->n; i++) {
+        r.kind = whole->kinds[i];
+        if (traverse(whole->objs[i], referrer_visit, &r) < 0 && r.failed) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    qsort(r.pairs, r.n, sizeof *r.pairs, pair_order);
+    kind_names = group_names(whole, "kind");
+    labels = PyList_New(0);
+    seen = PyDict_New();
+    memset(all, 1, (size_t)self->n + 1);
+    if (kind_names == NULL || labels == NULL || seen == NULL)
+        goto done;
+    copy = (HeapSet *)HeapSet_subset(self, all);
+    if (copy == NULL)
+        goto done;
+    strop_free(copy->rcs);
+    copy->rcs = strop_malloc((size_t)self->n * sizeof(uint32_t) + 1);
+    if (copy->rcs == NULL) {
+        PyErr_NoMemory();
+        Py_CLEAR(copy);
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < self->n; j++) {
+        size_t start = at, m = 0;
+        Py_ssize_t g;
+        /* This object's distinct referrer kinds, in order. */
+        while (at < r.n && (r.pairs[at] >> 32) == (uint64_t)j) {
+            if (m == 0 || r.pairs[start + m - 1] != r.pairs[at])
+                r.pairs[start + m++] = r.pairs[at];
+            at++;
+        }
+        g = rcs_group(labels, seen, kind_names, r.pairs + start, m);
+        if (g < 0) {
+            Py_CLEAR(copy);
+            goto done;
+        }
+        copy->rcs[j] = (uint32_t)g;
+    }
+    Py_XSETREF(copy->rcs_names, Py_NewRef(labels));
+done:
+    strop_free(r.set.slots);
+    strop_free(r.index);
+    strop_free(r.pairs);
+    strop_free(all);
+    Py_XDECREF(kind_names);
+    Py_XDECREF(labels);
+    Py_XDECREF(seen);
+    return (PyObject *)copy;
 }
 
 /* entries() -> [(object, size, kind name)] in census order. */
@@ -1477,6 +1709,9 @@ static PyMethodDef HeapSet_methods[] = {
      "select(by, names)\n--\n\nThe HeapSet of the objects in the groups named."},
     {"minus", (PyCFunction)HeapSet_minus, METH_O,
      "minus(other)\n--\n\nThe HeapSet of the objects not in `other`."},
+    {"with_referrers", (PyCFunction)HeapSet_with_referrers, METH_O,
+     "with_referrers(whole)\n--\n\nA copy that can also be grouped by the kinds of each "
+     "object's referrers in `whole`: rows('rcs')."},
     {"entries", (PyCFunction)HeapSet_entries, METH_NOARGS,
      "entries()\n--\n\n[(object, size, kind)] of every object."},
     {NULL, NULL, 0, NULL},
