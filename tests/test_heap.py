@@ -402,6 +402,73 @@ def test_byrcs_names_objects_no_object_refers_to():
     assert part[0].bytype.rows[0][0] == __name__ + ".Leaf"
 
 
+def _make_leaves(n):
+    made = []  # (a loop, not a comprehension: before 3.12 that is a function of its own)
+    for i in range(n):
+        made.append(Leaf(i))
+    return made
+
+
+def _make_names(n):
+    made = []
+    for i in range(n):
+        made.append("name-%05d" % i)
+    return made
+
+
+def test_bysite_names_the_function_that_made_each_object_as_tracemalloc_does():
+    """heapy's bysite: each object under the function that allocated it.
+    Ground truth: tracemalloc's own traceback of every object, recorded
+    beside strop's tracing."""
+    import inspect
+    import tracemalloc
+
+    made_before = _make_leaves(7)
+    functions = {f.__name__: f for f in (_make_leaves, _make_names)}
+    tracemalloc.start(1)
+    try:
+        with strop.track_memory():
+            leaves, names = _make_leaves(300), _make_names(200)
+            census = strop.heap()
+            kinds = [name for name, _, _ in census.rows]
+            by_site = {}
+            for kind in (__name__ + ".Leaf", "str"):
+                part = census[kinds.index(kind)].bysite
+                for i, (site, count, _) in enumerate(part.rows):
+                    by_site.setdefault(site, []).extend(part[i].objects())
+            census = part = None
+            traced = {}
+            for site, objs in by_site.items():
+                traced[site] = [tracemalloc.get_object_traceback(o) for o in objs]
+    finally:
+        tracemalloc.stop()
+    for name, function in functions.items():
+        code = function.__code__
+        site = "%s:%d(%s)" % (code.co_filename, code.co_firstlineno, name)
+        assert site in traced, sorted(traced)
+        lines = range(code.co_firstlineno, code.co_firstlineno + len(inspect.getsource(function)
+                                                                     .splitlines()))
+        # Every object strop files under the function, tracemalloc saw made there.
+        assert all(tb is not None and tb[0].lineno in lines and tb[0].filename == code.co_filename
+                   for tb in traced[site]), name
+    leaf_site = "%s:%d(_make_leaves)" % (__file__.replace(".pyc", ".py"),
+                                         _make_leaves.__code__.co_firstlineno)
+    assert len(by_site[leaf_site]) == 300
+    assert sum(isinstance(o, str) and o.startswith("name-")
+               for o in by_site["%s:%d(_make_names)" % (
+                   _make_names.__code__.co_filename,
+                   _make_names.__code__.co_firstlineno)]) == 200
+    # The seven made before tracing began have their own row.
+    not_traced = [site for site in by_site if site.startswith("<not traced")]
+    assert not_traced and sum(o in made_before for o in by_site[not_traced[0]]) == 7
+    del leaves, names, by_site, traced
+
+
+def test_bysite_needs_tracing():
+    with pytest.raises(ValueError, match="track_memory"):
+        strop.iso(Leaf(0)).bysite
+
+
 @pytest.mark.parametrize("how", ["exit", "fail", "SIGINT", "SIGTERM", "SIGHUP"])
 def test_heap_command_diff_names_what_the_script_kept(tmp_path, how):
     from conftest import TARGETS, run_python, run_strop

@@ -19,7 +19,8 @@ __all__ = ["heap", "setrelheap", "iso", "sizeof", "path_to", "retained", "retain
 
 _ROWS_SHOWN = 10
 _BY_TITLE = {"kind": "Kind (class / dict of class)", "type": "Type", "module": "Module",
-             "rcs": "Referrers by Kind (class / dict of class)"}
+             "rcs": "Referrers by Kind (class / dict of class)",
+             "site": "Allocated in filename:lineno(function)"}
 
 # True once setrelheap() has been called: heap() counts only what is newer.
 _relative = False
@@ -30,8 +31,8 @@ class Partition:
 
     ``p.count`` objects, ``p.size`` bytes; ``p[i]`` is the set of row i (itself a
     Partition), ``p[i:j]`` the set of those rows; ``p.more`` shows the next rows;
-    ``p.bytype``, ``p.bymodule`` and ``p.byrcs`` (by the kinds of the referrers)
-    group the same objects differently; ``p.diff(q)``
+    ``p.bytype``, ``p.bymodule``, ``p.byrcs`` (by the kinds of the referrers) and
+    ``p.bysite`` (where they were allocated) group the same objects differently; ``p.diff(q)``
     says what is in one and not the other, by kind.
     """
 
@@ -81,14 +82,28 @@ class Partition:
         heapy's byrcs: "list", "dict of app.Node, list".  Referrers are looked
         for in the whole heap; an object that none refers to (held only by a
         running frame, a root such as sys.modules, or C) has its own row."""
-        if self._set_has_rcs():
+        if self._grouped_by("rcs"):
             return Partition(self._set, "rcs")
         whole = _engine.heap_census()
         return Partition(self._set.with_referrers(whole), "rcs")
 
-    def _set_has_rcs(self):
+    @property
+    def bysite(self):
+        """The same objects by where they were allocated: the function
+        ("file:line(function)") that the allocation tracing running now
+        (`with strop.track_memory():`, `strop mem`) charged each one's memory
+        to.  Objects made before it began (or not sampled) have their own row.
+        ValueError when no tracing is running."""
+        if self._grouped_by("site"):
+            return Partition(self._set, "site")
+        if not _engine.memory_tracing():
+            raise ValueError("bysite needs allocation tracing running: take the census inside "
+                             "'with strop.track_memory():' (or under 'strop mem')")
+        return Partition(self._set.with_sites(), "site")
+
+    def _grouped_by(self, by):
         try:
-            self._set.rows("rcs")
+            self._set.rows(by)
         except ValueError:
             return False
         return True

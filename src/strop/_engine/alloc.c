@@ -562,6 +562,27 @@ strop_memtrace_detach(StropMemTrace *t)
     uninstall();
 }
 
+int
+strop_memtrace_site_of(const void *block, const void **owner, uint32_t *node)
+{
+    const Slot *s;
+    if (tracing == NULL || tracing->table == NULL)
+        return 0;
+    s = table_find(tracing->table, key_of(block));
+    if (s == NULL || s->node == OWN_NODE)
+        return 0;
+    *owner = tracing_owner;
+    *node = s->node;
+    return 1;
+}
+
+PyObject *
+strop_memory_tracing(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    return PyBool_FromLong(tracing != NULL);
+}
+
 /* ---- the net-bytes counter's Python functions ------------------------------ */
 
 PyObject *

@@ -42,6 +42,8 @@ PyObject *strop_alloc_stop(PyObject *module, PyObject *Py_UNUSED(ignored));
 /* alloc_net() -> int or None: the running total in bytes, None when the
  * count is unreliable (the table could not grow) or counting is off. */
 PyObject *strop_alloc_net(PyObject *module, PyObject *Py_UNUSED(ignored));
+/* memory_tracing() -> bool: whether an allocation tracing is attached now. */
+PyObject *strop_memory_tracing(PyObject *module, PyObject *Py_UNUSED(ignored));
 
 /* ---- allocation tracing ------------------------------------------------ */
 
@@ -120,6 +122,12 @@ int strop_memtrace_attach(StropMemTrace *trace, const void *owner);
 
 /* Stops charging allocations to `trace` (nothing when it is not attached). */
 void strop_memtrace_detach(StropMemTrace *trace);
+
+/* Where the live block at `block` was allocated, by the recording attached
+ * now: 1 with its Tracer in *owner and the node it was charged to in *node,
+ * or 0 when no recording is attached or the block is not in it (allocated
+ * before it began, not sampled, or strop's own).  With the GIL held. */
+int strop_memtrace_site_of(const void *block, const void **owner, uint32_t *node);
 
 /* Bytes the tracker holds for its table of live blocks, and for its nodes. */
 size_t strop_memtrace_table_bytes(const StropMemTrace *trace);

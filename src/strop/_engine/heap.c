@@ -24,7 +24,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "mem.h"
+#include "tracer.h"
 
 #define NO_INDEX UINT32_MAX
 #define NO_KIND UINT32_MAX
@@ -177,10 +179,13 @@ typedef struct {
     unsigned char *kind_dictof; /* 1: "dict of" kind_types[k] */
     Py_ssize_t total;
     Py_ssize_t bad_sizeof; /* objects counted at their basic size */
-    /* By the kinds of their referrers (with_referrers()), else NULL: each
-     * object's group, an index into rcs_names (a list of str). */
-    uint32_t *rcs;
-    PyObject *rcs_names;
+    /* A grouping of the objects beyond their kinds, else NULL: alt_by is
+     * "rcs" (the kinds of their referrers, with_referrers()) or "site" (where
+     * they were allocated, with_sites()); alt[i] the group of object i, an
+     * index into alt_names (a list of str). */
+    const char *alt_by;
+    uint32_t *alt;
+    PyObject *alt_names;
 } HeapSet;
 
 static int
@@ -190,7 +195,7 @@ HeapSet_traverse(HeapSet *self, visitproc visit, void *arg)
         Py_VISIT(self->objs[i]);
     for (Py_ssize_t k = 0; k < self->nkinds; k++)
         Py_VISIT((PyObject *)self->kind_types[k]);
-    Py_VISIT(self->rcs_names);
+    Py_VISIT(self->alt_names);
     Py_VISIT(Py_TYPE(self));
     return 0;
 }
@@ -214,12 +219,13 @@ HeapSet_clear(HeapSet *self)
     strop_free(self->sizes);
     strop_free(self->kinds);
     strop_free(self->kind_dictof);
-    strop_free(self->rcs);
+    strop_free(self->alt);
     self->sizes = NULL;
     self->kinds = NULL;
     self->kind_dictof = NULL;
-    self->rcs = NULL;
-    Py_CLEAR(self->rcs_names);
+    self->alt = NULL;
+    self->alt_by = NULL;
+    Py_CLEAR(self->alt_names);
     self->total = 0;
     return 0;
 }
@@ -916,8 +922,9 @@ census_result(Census *c)
     set->nkinds = 0;
     set->kind_types = NULL;
     set->kind_dictof = NULL;
-    set->rcs = NULL;
-    set->rcs_names = NULL;
+    set->alt_by = NULL;
+    set->alt = NULL;
+    set->alt_names = NULL;
     set->total = 0;
     set->bad_sizeof = c->bad_sizeof;
     /* Compact in place: the census's arrays become the set's. */
@@ -1199,8 +1206,8 @@ error:
 static PyObject *
 group_names(HeapSet *self, const char *by)
 {
-    if (strcmp(by, "rcs") == 0)
-        return PyList_GetSlice(self->rcs_names, 0, PY_SSIZE_T_MAX);
+    if (self->alt_by != NULL && strcmp(by, self->alt_by) == 0)
+        return PyList_GetSlice(self->alt_names, 0, PY_SSIZE_T_MAX);
     PyObject *names = PyList_New(self->nkinds);
     if (names == NULL)
         return NULL;
@@ -1241,31 +1248,30 @@ group_names(HeapSet *self, const char *by)
     return names;
 }
 
-/* 0 when `by` names a grouping of self ("rcs": only after with_referrers()),
- * else -1 with ValueError. */
+/* 0 when `by` names a grouping of self ("rcs", "site": only after
+ * with_referrers(), with_sites()), else -1 with ValueError. */
 static int
 check_by(const HeapSet *self, const char *by)
 {
-    if (strcmp(by, "rcs") == 0 && self->rcs == NULL) {
-        PyErr_SetString(PyExc_ValueError, "this set has no referrers' kinds: with_referrers() "
-                                          "gives them");
-        return -1;
-    }
-    if (strcmp(by, "kind") && strcmp(by, "type") && strcmp(by, "module") && strcmp(by, "rcs")) {
-        PyErr_Format(PyExc_ValueError, "by must be 'kind', 'type', 'module' or 'rcs', not %.50s",
-                     by);
-        return -1;
-    }
-    return 0;
+    if (strcmp(by, "kind") == 0 || strcmp(by, "type") == 0 || strcmp(by, "module") == 0 ||
+        (self->alt_by != NULL && strcmp(by, self->alt_by) == 0))
+        return 0;
+    if (strcmp(by, "rcs") == 0 || strcmp(by, "site") == 0)
+        PyErr_Format(PyExc_ValueError, "this set is not grouped by %s: %s gives it", by,
+                     by[0] == 'r' ? "with_referrers()" : "with_sites()");
+    else
+        PyErr_Format(PyExc_ValueError,
+                     "by must be 'kind', 'type', 'module', 'rcs' or 'site', not %.50s", by);
+    return -1;
 }
 
 /* The groups under `by`: each object's group (*of) and how many (*n). */
 static void
 groups_of(const HeapSet *self, const char *by, const uint32_t **of, Py_ssize_t *n)
 {
-    if (strcmp(by, "rcs") == 0) {
-        *of = self->rcs;
-        *n = PyList_GET_SIZE(self->rcs_names);
+    if (self->alt_by != NULL && strcmp(by, self->alt_by) == 0) {
+        *of = self->alt;
+        *n = PyList_GET_SIZE(self->alt_names);
     }
     else {
         *of = self->kinds;
@@ -1372,15 +1378,16 @@ HeapSet_subset(HeapSet *self, const unsigned char *keep)
     set->total = 0;
     set->bad_sizeof = 0;
     set->nkinds = 0;
-    set->rcs_names = NULL;
+    set->alt_by = self->alt_by;
+    set->alt_names = NULL;
     set->objs = strop_malloc((size_t)m * sizeof(PyObject *));
     set->sizes = strop_malloc((size_t)m * sizeof(Py_ssize_t));
     set->kinds = strop_malloc((size_t)m * sizeof(uint32_t));
     set->kind_types = strop_malloc((size_t)self->nkinds * sizeof(PyTypeObject *));
     set->kind_dictof = strop_malloc((size_t)self->nkinds);
-    set->rcs = self->rcs != NULL ? strop_malloc((size_t)m * sizeof(uint32_t) + 1) : NULL;
+    set->alt = self->alt != NULL ? strop_malloc((size_t)m * sizeof(uint32_t) + 1) : NULL;
     if (!set->objs || !set->sizes || !set->kinds || !set->kind_types || !set->kind_dictof ||
-        (self->rcs != NULL && set->rcs == NULL)) {
+        (self->alt != NULL && set->alt == NULL)) {
         PyObject_GC_Track(set);
         Py_DECREF(set);
         return PyErr_NoMemory();
@@ -1396,12 +1403,12 @@ HeapSet_subset(HeapSet *self, const unsigned char *keep)
         set->objs[set->n] = Py_NewRef(self->objs[i]);
         set->sizes[set->n] = self->sizes[i];
         set->kinds[set->n] = self->kinds[i];
-        if (self->rcs != NULL)
-            set->rcs[set->n] = self->rcs[i];
+        if (self->alt != NULL)
+            set->alt[set->n] = self->alt[i];
         set->total += self->sizes[i];
         set->n++;
     }
-    set->rcs_names = Py_XNewRef(self->rcs_names);
+    set->alt_names = Py_XNewRef(self->alt_names);
     PyObject_GC_Track(set);
     return (PyObject *)set;
 }
@@ -1625,9 +1632,9 @@ HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
     copy = (HeapSet *)HeapSet_subset(self, all);
     if (copy == NULL)
         goto done;
-    strop_free(copy->rcs);
-    copy->rcs = strop_malloc((size_t)self->n * sizeof(uint32_t) + 1);
-    if (copy->rcs == NULL) {
+    strop_free(copy->alt);
+    copy->alt = strop_malloc((size_t)self->n * sizeof(uint32_t) + 1);
+    if (copy->alt == NULL) {
         PyErr_NoMemory();
         Py_CLEAR(copy);
         goto done;
@@ -1646,9 +1653,10 @@ HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
             Py_CLEAR(copy);
             goto done;
         }
-        copy->rcs[j] = (uint32_t)g;
+        copy->alt[j] = (uint32_t)g;
     }
-    Py_XSETREF(copy->rcs_names, Py_NewRef(labels));
+    copy->alt_by = "rcs";
+    Py_XSETREF(copy->alt_names, Py_NewRef(labels));
 done:
     strop_free(r.set.slots);
     strop_free(r.index);
@@ -1657,6 +1665,83 @@ done:
     Py_XDECREF(kind_names);
     Py_XDECREF(labels);
     Py_XDECREF(seen);
+    return (PyObject *)copy;
+}
+
+/* ---- by where they were allocated (heapy's bysite) --------------------- */
+
+/* with_sites() -> a copy of this set that can also be grouped by where each
+ * object was allocated, as the allocation tracing attached now (strop's
+ * track_memory, strop mem) charged its memory block: rows('site'), one row
+ * per function ("file:line(function)").  Objects it has no record of (made
+ * before tracing began, or not sampled) have their own row. */
+static PyObject *
+HeapSet_with_sites(HeapSet *self, PyObject *Py_UNUSED(ignored))
+{
+    HeapSet *copy = NULL;
+    PyObject *labels = NULL, *seen = NULL, *none = NULL;
+    unsigned char *all = strop_malloc((size_t)self->n + 1);
+    if (all == NULL)
+        return PyErr_NoMemory();
+    memset(all, 1, (size_t)self->n + 1);
+    labels = PyList_New(0);
+    seen = PyDict_New();
+    none = PyUnicode_FromString("<not traced: made before tracing began, or not sampled>");
+    if (labels == NULL || seen == NULL || none == NULL)
+        goto done;
+    copy = (HeapSet *)HeapSet_subset(self, all);
+    if (copy == NULL)
+        goto done;
+    strop_free(copy->alt);
+    copy->alt = strop_malloc((size_t)self->n * sizeof(uint32_t) + 1);
+    if (copy->alt == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t j = 0; j < self->n; j++) {
+        const void *owner;
+        uint32_t node;
+        PyObject *name, *at;
+        Py_ssize_t g = 0;
+        if (strop_memtrace_site_of((void *)block_of(self->objs[j]), &owner, &node)) {
+            name = strop_tracer_node_name(owner, node);
+            if (name == NULL && PyErr_Occurred())
+                goto fail;
+        }
+        else
+            name = NULL;
+        if (name == NULL)
+            name = Py_NewRef(none);
+        at = PyDict_GetItemWithError(seen, name); /* borrowed */
+        if (at != NULL) {
+            g = PyLong_AsSsize_t(at);
+        }
+        else if (PyErr_Occurred() || PyList_Append(labels, name) < 0 ||
+                 (at = PyLong_FromSsize_t(g = PyList_GET_SIZE(labels) - 1)) == NULL) {
+            Py_DECREF(name);
+            goto fail;
+        }
+        else {
+            int rc = PyDict_SetItem(seen, name, at);
+            Py_DECREF(at);
+            if (rc < 0) {
+                Py_DECREF(name);
+                goto fail;
+            }
+        }
+        Py_DECREF(name);
+        copy->alt[j] = (uint32_t)g;
+    }
+    copy->alt_by = "site";
+    Py_XSETREF(copy->alt_names, Py_NewRef(labels));
+    goto done;
+fail:
+    Py_CLEAR(copy);
+done:
+    strop_free(all);
+    Py_XDECREF(labels);
+    Py_XDECREF(seen);
+    Py_XDECREF(none);
     return (PyObject *)copy;
 }
 
@@ -1712,6 +1797,9 @@ static PyMethodDef HeapSet_methods[] = {
     {"with_referrers", (PyCFunction)HeapSet_with_referrers, METH_O,
      "with_referrers(whole)\n--\n\nA copy that can also be grouped by the kinds of each "
      "object's referrers in `whole`: rows('rcs')."},
+    {"with_sites", (PyCFunction)HeapSet_with_sites, METH_NOARGS,
+     "with_sites()\n--\n\nA copy that can also be grouped by where each object was "
+     "allocated, by the allocation tracing attached now: rows('site')."},
     {"entries", (PyCFunction)HeapSet_entries, METH_NOARGS,
      "entries()\n--\n\n[(object, size, kind)] of every object."},
     {NULL, NULL, 0, NULL},

@@ -80,6 +80,8 @@ static PyMethodDef engine_methods[] = {
      "alloc_start()\n--\n\nBegin (or nest) counting the bytes allocated."},
     {"alloc_stop", strop_alloc_stop, METH_NOARGS,
      "alloc_stop()\n--\n\nEnd one alloc_start()."},
+    {"memory_tracing", strop_memory_tracing, METH_NOARGS,
+     "memory_tracing()\n--\n\nWhether an allocation tracing (track_memory) is running."},
     {"alloc_net", strop_alloc_net, METH_NOARGS,
      "alloc_net()\n--\n\nBytes allocated and not freed since counting began, or None."},
     {"load_profile", (PyCFunction)(void (*)(void))strop_loaded_load_profile,

@@ -1643,6 +1643,27 @@ label_of(Tracer *self, uint32_t f)
     return label == Py_None ? NULL : label;
 }
 
+PyObject *
+strop_tracer_node_name(const void *owner, uint32_t node)
+{
+    Tracer *self = (Tracer *)owner;
+    PyObject *label;
+    if (self == NULL || node >= self->tree.n_nodes)
+        return NULL;
+    if (node == STROP_ROOT)
+        return PyUnicode_FromString("<outside Python code>");
+    label = label_of(self, self->tree.nodes[node].func);
+    if (label == NULL)
+        return NULL;
+    if (!PyTuple_Check(label) || PyTuple_GET_SIZE(label) != 3)
+        return PyObject_Str(label);
+    if (PyUnicode_Check(PyTuple_GET_ITEM(label, 0)) &&
+        PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(label, 0), "~") == 0)
+        return Py_NewRef(PyTuple_GET_ITEM(label, 2));
+    return PyUnicode_FromFormat("%S:%S(%S)", PyTuple_GET_ITEM(label, 0),
+                                PyTuple_GET_ITEM(label, 1), PyTuple_GET_ITEM(label, 2));
+}
+
 static PyObject *
 Tracer_stats(Tracer *self, PyObject *Py_UNUSED(ignored))
 {

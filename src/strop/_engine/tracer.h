@@ -39,4 +39,12 @@ PyObject *strop_tracer_type_new(PyObject *module);
 uint32_t strop_tracer_site(const void *owner, uint16_t *stamp);
 int strop_tracer_site_running(const void *owner, uint32_t node, uint16_t stamp);
 
+/* The name of the function of node `node` of the Tracer `owner` (as
+ * strop_memtrace_site_of gives them), as the memory table prints it:
+ * "file:line(function)", a C function's or thread's own name, or
+ * "<outside Python code>" for the root.  A new reference, or NULL (with an
+ * exception set only when out of memory) when the node has no name.  With
+ * the GIL held, while the recording is attached. */
+PyObject *strop_tracer_node_name(const void *owner, uint32_t node);
+
 #endif /* STROP_TRACER_H */
