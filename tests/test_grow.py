@@ -156,6 +156,10 @@ def test_greedy_names_d_list_and_bytes_per_call():
     assert "held by list `d`" in text
     assert "%.0f bytes" % size in text
     assert eval(where.expression, {"sys": sys}) is where.objects[-1]
+    # Where they were made: one more call under allocation tracing says.
+    site = "%s:%d(greedy)" % (greedy.__code__.co_filename, greedy.__code__.co_firstlineno)
+    assert report.made_in == {"str": site}
+    assert "made in " + site in text
     del d[:]
 
 
@@ -174,7 +178,20 @@ leak_ref(PyObject *self, PyObject *obj)
     Py_RETURN_NONE;
 }
 
-static PyMethodDef methods[] = {{"leak_ref", leak_ref, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+/* leak_new(): makes a list and forgets to give back its only reference. */
+static PyObject *
+leak_new(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    if (PyList_New(3) == NULL)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {{"leak_ref", leak_ref, METH_O, NULL},
+                                {"leak_new", leak_new, METH_NOARGS, NULL},
+                                {NULL, NULL, 0, NULL}};
 static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "leakref", NULL, -1, methods};
 PyMODINIT_FUNC PyInit_leakref(void) { return PyModule_Create(&mod); }
 """
@@ -291,6 +308,26 @@ def test_catches_one_leaked_reference_per_call_in_c(leakref):
     calls = report.warmups + report.rounds * report.runs
     del report, where
     assert sys.getrefcount(target) - before == calls
+
+
+def _calls_into_c(leakref):
+    leakref.leak_new()
+
+
+def test_names_the_python_function_that_called_the_leaking_extension(leakref):
+    """A missing Py_DECREF on a new object: the object outlives every call,
+    nothing the census sees holds it, and the report names the Python
+    function that called into the extension when it was made."""
+    report = strop.memory_grow(_calls_into_c, leakref)
+    text = str(report)
+    assert report.verdict == "grows", text
+    assert report.deltas["objects"] == [1] * report.runs, text
+    kind, count, _, where = report.samples[0]
+    assert (kind, count) == ("list", 1.0), text
+    assert where.held_by_c, text
+    code = _calls_into_c.__code__
+    assert report.made_in == {"list": "%s:%d(_calls_into_c)" % (code.co_filename,
+                                                                 code.co_firstlineno)}, text
 
 
 def test_catches_64_native_bytes_per_call_in_c(leakmalloc):

@@ -11,7 +11,8 @@ average by one a call or more without rising every time.
 
 A leak is then named: the objects created during the runs and still alive
 (setrelheap's baseline, C), by kind and per call, with a path from a root to
-a sample of each kind; objects whose references grew by about one per call
+a sample of each kind and the function that made them (one more call, under
+allocation tracing); objects whose references grew by about one per call
 while no object the census sees took them (a missing Py_DECREF in C:
 HeapGraph.ref_growth); and growth of malloc's bytes while no Python object
 grows (the leak is below Python, in C).
@@ -96,14 +97,16 @@ class GrowReport:
     smallest rise.  ``survivors``: a
     Partition of the objects made during the runs and alive after them.
     ``samples``: [(kind, count per call, bytes per call, RefPath)] for the
-    biggest kinds of survivors.  ``ref_leaks``: [(kind, references per call,
+    biggest kinds of survivors; ``made_in``: {kind: "file:line(function)"},
+    the function that made them, found by one more call under allocation
+    tracing.  ``ref_leaks``: [(kind, references per call,
     RefPath)].  ``native_leak``: malloc's bytes grew every call while Python's
     objects did not.
     """
 
     __slots__ = ("name", "verdict", "warmups", "runs", "deltas", "per_call", "survivors",
                  "samples", "ref_leaks", "native_leak", "reasons", "has_refs", "has_native",
-                 "rounds", "refcount_grows")
+                 "rounds", "refcount_grows", "made_in")
 
     def __str__(self):
         lines = ["memory_grow(%s): %s, after %d warm-up%s and %d round%s of %d measured "
@@ -125,8 +128,9 @@ class GrowReport:
             held = ""
             if holder is not None and not where.held_by_c:
                 held = ", held by %s %s" % (type(holder).__name__, _holder_name(where))
-            lines.append("  %.1f %s (%.0f bytes) a call%s: e.g. %s"
-                         % (count, kind, size, held, where))
+            made = self.made_in.get(kind)
+            lines.append("  %.1f %s (%.0f bytes) a call%s%s: e.g. %s"
+                         % (count, kind, size, ", made in %s" % made if made else "", held, where))
         for kind, growth, where in self.ref_leaks:
             lines.append("  reference leak: %.1f reference%s a call to a %s that nothing the "
                          "census sees holds (a missing Py_DECREF in C): %s"
@@ -184,7 +188,45 @@ def memory_grow(function, *args, warmups=3, runs=5, **kwargs):
             break
         del grown, survivors
     report.rounds = rounds
+    report.made_in = {}
+    if report.samples:
+        report.made_in = _made_in(function, args, kwargs, [kind for kind, *_ in report.samples])
     return report
+
+
+def _made_in(function, args, kwargs, kinds):
+    """Where one more call makes the objects of `kinds` that outlive it:
+    {kind: "file:line(function)"} of the function that allocated most of
+    them, by allocation tracing (the tracing running already, or one of its
+    own); {} when it cannot say."""
+    from ._memtrace import MemoryProfile
+
+    profile = None
+    try:
+        if not _engine.memory_tracing():
+            profile = MemoryProfile()
+            profile.enable()
+        _engine.heap_setrelheap()
+        # A full collection empties CPython's free lists: the call's objects
+        # then come from the allocator, where the tracing sees them made.
+        gc.collect()
+        function(*args, **kwargs)
+        gc.collect()
+        made = Partition(_engine.heap_census(None, True))
+        names = [name for name, _, _ in made.rows]
+        sites = {}
+        for kind in kinds:
+            if kind in names:
+                traced = [site for site, _, _ in made[names.index(kind)].bysite.rows
+                          if not site.startswith("<")]
+                if traced:
+                    sites[kind] = traced[0]
+        return sites
+    except Exception:  # the function's own error, or no tracing to be had: nothing to say
+        return {}
+    finally:
+        if profile is not None:
+            profile.disable()
 
 
 def _round(function, args, kwargs, runs, series):
