@@ -86,6 +86,23 @@ main(int argc, char **argv)
     P(runtime_gil);
     P(interp_gil);
     P(gil_size);
+    P(runtime_gc);
+    P(interp_gc);
+    P(gc_generations);
+    P(gc_permanent);
+    P(gc_generation_size);
+    P(gc_n_generations);
+    P(gc_collecting);
+    P(gc_head_size);
+    P(type_itemsize);
+    P(list_allocated);
+    P(tpflags_have_gc);
+    P(tpflags_list_subclass);
+    P(tpflags_dict_subclass);
+    P(tpflags_type_subclass);
+    P(tpflags_long_subclass);
+    P(tpflags_unicode_subclass);
+    P(tpflags_preheader);
     if (row->version >= 0x030D) {
         D(cookie);
         D(version);
@@ -118,6 +135,8 @@ main(int argc, char **argv)
         D(struct_size);
         D(interp_modules);
         D(tstate_datastack_chunk);
+        D(interp_gc);
+        D(gc_collecting);
     }
     return 0;
 }

@@ -264,6 +264,36 @@ main(void)
     P("interp_gil", -1);
 #endif
     P("gil_size", sizeof(struct _gil_runtime_state));
+    /* The collector's lists (remote_heap.c): each generation's list head,
+     * the permanent generation, and what sys.getsizeof adds to an object. */
+#if PY_VERSION_HEX >= 0x03090000
+    P("runtime_gc", -1);
+    P("interp_gc", offsetof(PyInterpreterState, gc));
+#else
+    P("runtime_gc", offsetof(_PyRuntimeState, gc));
+    P("interp_gc", -1);
+#endif
+    P("gc_generations", offsetof(struct _gc_runtime_state, generations));
+    P("gc_permanent", offsetof(struct _gc_runtime_state, permanent_generation));
+    P("gc_generation_size", sizeof(struct gc_generation));
+    P("gc_n_generations", NUM_GENERATIONS);
+    P("gc_collecting", offsetof(struct _gc_runtime_state, collecting));
+    P("gc_head_size", sizeof(PyGC_Head));
+    P("type_itemsize", offsetof(PyTypeObject, tp_itemsize));
+    P("list_allocated", offsetof(PyListObject, allocated));
+    P("tpflags_have_gc", Py_TPFLAGS_HAVE_GC);
+    P("tpflags_list_subclass", Py_TPFLAGS_LIST_SUBCLASS);
+    P("tpflags_dict_subclass", Py_TPFLAGS_DICT_SUBCLASS);
+    P("tpflags_type_subclass", Py_TPFLAGS_TYPE_SUBCLASS);
+    P("tpflags_long_subclass", Py_TPFLAGS_LONG_SUBCLASS);
+    P("tpflags_unicode_subclass", Py_TPFLAGS_UNICODE_SUBCLASS);
+#if PY_VERSION_HEX >= 0x030C0000
+    P("tpflags_preheader", Py_TPFLAGS_PREHEADER);
+#elif PY_VERSION_HEX >= 0x030B0000
+    P("tpflags_preheader", Py_TPFLAGS_MANAGED_DICT);
+#else
+    P("tpflags_preheader", -1);
+#endif
 #if PY_VERSION_HEX >= 0x030D0000
     P("debug_cookie", offsetof(_Py_DebugOffsets, cookie));
     P("debug_version", offsetof(_Py_DebugOffsets, version));
@@ -296,6 +326,8 @@ main(void)
     P("debug_struct_size", sizeof(_Py_DebugOffsets));
     P("debug_interp_modules", offsetof(_Py_DebugOffsets, interpreter_state.imports_modules));
     P("debug_tstate_datastack_chunk", offsetof(_Py_DebugOffsets, thread_state.datastack_chunk));
+    P("debug_interp_gc", offsetof(_Py_DebugOffsets, interpreter_state.gc));
+    P("debug_gc_collecting", offsetof(_Py_DebugOffsets, gc.collecting));
 #endif
     return 0;
 }

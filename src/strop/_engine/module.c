@@ -15,6 +15,7 @@
 #include "heapgraph.h"
 #include "loaded.h"
 #include "mem.h"
+#include "remote_heapobj.h"
 #include "sampler.h"
 #include "timing.h"
 #include "tracer.h"
@@ -114,6 +115,10 @@ static PyMethodDef engine_methods[] = {
      "target (a list of objects), or None."},
     {"native_bytes", strop_heapgraph_native_bytes, METH_NOARGS,
      "native_bytes()\n--\n\nBytes malloc has handed out and not taken back, or None."},
+    {"heap_remote", (PyCFunction)(void (*)(void))strop_heap_remote, METH_VARARGS | METH_KEYWORDS,
+     "heap_remote(pid, max_objects=1 << 26)\n--\n\nThe census of the collector's lists of "
+     "another process, read from outside: a dict with rows [(type, count, bytes, approx)], "
+     "objects, lists, lists_torn, rewalks, read_errors, seconds, version."},
     {"heap_own_types", strop_heap_own_types, METH_VARARGS,
      "heap_own_types(*classes)\n--\n\nClasses whose instances heap censuses leave out."},
     {NULL, NULL, 0, NULL},

@@ -91,6 +91,32 @@ typedef struct StropPyOffsets {
     int runtime_gil; /* _PyRuntimeState.ceval.gil, the struct itself (3.8-3.11) */
     int interp_gil; /* PyInterpreterState.ceval.gil, a pointer to it (3.12+) */
     int gil_size; /* sizeof struct _gil_runtime_state */
+    /* The collector's lists (remote_heap.c): struct _gc_runtime_state sits
+     * in _PyRuntimeState (3.8) or in PyInterpreterState (3.9+); in it
+     * gc_n_generations struct gc_generation (whose first field is the list's
+     * PyGC_Head), then the permanent generation (gc.freeze()).  3.13 has the
+     * generational collector still (the incremental one is 3.14's). */
+    int runtime_gc; /* _PyRuntimeState.gc (3.8) */
+    int interp_gc; /* PyInterpreterState.gc (3.9+) */
+    int gc_generations; /* _gc_runtime_state.generations */
+    int gc_permanent; /* _gc_runtime_state.permanent_generation */
+    int gc_generation_size; /* sizeof struct gc_generation */
+    int gc_n_generations; /* NUM_GENERATIONS */
+    int gc_collecting; /* _gc_runtime_state.collecting: 1 while a collection runs */
+    int gc_head_size; /* sizeof PyGC_Head: {_gc_next, _gc_prev}, before the object */
+    int type_itemsize; /* PyTypeObject.tp_itemsize */
+    int list_allocated; /* PyListObject.allocated: slots of its item buffer */
+    /* tp_flags bits (unsigned long in CPython, hence long here). */
+    long tpflags_have_gc; /* Py_TPFLAGS_HAVE_GC */
+    long tpflags_list_subclass; /* Py_TPFLAGS_LIST_SUBCLASS: list's __sizeof__ */
+    long tpflags_dict_subclass; /* Py_TPFLAGS_DICT_SUBCLASS: dict's __sizeof__ */
+    long tpflags_type_subclass; /* Py_TPFLAGS_TYPE_SUBCLASS: set on type and metaclasses */
+    long tpflags_long_subclass; /* Py_TPFLAGS_LONG_SUBCLASS: int's __sizeof__, no ob_size (3.12+) */
+    long tpflags_unicode_subclass; /* Py_TPFLAGS_UNICODE_SUBCLASS: str's __sizeof__ */
+    /* The flags whose objects carry two more pointers before their
+     * PyGC_Head, counted by sys.getsizeof (_PyType_PreHeaderSize):
+     * Py_TPFLAGS_MANAGED_DICT (3.11), Py_TPFLAGS_PREHEADER (3.12+). */
+    long tpflags_preheader;
 } StropPyOffsets;
 
 /* Rows in version order; strop_pyoffsets_find() picks one. */
@@ -118,6 +144,13 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
         .object_values_before = -1,
         .runtime_gil = 1152, .interp_gil = -1, .gil_size = 208,
+        .runtime_gc = 344, .interp_gc = -1, .gc_generations = 24, .gc_permanent = 104,
+        .gc_generation_size = 24, .gc_n_generations = 3, .gc_collecting = 200,
+        .gc_head_size = 16, .type_itemsize = 40, .list_allocated = 32,
+        .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
+        .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
+        .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_preheader = -1,
     },
     {
         .version = 0x0309, .runtime_interpreters_head = 32, .interp_next = 0,
@@ -142,6 +175,13 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
         .object_values_before = -1,
         .runtime_gil = 352, .interp_gil = -1, .gil_size = 208,
+        .runtime_gc = -1, .interp_gc = 616, .gc_generations = 24, .gc_permanent = 104,
+        .gc_generation_size = 24, .gc_n_generations = 3, .gc_collecting = 200,
+        .gc_head_size = 16, .type_itemsize = 40, .list_allocated = 32,
+        .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
+        .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
+        .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_preheader = -1,
     },
     {
         .version = 0x030A, .runtime_interpreters_head = 32, .interp_next = 0,
@@ -166,6 +206,13 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_managed_dict = -1, .object_dict_before = -1, .tpflags_inline_values = -1,
         .object_values_before = -1,
         .runtime_gil = 352, .interp_gil = -1, .gil_size = 208,
+        .runtime_gc = -1, .interp_gc = 616, .gc_generations = 24, .gc_permanent = 104,
+        .gc_generation_size = 24, .gc_n_generations = 3, .gc_collecting = 200,
+        .gc_head_size = 16, .type_itemsize = 40, .list_allocated = 32,
+        .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
+        .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
+        .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_preheader = -1,
     },
     {
         .version = 0x030B, .runtime_interpreters_head = 40, .interp_next = 0,
@@ -190,6 +237,13 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = -1,
         .object_values_before = 32,
         .runtime_gil = 360, .interp_gil = -1, .gil_size = 208,
+        .runtime_gc = -1, .interp_gc = 648, .gc_generations = 24, .gc_permanent = 104,
+        .gc_generation_size = 24, .gc_n_generations = 3, .gc_collecting = 200,
+        .gc_head_size = 16, .type_itemsize = 40, .list_allocated = 32,
+        .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
+        .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
+        .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_preheader = 16,
     },
     {
         .version = 0x030C, .runtime_interpreters_head = 40, .interp_next = 0,
@@ -214,6 +268,13 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = -1,
         .object_values_before = -1,
         .runtime_gil = -1, .interp_gil = 384, .gil_size = 208,
+        .runtime_gc = -1, .interp_gc = 112, .gc_generations = 24, .gc_permanent = 104,
+        .gc_generation_size = 24, .gc_n_generations = 3, .gc_collecting = 200,
+        .gc_head_size = 16, .type_itemsize = 40, .list_allocated = 32,
+        .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
+        .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
+        .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_preheader = 24,
     },
     {
         .version = 0x030D, .runtime_interpreters_head = 632, .interp_next = 7264,
@@ -238,6 +299,13 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_managed_dict = 16, .object_dict_before = 24, .tpflags_inline_values = 4,
         .object_values_before = -1,
         .runtime_gil = -1, .interp_gil = 16, .gil_size = 208,
+        .runtime_gc = -1, .interp_gc = 7400, .gc_generations = 24, .gc_permanent = 104,
+        .gc_generation_size = 24, .gc_n_generations = 3, .gc_collecting = 200,
+        .gc_head_size = 16, .type_itemsize = 40, .list_allocated = 32,
+        .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
+        .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
+        .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_preheader = 24,
     },
 };
 
@@ -288,6 +356,8 @@ typedef struct StropDebugLayout {
     int unicode_ascii_size;
     int struct_size;
     int interp_modules; /* interpreter_state.imports_modules */
+    int interp_gc;      /* interpreter_state.gc */
+    int gc_collecting;  /* gc.collecting */
 } StropDebugLayout;
 
 static const StropDebugLayout strop_debug_layout_313 = {
@@ -301,6 +371,7 @@ static const StropDebugLayout strop_debug_layout_313 = {
     .code_adaptive = 344, .object_type = 360, .type_name = 376, .bytes_size = 520,
     .bytes_data = 528, .unicode_state = 544, .unicode_length = 552,
     .unicode_ascii_size = 560, .struct_size = 584, .interp_modules = 88,
+    .interp_gc = 80, .gc_collecting = 576,
 };
 
 #define STROP_DEBUG_COOKIE "xdebugpy"

@@ -1428,6 +1428,8 @@ read_debug_offsets(StropRemote *r)
     TAKE(unicode_ascii_size, unicode_ascii_size);
     TAKE(interp_modules, interp_modules);
     TAKE(tstate_datastack_chunk, tstate_datastack_chunk);
+    TAKE(interp_gc, interp_gc);
+    TAKE(gc_collecting, gc_collecting);
 #undef TAKE
     /* What we read of objects must fit our buffers. */
     if (o->code_size > CODE_READ || o->frame_back + 8 > FRAME_READ ||

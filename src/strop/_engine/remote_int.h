@@ -1,8 +1,9 @@
-/* remote_int.h: what remote.c shares with remote_names.c, and nothing else.
+/* remote_int.h: what remote.c shares with remote_names.c and remote_heap.c, and nothing else.
  *
  * The reader's state (struct StropRemote) and its checked memory access, so
- * that a second file can follow other objects of the target (the thread
- * names of remote_names.h) with the same reads, counters and type checks.
+ * that other files can follow other objects of the target (the thread names
+ * of remote_names.h, the collector's lists of remote_heap.h) with the same
+ * reads, counters and type checks.
  * Not for the rest of strop: it includes remote.h only.  Pure C, no Python.h.
  */
 #ifndef STROP_REMOTE_INT_H

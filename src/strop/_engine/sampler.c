@@ -1111,8 +1111,8 @@ refresh_all_names(Sampler *self)
     return 0;
 }
 
-static PyObject *
-attach_error(int rc, const char *message)
+PyObject *
+strop_sampler_attach_error(int rc, const char *message)
 {
     PyObject *type = PyExc_ValueError;
     if (rc == STROP_REMOTE_ENOPROC)
@@ -1270,7 +1270,7 @@ Sampler_init(Sampler *self, PyObject *args, PyObject *kwds)
     rc = strop_remote_attach((pid_t)pid, &self->remote, err, sizeof err);
     Py_END_ALLOW_THREADS
     if (rc != STROP_REMOTE_OK) {
-        attach_error(rc, err);
+        strop_sampler_attach_error(rc, err);
         return -1;
     }
     {

@@ -43,4 +43,10 @@ PyObject *strop_sampler_type_new(PyObject *module);
  * GIL. */
 PyObject *strop_sampler_set_ptracer(PyObject *module, PyObject *arg);
 
+/* Raises the exception of a failed strop_remote_attach() (status `rc`,
+ * remote.h) with its one-line `message`: ProcessLookupError (no such
+ * process), PermissionError, MemoryError, else ValueError (not a Python
+ * process, an unsupported version).  Returns NULL.  Needs the GIL. */
+PyObject *strop_sampler_attach_error(int rc, const char *message);
+
 #endif /* STROP_SAMPLER_H */
