@@ -315,6 +315,52 @@ def test_profile_written_on_interrupt_and_exception(tmp_path, how):
     assert sum(v for s, v in stacks.items() if frame_names(s)[-1] == "hold") >= 1000 * 1000
 
 
+def test_max_memory_stops_the_program_where_its_memory_passed_the_limit(tmp_path):
+    """--max-memory: the program gets the MemoryError that running out of
+    memory would give, the first time its traced memory passes the limit,
+    and the profile holds what filled it (Fil's report, without the kill)."""
+    script = write(tmp_path, "hog.py", """
+        def load_table(n):
+            rows = []
+            for i in range(n):
+                rows.append(bytearray(10000))
+            return rows
+
+        table = load_table(100000)  # about 1 GB: never reached under the limit
+        print("done")
+    """)
+    out = tmp_path / "hog.folded"
+    proc = run_strop("mem", "--max-memory", "8M", "-o", out, script)
+    assert proc.returncode == 1, describe(proc)
+    assert proc.stdout == ""  # it never got that far
+    assert "MemoryError: strop: the program's traced memory passed the limit of 8388608 bytes" \
+        in proc.stderr, describe(proc)
+    assert "passed the limit of 8 MiB" in proc.stderr, describe(proc)
+    held = sum(v for s, v in folded_counts(out).items() if frame_names(s)[-1] == "load_table")
+    # What was alive at that moment: the rows so far, up to the one that passed it.
+    assert 8 * 1024 * 1024 - 200_000 <= held <= 8 * 1024 * 1024 + 20_100, held
+
+
+def test_max_memory_in_the_api_is_a_memory_error_once():
+    import strop
+
+    rows = []
+    with pytest.raises(MemoryError, match="passed the limit of 4194304 bytes"):
+        with strop.track_memory(max_memory=4 * 1024 * 1024) as t:
+            while len(rows) < 10000:
+                rows.append(bytearray(10000))
+    # The limit was passed by the row that was being made: the rows before it
+    # and their list fill the limit to within one row.
+    made = len(rows) * (sys.getsizeof(bytearray(10000)))
+    assert abs(made - 4 * 1024 * 1024) <= 10000 + 100_000, (len(rows), made)
+    assert t.info["limit_hit"] == 1
+    rows.clear()
+    with strop.track_memory(max_memory=0) as t:  # no limit
+        big = [bytearray(10000) for _ in range(1000)]
+    assert not t.info["limit_hit"]
+    del big
+
+
 def test_threads_before_and_after(tmp_path):
     script = write(tmp_path, "threads.py", """
         import threading, time

@@ -51,7 +51,7 @@ def format_bytes(n):
 class MemoryProfile:
     """One recording of allocations, charged to the calling-context tree."""
 
-    def __init__(self, threads=False, sample_bytes=0):
+    def __init__(self, threads=False, sample_bytes=0, max_memory=0):
         """sample_bytes: 0 tracks every allocation; N tracks one allocation
         per N bytes on average (Poisson spacing, as tcmalloc and Go), each
         weighted by the inverse of its chance of being picked, so that every
@@ -62,6 +62,10 @@ class MemoryProfile:
         self._tracer = _engine.Tracer(builtins=False, mechanism=_mechanism(), memory=True,
                                       threads=bool(threads), hide=_OWN_FOLDER,
                                       sample_bytes=sample_bytes)
+        if not isinstance(max_memory, int) or max_memory < 0:
+            raise ValueError("max_memory must be a whole number of bytes, 0 for no limit, not "
+                             "%r" % (max_memory,))
+        self._tracer.set_memory_limit(max_memory)
         self.threads = bool(threads)
         self.command = None
 
@@ -108,6 +112,10 @@ class MemoryProfile:
         if info["failed"]:
             print("strop: warning: the tracker ran out of memory: allocations after that are "
                   "not in the profile", file=out)
+        if info["limit_hit"]:
+            print("The traced memory passed the limit of %s: the program was stopped with "
+                  "MemoryError, and the peak is what was alive then"
+                  % format_bytes(info["limit_bytes"]), file=out)
         rows = self._tracer.memory_table(view)
         print("", file=out)
         print("   Ordered by: %s%s" % (_COLUMNS[view], "" if view != "leaks"
@@ -157,17 +165,18 @@ def _check_view(view):
 class _Tracking:
     """What track_memory() returns: a context manager and a decorator."""
 
-    def __init__(self, view, limit, stream, output, sample_bytes):
+    def __init__(self, view, limit, stream, output, sample_bytes, max_memory=0):
         _check_view(view)
         self.view, self.limit, self.stream, self.output = view, limit, stream, output
         self.sample_bytes = sample_bytes
+        self.max_memory = max_memory
         self.profile = None
 
     def __enter__(self):
         if self.profile is not None:
             raise RuntimeError("this track_memory() is already tracking: it cannot be "
                                "entered twice")
-        self.profile = MemoryProfile(sample_bytes=self.sample_bytes)
+        self.profile = MemoryProfile(sample_bytes=self.sample_bytes, max_memory=self.max_memory)
         self.profile.enable()
         return self.profile
 
@@ -179,11 +188,11 @@ class _Tracking:
 
     def __call__(self, function):
         view, limit, stream, output = self.view, self.limit, self.stream, self.output
-        sample_bytes = self.sample_bytes
+        sample_bytes, max_memory = self.sample_bytes, self.max_memory
 
         @functools.wraps(function)
         def wrapper(*args, **kw):
-            profile = MemoryProfile(sample_bytes=sample_bytes)
+            profile = MemoryProfile(sample_bytes=sample_bytes, max_memory=max_memory)
             profile.enable()
             try:
                 return function(*args, **kw)
@@ -199,7 +208,7 @@ class _Tracking:
 
 
 def track_memory(func=None, *, view="peak", limit=10, stream=None, output=None,
-                 sample_bytes=0):
+                 sample_bytes=0, max_memory=0):
     """Charges every Python allocation to the call path that made it.
 
     As a context manager, ``with strop.track_memory() as t:`` gives a
@@ -209,7 +218,10 @@ def track_memory(func=None, *, view="peak", limit=10, stream=None, output=None,
     (or `stream`); `output` also writes the profile there.  One tracking at
     a time in a process: entering a second one raises RuntimeError.
     `sample_bytes` N > 0 tracks one allocation per N bytes on average, with
-    unbiased estimates (see MemoryProfile)."""
+    unbiased estimates (see MemoryProfile).  `max_memory` N > 0 stops the
+    program with MemoryError the first time its traced memory passes N
+    bytes, as running out of memory would (Fil's report of what filled it):
+    the peak view is then what was alive at that moment."""
     if func is not None and callable(func):
-        return _Tracking(view, limit, stream, output, sample_bytes)(func)
-    return _Tracking(view, limit, stream, output, sample_bytes)
+        return _Tracking(view, limit, stream, output, sample_bytes, max_memory)(func)
+    return _Tracking(view, limit, stream, output, sample_bytes, max_memory)

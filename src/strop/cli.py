@@ -237,7 +237,8 @@ def _report(profile, opts, Stats, health=None):
 
 # ---- strop mem --------------------------------------------------------------
 
-_MEM_VALUE_OPTS = {"-o", "--output", "--format", "--view", "--limit", "-l", "--sample-bytes"}
+_MEM_VALUE_OPTS = {"-o", "--output", "--format", "--view", "--limit", "-l", "--sample-bytes",
+                   "--max-memory"}
 
 
 def _mem_parser():
@@ -265,6 +266,10 @@ def _mem_parser():
                    help="track one allocation per N bytes on average (Poisson spacing), "
                    "weighted to unbiased estimates, at a fraction of the cost (512 KiB is "
                    "tcmalloc's and Go's choice: 524288); 0 (default) tracks every one")
+    p.add_argument("--max-memory", type=_size, default=0, metavar="SIZE",
+                   help="stop the program with MemoryError the first time its traced memory "
+                   "passes SIZE (500M, 2G, ...), as running out of memory would, and keep "
+                   "the profile of what filled it")
     p.add_argument("--threads", action="store_true",
                    help="each thread's allocations under its own root: thread_name labels in "
                         "pprof, one profile per thread in speedscope")
@@ -287,7 +292,8 @@ def cmd_mem(argv):
             raise UsageError(f"cannot write {opts.output}: a memory profile is written as "
                              ".pb.gz (pprof), .folded, .speedscope.json or .html")
         _check_output(opts.output, fmt)
-    profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads)
+    profile = MemoryProfile(sample_bytes=opts.sample_bytes, threads=opts.threads,
+                            max_memory=opts.max_memory)
     profile.command = command
     status = _run_flushed(profile, kind, target, args,
                           lambda status: _mem_report(profile, opts, command))

@@ -276,6 +276,21 @@ strop_memtrace_weights(const StropMemTrace *t, size_t size, int64_t *bytes, int6
         *blocks = 1;
 }
 
+/* The pending call that stops a program past its memory limit: the
+ * MemoryError a program that ran out of memory would get. */
+static int64_t limit_reported;
+
+static int
+limit_reached(void *unused)
+{
+    (void)unused;
+    PyErr_Format(PyExc_MemoryError,
+                 "strop: the program's traced memory passed the limit of %lld bytes "
+                 "(--max-memory); the profile holds what was alive then",
+                 (long long)limit_reported);
+    return -1;
+}
+
 static void
 trace_add(StropMemTrace *t, void *ptr, size_t size)
 {
@@ -351,6 +366,11 @@ trace_add(StropMemTrace *t, void *ptr, size_t size)
         t->peak_blocks = t->cur_blocks;
         t->own_at_peak = t->own_bytes;
         t->gen++; /* every node's live counts are now its peak counts */
+        if (t->limit_bytes > 0 && t->cur_bytes > t->limit_bytes && !t->limit_hit) {
+            t->limit_hit = 1;
+            limit_reported = t->limit_bytes;
+            Py_AddPendingCall(limit_reached, NULL);
+        }
     }
     if (!t->sample_bytes) /* sampled: only the same-call rule makes sense */
         t->recent[t->seq++ % STROP_TEMP_WINDOW] = (uintptr_t)ptr;

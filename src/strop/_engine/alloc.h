@@ -85,6 +85,11 @@ typedef struct StropMemTrace {
      * every figure above, counted here so that the totals can be checked
      * against a tracker that sees them (tracemalloc). */
     int64_t own_bytes, own_blocks, own_at_peak;
+    /* max_memory: when the traced total first passes limit_bytes (0: no
+     * limit), the program's main thread gets a MemoryError at its next
+     * bytecode boundary (a pending call); limit_hit is set then. */
+    int64_t limit_bytes;
+    int limit_hit;
 } StropMemTrace;
 
 /* The weights a tracked block of `size` bytes counts for: itself when not

@@ -1962,6 +1962,25 @@ memory_view_arg(PyObject *arg)
 
 /* Tracer.set_memory_view(view): what dump() writes, a memory view or (None)
  * the times. */
+/* Tracer.set_memory_limit(bytes): see StropMemTrace.limit_bytes. */
+static PyObject *
+Tracer_set_memory_limit(Tracer *self, PyObject *arg)
+{
+    long long limit;
+    if (need_memory(self) < 0)
+        return NULL;
+    limit = PyLong_AsLongLong(arg);
+    if (limit == -1 && PyErr_Occurred())
+        return NULL;
+    if (limit < 0) {
+        PyErr_SetString(PyExc_ValueError, "the memory limit is a number of bytes, 0 for none");
+        return NULL;
+    }
+    self->mem->limit_bytes = (int64_t)limit;
+    self->mem->limit_hit = 0;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 Tracer_set_memory_view(Tracer *self, PyObject *arg)
 {
@@ -2060,7 +2079,7 @@ Tracer_memory_info(Tracer *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     t = self->mem;
     return Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:K,s:K,s:i,s:n,s:n,s:K,s:K,s:L,s:L,s:L}", "peak_bytes",
+        "{s:L,s:L,s:L,s:L,s:K,s:K,s:i,s:n,s:n,s:K,s:K,s:L,s:L,s:L,s:L,s:i}", "peak_bytes",
         (long long)t->peak_bytes,
         "peak_blocks", (long long)t->peak_blocks, "end_bytes", (long long)t->cur_bytes,
         "end_blocks", (long long)t->cur_blocks, "allocations", (unsigned long long)t->allocations,
@@ -2069,7 +2088,8 @@ Tracer_memory_info(Tracer *self, PyObject *Py_UNUSED(ignored))
         (Py_ssize_t)((size_t)t->cap_nodes * sizeof(StropMemNode)), "sample_bytes",
         (unsigned long long)t->sample_bytes, "samples", (unsigned long long)t->samples,
         "own_bytes", (long long)t->own_bytes, "own_blocks", (long long)t->own_blocks,
-        "own_at_peak", (long long)t->own_at_peak);
+        "own_at_peak", (long long)t->own_at_peak, "limit_bytes", (long long)t->limit_bytes,
+        "limit_hit", t->limit_hit);
 }
 
 static PyObject *
@@ -2107,9 +2127,11 @@ Tracer_clear(Tracer *self, PyObject *Py_UNUSED(ignored))
         return PyErr_NoMemory();
     if (self->mem != NULL) {
         uint64_t sample_bytes = self->mem->sample_bytes;
+        int64_t limit = self->mem->limit_bytes;
         strop_memtrace_free(self->mem);
         if ((self->mem = strop_memtrace_new(sample_bytes)) == NULL)
             return PyErr_NoMemory();
+        self->mem->limit_bytes = limit;
     }
     if (PyList_SetSlice(self->labels, 1, PyList_GET_SIZE(self->labels), NULL) < 0 ||
         PyList_SetSlice(self->keep, 0, PyList_GET_SIZE(self->keep), NULL) < 0 ||
@@ -2314,6 +2336,9 @@ static PyMethodDef Tracer_methods[] = {
      "Write the profile: pstats, folded, callgrind, pprof, speedscope or dot."},
     {"info", (PyCFunction)Tracer_info, METH_NOARGS,
      "info()\n--\n\nMechanism, clock, counters and warnings of this recording."},
+    {"set_memory_limit", (PyCFunction)Tracer_set_memory_limit, METH_O,
+     "set_memory_limit(bytes)\n--\n\nWith memory=True: the first time the traced total "
+     "passes `bytes` (0: never), the main thread gets a MemoryError."},
     {"set_memory_view", (PyCFunction)Tracer_set_memory_view, METH_O,
      "set_memory_view(view)\n--\n\nWith memory=True: what dump() writes, the bytes of a "
      "view ('peak', 'leaks', 'allocated', 'temporary') or, None, the times."},
