@@ -1,6 +1,7 @@
-/* fuzz_remote.c: libFuzzer harness of the remote reader (remote.h and
- * remote_names.h): the stack walker, the code-object cache, the line tables
- * and the thread-name lookup, over a target's memory made of the input.
+/* fuzz_remote.c: libFuzzer harness of the remote reader (remote.h,
+ * remote_names.h and remote_heap.h): the stack walker, the code-object cache,
+ * the line tables, the thread-name lookup and the census of the collector's
+ * lists, over a target's memory made of the input.
  *
  * The input's first byte picks the CPython version (3.8 to 3.13, by the
  * offset tables); the rest is the target's memory, at BASE.  Every address
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "remote.h"
+#include "remote_heap.h"
 #include "remote_names.h"
 
 #define BASE ((uintptr_t)0x10000000)
@@ -117,6 +119,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
             strop_remote_thread_names_free(names);
         }
+    }
+    {
+        /* The census: every object counted is in a row, and no more per
+         * list than the bound. */
+        StropHeapCensus c;
+        uint64_t counted = 0;
+        memset(&c, 0, sizeof c);
+        if (strop_heap_remote_census(r, &c, 4096) == 0) {
+            for (size_t i = 0; c.types && i <= c.mask; i++) {
+                if (c.types[i].addr != 0 && strlen(c.types[i].name) > STROP_HEAP_TYPE_NAME)
+                    abort();
+                counted += c.types[i].count;
+            }
+            if (counted != c.objects || c.objects > 4 * 4096 || c.lists + c.lists_torn != 4)
+                abort();
+        }
+        strop_heap_remote_census_free(&c);
     }
     strop_remote_sample_free(&s);
     strop_remote_free(r);

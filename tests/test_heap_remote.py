@@ -10,9 +10,9 @@ read, by one strop (this interpreter's).
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -20,6 +20,8 @@ from conftest import (CHILD_TIMEOUT, PYTHON_VERSIONS, TARGETS, child_env, descri
                       run_python, run_strop)
 
 KNOWN = str(TARGETS / "heap_known.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
 N_RECS, N_PAIRS = 12345, 777
 ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s+\d+\s+\d+ (.+)$")
 
@@ -151,6 +153,31 @@ def test_busy_target_is_read_without_invented_objects(minor, start_target):
         rewalks += census["rewalks"]
     assert proc.poll() is None  # the target lives on
     print(f"{minor}: {rewalks} walks read again in 5 censuses")
+
+
+def test_census_of_made_up_memory(tmp_path):
+    """tests/c/test_remote_heap.c, under ASan and UBSan: lists read whole, a
+    back link torn once (walked again) or always (left out), a list beyond the
+    bound, a type that is no type, a collection running, the process gone,
+    out of memory at each allocation, random words everywhere."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    exe = tmp_path / "test_remote_heap"
+    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes",
+             "-Wmissing-prototypes", "-Werror", "-g", "-O1"]
+    if not os.environ.get("STROP_UNDER_SANITIZER"):
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    subprocess.run([cc, *flags, "-I", ENGINE,
+                    os.path.join(ROOT, "tests", "c", "test_remote_heap.c"),
+                    *(os.path.join(ENGINE, name) for name in
+                      ("remote.c", "remote_names.c", "remote_heap.c", "mem.c")),
+                    "-o", str(exe)], check=True)
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith(" 0 failed"), r.stdout
 
 
 # ---- bad input: one line, status 2 -------------------------------------------------

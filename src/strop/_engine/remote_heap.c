@@ -25,7 +25,7 @@
 #define MAX_BASICSIZE (1L << 20)
 #define MAX_ITEMSIZE (1L << 16)
 #define MAX_ITEMS ((int64_t)1 << 40)
-#define COLLECTING_WAITS 2000 /* 1 ms each: a full collection of a big heap */
+#define COLLECTING_WAITS 2000 /* 1 ms each, per census: a full collection of a big heap */
 #define MAX_INTERPS 64
 
 #define rd strop_remote_rd
@@ -382,9 +382,13 @@ strop_heap_remote_census(StropRemote *r, StropHeapCensus *c, uint64_t max_object
                                                : o->gc_permanent);
         for (int attempt = 0;; attempt++) {
             uint64_t n = 0;
-            int state, waits = 0;
-            /* A collection moves objects from list to list: wait it out. */
-            while ((state = collecting(r, gc)) == 1 && waits++ < COLLECTING_WAITS) {
+            int state;
+            /* A collection moves objects from list to list: wait it out, for
+             * 2 s in all (finalizers run while the flag is set, and may
+             * sleep): after that a list read during one is torn.  A memory
+             * image (tests, fuzzing: no pid) does not change: no wait. */
+            while ((state = collecting(r, gc)) == 1 && strop_remote_pid(r) != 0 &&
+                   c->collecting < COLLECTING_WAITS) {
                 c->collecting++;
                 usleep(1000);
             }

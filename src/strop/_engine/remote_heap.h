@@ -53,7 +53,7 @@ typedef struct StropHeapCensus {
     uint64_t lists_torn;  /* lists left out after STROP_HEAP_RETRIES walks */
     uint64_t rewalks;     /* walks started again because a check failed */
     uint64_t read_errors; /* reads that failed (unmapped or changing memory) */
-    uint64_t collecting;  /* walks put off because a collection was running */
+    uint64_t collecting;  /* 1 ms waits for a running collection to end (2,000 at most) */
     uint64_t reads;       /* reads made */
 } StropHeapCensus;
 
