@@ -361,6 +361,49 @@ def test_max_memory_in_the_api_is_a_memory_error_once():
     del big
 
 
+def test_memory_over_time_follows_the_program():
+    """The series: the traced total rises while the program keeps blocks and
+    falls as it lets them go, its highest point is the peak, and when it
+    came agrees with the program's own clock."""
+    import time
+
+    import strop
+    from strop._memtrace import sparkline_text
+
+    with strop.track_memory() as t:
+        start = time.monotonic()
+        keep = []
+        for _ in range(30):  # a block every 12 ms: each one a point (10 ms apart at most)
+            keep.append(bytearray(200_000))
+            at_peak = time.monotonic() - start
+            time.sleep(0.012)
+        while keep:
+            keep.pop()
+            time.sleep(0.012)
+    series = t.series
+    assert len(series) >= 60, series
+    times = [p[0] for p in series]
+    assert times == sorted(times)
+    traced = [p[1] for p in series]
+    top = max(range(len(series)), key=lambda i: traced[i])
+    # The highest point is the peak, to within one of the program's blocks.
+    assert t.info["peak_bytes"] - 200_100 <= traced[top] <= t.info["peak_bytes"]
+    assert traced[-1] < 200_000  # all given back
+    # Rising before the peak, falling after it (each step within one block).
+    assert all(b >= a - 10_000 for a, b in zip(traced[:top], traced[1:top + 1]))
+    assert all(b <= a + 10_000 for a, b in zip(traced[top:], traced[top + 1:]))
+    # When: the program's clock started just after the recording's.
+    assert abs(series[top][0] - at_peak) < 0.05, (series[top][0], at_peak)
+    # The resident set holds at least what was traced.
+    assert all(p[2] <= 0 or p[2] >= p[1] for p in series)
+    line = sparkline_text(series, peak_bytes=t.info["peak_bytes"])
+    from strop._memtrace import format_bytes
+
+    assert line.startswith("Over ") and "█" in line, line
+    assert "peak %s at about %.2f s" % (format_bytes(t.info["peak_bytes"]), series[top][0]) \
+        in line, line
+
+
 def test_threads_before_and_after(tmp_path):
     script = write(tmp_path, "threads.py", """
         import threading, time

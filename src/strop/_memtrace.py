@@ -84,6 +84,13 @@ class MemoryProfile:
         return self._tracer.memory_info()
 
     @property
+    def series(self):
+        """Memory over time: [(seconds, traced bytes, resident bytes, private
+        resident bytes)], a point at most every 10 ms while allocations
+        happen (-1 where /proc could not be read)."""
+        return self._tracer.memory_series()
+
+    @property
     def warnings(self):
         """What the tracer could not see (its info()'s warnings)."""
         return list(self._tracer.info()["warnings"])
@@ -112,6 +119,9 @@ class MemoryProfile:
         if info["failed"]:
             print("strop: warning: the tracker ran out of memory: allocations after that are "
                   "not in the profile", file=out)
+        line = sparkline_text(self.series, peak_bytes=info["peak_bytes"])
+        if line:
+            print(line, file=out)
         if info["limit_hit"]:
             print("The traced memory passed the limit of %s: the program was stopped with "
                   "MemoryError, and the peak is what was alive then"
@@ -155,6 +165,49 @@ class MemoryProfile:
         finally:
             self._tracer.set_memory_view(None)
         return path
+
+
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(values, width=40):
+    """`values` (a list of numbers at even times) as one line of `width`
+    bars or fewer, each the largest value of its stretch, scaled to the
+    largest of all."""
+    if not values:
+        return ""
+    width = min(width, len(values))
+    top = max(values) or 1
+    cells = []
+    for c in range(width):
+        stretch = values[c * len(values) // width:(c + 1) * len(values) // width] or [0]
+        cells.append(_BARS[max(0, min(8, int(round(8 * max(stretch) / top))))])
+    return "".join(cells)
+
+
+def sparkline_text(series, width=40, peak_bytes=None):
+    """The line print_table shows: the traced memory over time as bars,
+    its peak (`peak_bytes`, exact, when given) and about when, and the
+    resident set's peak."""
+    if len(series) < 2:
+        return ""
+    end = series[-1][0] or 1e-9
+    # The traced total at even times: the last point at or before each.
+    steps, values, j = width * 4, [], 0
+    for k in range(steps):
+        t = end * k / (steps - 1)
+        while j + 1 < len(series) and series[j + 1][0] <= t:
+            j += 1
+        values.append(max(series[j][1], 0))
+    peak = max(series, key=lambda p: p[1])
+    rss = max(series, key=lambda p: p[2])
+    text = "Over %.2f s: %s  peak %s at about %.2f s" % (
+        end, sparkline(values, width), format_bytes(peak[1] if peak_bytes is None
+                                                    else peak_bytes), peak[0])
+    if rss[2] > 0:
+        text += "; resident set peak %s (private %s)" % (format_bytes(rss[2]),
+                                                       format_bytes(max(rss[3], 0)))
+    return text
 
 
 def _check_view(view):

@@ -374,6 +374,7 @@ trace_add(StropMemTrace *t, void *ptr, size_t size)
     }
     if (!t->sample_bytes) /* sampled: only the same-call rule makes sense */
         t->recent[t->seq++ % STROP_TEMP_WINDOW] = (uintptr_t)ptr;
+    strop_memseries_tick(&t->series, t->cur_bytes);
 }
 
 /* Forgets a freed (or moved, `resized`) block; untracked ones do nothing. */
@@ -408,6 +409,7 @@ trace_remove(StropMemTrace *t, void *ptr, int resized)
         }
     }
     table_delete(t->table, s);
+    strop_memseries_tick(&t->series, t->cur_bytes);
 }
 
 StropMemTrace *
@@ -417,6 +419,7 @@ strop_memtrace_new(uint64_t sample_bytes)
     if (t == NULL)
         return NULL;
     t->sample_bytes = sample_bytes;
+    t->series.statm = -1;
     if (sample_bytes) {
         t->rng = strop_random_seed() | 1;
         t->countdown = next_spacing(t);
@@ -438,6 +441,7 @@ strop_memtrace_free(StropMemTrace *t)
     table_clear(t->table);
     strop_free(t->table);
     strop_free(t->nodes);
+    strop_memseries_free(&t->series);
     strop_free(t);
 }
 
@@ -568,6 +572,8 @@ strop_memtrace_attach(StropMemTrace *t, const void *owner)
     }
     tracing = t;
     tracing_owner = owner;
+    strop_memseries_start(&t->series);
+    strop_memseries_note(&t->series, t->cur_bytes, 1);
     install();
     return 0;
 }
@@ -577,6 +583,7 @@ strop_memtrace_detach(StropMemTrace *t)
 {
     if (t == NULL || tracing != t)
         return;
+    strop_memseries_note(&t->series, t->cur_bytes, 1);
     tracing = NULL;
     tracing_owner = NULL;
     uninstall();

@@ -34,6 +34,8 @@
 
 #include <stdint.h>
 
+#include "memseries.h"
+
 /* alloc_start(): begins (or nests) counting.  Returns None. */
 PyObject *strop_alloc_start(PyObject *module, PyObject *Py_UNUSED(ignored));
 /* alloc_stop(): ends one alloc_start(); the last one switches the wrappers
@@ -90,6 +92,7 @@ typedef struct StropMemTrace {
      * bytecode boundary (a pending call); limit_hit is set then. */
     int64_t limit_bytes;
     int limit_hit;
+    StropMemSeries series; /* memory over time, from the first attach */
 } StropMemTrace;
 
 /* The weights a tracked block of `size` bytes counts for: itself when not

@@ -1962,6 +1962,33 @@ memory_view_arg(PyObject *arg)
 
 /* Tracer.set_memory_view(view): what dump() writes, a memory view or (None)
  * the times. */
+/* Tracer.memory_series(): [(seconds, traced bytes, resident bytes, anonymous
+ * resident bytes)], memory over time (memseries.h); -1 where /proc could not
+ * be read. */
+static PyObject *
+Tracer_memory_series(Tracer *self, PyObject *Py_UNUSED(ignored))
+{
+    const StropMemSeries *s;
+    PyObject *result;
+    if (need_memory(self) < 0)
+        return NULL;
+    s = &self->mem->series;
+    result = PyList_New(s->n);
+    if (result == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const StropMemPoint *p = &s->points[i];
+        PyObject *item = Py_BuildValue("(dLLL)", (double)p->ns / 1e9, (long long)p->traced,
+                                       (long long)p->rss, (long long)p->anon);
+        if (item == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, i, item);
+    }
+    return result;
+}
+
 /* Tracer.set_memory_limit(bytes): see StropMemTrace.limit_bytes. */
 static PyObject *
 Tracer_set_memory_limit(Tracer *self, PyObject *arg)
@@ -2336,6 +2363,9 @@ static PyMethodDef Tracer_methods[] = {
      "Write the profile: pstats, folded, callgrind, pprof, speedscope or dot."},
     {"info", (PyCFunction)Tracer_info, METH_NOARGS,
      "info()\n--\n\nMechanism, clock, counters and warnings of this recording."},
+    {"memory_series", (PyCFunction)Tracer_memory_series, METH_NOARGS,
+     "memory_series()\n--\n\nWith memory=True: memory over time, [(seconds, traced bytes, "
+     "resident bytes, anonymous resident bytes)] at most every 10 ms."},
     {"set_memory_limit", (PyCFunction)Tracer_set_memory_limit, METH_O,
      "set_memory_limit(bytes)\n--\n\nWith memory=True: the first time the traced total "
      "passes `bytes` (0: never), the main thread gets a MemoryError."},
