@@ -189,7 +189,7 @@ def sparkline_text(series, width=40, peak_bytes=None):
     """The line print_table shows: the traced memory over time as bars,
     its peak (`peak_bytes`, exact, when given) and about when, and the
     resident set's peak."""
-    if len(series) < 2:
+    if len(series) < 8:  # too short a run to draw
         return ""
     end = series[-1][0] or 1e-9
     # The traced total at even times: the last point at or before each.
