@@ -88,6 +88,8 @@ def test_census_equals_the_targets_own_count(minor, start_target):
     census = _heap_remote(proc.pid)
     assert census["version"] == minor
     assert census["lists"] == 4 and census["lists_torn"] == 0, census
+    # Classes are named as strop.heap() names them: module.qualname.
+    assert {"__main__.Rec", "__main__.Pair", "list", "tuple"} <= {row[0] for row in census["rows"]}
     got = _by_short_name(census["rows"])
     # The known objects: exact counts, and sizes equal to the sums of
     # sys.getsizeof that the target made itself.

@@ -102,6 +102,9 @@ main(int argc, char **argv)
     P(tpflags_type_subclass);
     P(tpflags_long_subclass);
     P(tpflags_unicode_subclass);
+    P(tpflags_heaptype);
+    P(type_dict);
+    P(heaptype_qualname);
     P(tpflags_preheader);
     if (row->version >= 0x030D) {
         D(cookie);

@@ -287,6 +287,9 @@ main(void)
     P("tpflags_type_subclass", Py_TPFLAGS_TYPE_SUBCLASS);
     P("tpflags_long_subclass", Py_TPFLAGS_LONG_SUBCLASS);
     P("tpflags_unicode_subclass", Py_TPFLAGS_UNICODE_SUBCLASS);
+    P("tpflags_heaptype", Py_TPFLAGS_HEAPTYPE);
+    P("type_dict", offsetof(PyTypeObject, tp_dict));
+    P("heaptype_qualname", offsetof(PyHeapTypeObject, ht_qualname));
 #if PY_VERSION_HEX >= 0x030C0000
     P("tpflags_preheader", Py_TPFLAGS_PREHEADER);
 #elif PY_VERSION_HEX >= 0x030B0000

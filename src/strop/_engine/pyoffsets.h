@@ -113,6 +113,10 @@ typedef struct StropPyOffsets {
     long tpflags_type_subclass; /* Py_TPFLAGS_TYPE_SUBCLASS: set on type and metaclasses */
     long tpflags_long_subclass; /* Py_TPFLAGS_LONG_SUBCLASS: int's __sizeof__, no ob_size (3.12+) */
     long tpflags_unicode_subclass; /* Py_TPFLAGS_UNICODE_SUBCLASS: str's __sizeof__ */
+    /* A class's name as strop.heap() gives it, "module.qualname": */
+    long tpflags_heaptype; /* Py_TPFLAGS_HEAPTYPE: a class made at run time */
+    int type_dict; /* PyTypeObject.tp_dict: its __module__ */
+    int heaptype_qualname; /* PyHeapTypeObject.ht_qualname */
     /* The flags whose objects carry two more pointers before their
      * PyGC_Head, counted by sys.getsizeof (_PyType_PreHeaderSize):
      * Py_TPFLAGS_MANAGED_DICT (3.11), Py_TPFLAGS_PREHEADER (3.12+). */
@@ -150,6 +154,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
         .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
         .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_heaptype = 1L << 9, .type_dict = 264, .heaptype_qualname = 864,
         .tpflags_preheader = -1,
     },
     {
@@ -181,6 +186,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
         .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
         .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_heaptype = 1L << 9, .type_dict = 264, .heaptype_qualname = 856,
         .tpflags_preheader = -1,
     },
     {
@@ -212,6 +218,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
         .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
         .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_heaptype = 1L << 9, .type_dict = 264, .heaptype_qualname = 864,
         .tpflags_preheader = -1,
     },
     {
@@ -243,6 +250,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
         .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
         .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_heaptype = 1L << 9, .type_dict = 264, .heaptype_qualname = 864,
         .tpflags_preheader = 16,
     },
     {
@@ -274,6 +282,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
         .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
         .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_heaptype = 1L << 9, .type_dict = 264, .heaptype_qualname = 872,
         .tpflags_preheader = 24,
     },
     {
@@ -305,6 +314,7 @@ static const StropPyOffsets strop_pyoffsets_table[] = {
         .tpflags_have_gc = 1L << 14, .tpflags_list_subclass = 1L << 25,
         .tpflags_dict_subclass = 1L << 29, .tpflags_type_subclass = 1L << 31,
         .tpflags_long_subclass = 1L << 24, .tpflags_unicode_subclass = 1L << 28,
+        .tpflags_heaptype = 1L << 9, .type_dict = 264, .heaptype_qualname = 872,
         .tpflags_preheader = 24,
     },
 };

@@ -11,6 +11,7 @@
 #include "remote_heap.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@
  * which hold ob_type, a var-sized object's ob_size and a list's allocated. */
 #define NODE_READ 56
 #define NODE_MIN 32 /* the smallest collected object with its PyGC_Head */
-#define TYPE_READ 192 /* bytes of a type object read: every field used is below */
+#define TYPE_READ 272 /* bytes of a type object read: every field used is below */
 #define MAX_BASICSIZE (1L << 20)
 #define MAX_ITEMSIZE (1L << 16)
 #define MAX_ITEMS ((int64_t)1 << 40)
@@ -127,6 +128,34 @@ is_approx(const StropPyOffsets *o, const char *name, unsigned long flags)
     return name_in(name, approx_names, sizeof approx_names / sizeof approx_names[0]);
 }
 
+/* Replaces `name` (tp_name) of the class at `type`, whose dict is at `dict`,
+ * by "module.qualname" as strop.heap() names it ("qualname" for builtins),
+ * when both can be read; else leaves it (a process that is gone fails the
+ * census's next read).  Returns 0 or STROP_REMOTE_ENOMEM. */
+static int
+qualify(StropRemote *r, StropHeapCensus *c, uintptr_t type, uintptr_t dict, char *name)
+{
+    const StropPyOffsets *o = &r->off;
+    uintptr_t module_at = 0, qualname_at;
+    char *module = NULL, *qualname = NULL;
+    int rc = strop_remote_dict_find(r, dict, "__module__", &c->hint_module, &module_at);
+    if (rc == STROP_REMOTE_ENOMEM)
+        return rc;
+    if (rc == 1)
+        module = strop_remote_str(r, module_at, STROP_HEAP_TYPE_NAME / 2, 1);
+    if (rd_ptr(r, type + (uintptr_t)o->heaptype_qualname, &qualname_at) == 0)
+        qualname = strop_remote_str(r, qualname_at, STROP_HEAP_TYPE_NAME / 2, 1);
+    if (qualname != NULL && qualname[0] != '\0') {
+        if (module != NULL && module[0] != '\0' && strcmp(module, "builtins") != 0)
+            snprintf(name, STROP_HEAP_TYPE_NAME + 1, "%s.%s", module, qualname);
+        else
+            snprintf(name, STROP_HEAP_TYPE_NAME + 1, "%s", qualname);
+    }
+    strop_free(module);
+    strop_free(qualname);
+    return 0;
+}
+
 /* The entry of the type at `type`, read and checked the first time: a type
  * whose own type is a type (Py_TPFLAGS_TYPE_SUBCLASS), whose objects are
  * collected (Py_TPFLAGS_HAVE_GC), with sizes in bounds and a tp_name of
@@ -176,6 +205,13 @@ type_at(StropRemote *r, StropHeapCensus *c, uintptr_t type, int *rc)
     if (read_name(r, ptr_at(buf, o->type_name), t.name) < 0) {
         c->read_errors++;
         return NULL;
+    }
+    if (flags & (unsigned long)o->tpflags_heaptype) {
+        int qrc = qualify(r, c, type, ptr_at(buf, o->type_dict), t.name);
+        if (qrc != 0) {
+            *rc = qrc;
+            return NULL;
+        }
     }
     t.addr = type;
     t.basicsize = basicsize;

@@ -33,7 +33,10 @@
 /* One type met in the lists, and its objects' totals. */
 typedef struct StropHeapType {
     uintptr_t addr;   /* the type object's remote address; 0: an empty slot */
-    char name[STROP_HEAP_TYPE_NAME + 1]; /* tp_name, NUL-ended */
+    /* "module.qualname" of a class, as strop.heap() names it (tp_name when
+     * its __module__ or __qualname__ cannot be read), tp_name of a static
+     * type ("collections.deque"); NUL-ended. */
+    char name[STROP_HEAP_TYPE_NAME + 1];
     long basicsize, itemsize; /* itemsize 0 also where there is no ob_size to read */
     unsigned long flags;
     /* 1 when its objects' sys.getsizeof may be more than what is counted:
@@ -55,6 +58,7 @@ typedef struct StropHeapCensus {
     uint64_t read_errors; /* reads that failed (unmapped or changing memory) */
     uint64_t collecting;  /* 1 ms waits for a running collection to end (2,000 at most) */
     uint64_t reads;       /* reads made */
+    uintptr_t hint_module; /* private: where the key "__module__" was last found */
 } StropHeapCensus;
 
 /* Counts the objects of every list of the collector of the target's main

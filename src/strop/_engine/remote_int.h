@@ -119,4 +119,12 @@ int strop_remote_type_named(StropRemote *r, uintptr_t type, const char *name);
  * out of memory. */
 char *strop_remote_str(StropRemote *r, uintptr_t obj, size_t max_chars, int cut);
 
+/* Looks up the str key `key` in the dict at `dict` (checked to be a dict,
+ * of any version's layout; remote_names.c).  *hint is the address of the key
+ * where it was last found, compared first, then updated.  Returns 1 with
+ * *value set, 0 when the key is not there, STROP_REMOTE_EREAD (a failed read
+ * or not a dict), STROP_REMOTE_ENOPROC, STROP_REMOTE_ENOMEM. */
+int strop_remote_dict_find(StropRemote *r, uintptr_t dict, const char *key, uintptr_t *hint,
+                           uintptr_t *value);
+
 #endif /* STROP_REMOTE_INT_H */

@@ -239,6 +239,16 @@ dict_find(StropRemote *r, uintptr_t dict, const char *want, uintptr_t *hint, uin
     return rc;
 }
 
+int
+strop_remote_dict_find(StropRemote *r, uintptr_t dict, const char *key, uintptr_t *hint,
+                       uintptr_t *value)
+{
+    int rc = dict_find(r, dict, key, hint, value);
+    if (rc == FOUND || rc == ABSENT || rc == STROP_REMOTE_ENOPROC)
+        return rc;
+    return rc == NOMEM ? STROP_REMOTE_ENOMEM : STROP_REMOTE_EREAD;
+}
+
 /* Looks up attribute `want` among the instance attributes of the object at
  * `obj`, wherever its version keeps them.  Returns FOUND, ABSENT or a
  * failure. */
