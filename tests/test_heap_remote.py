@@ -157,6 +157,29 @@ def test_busy_target_is_read_without_invented_objects(minor, start_target):
     print(f"{minor}: {rewalks} walks read again in 5 censuses")
 
 
+def test_out_of_memory_is_a_memory_error_or_a_whole_census(start_target):
+    """The engine's n-th allocation fails (attach, the type table, a class's
+    name): MemoryError, or the census whole (a name not read stays tp_name)."""
+    proc, truth = start_target("3.12")
+    code = ("import json, sys, strop._engine as e\n"
+            "pid, out = int(sys.argv[1]), []\n"
+            "whole = e.heap_remote(pid)['objects']\n"
+            "for n in range(1, 12):\n"
+            "    e._fail_alloc_after(n)\n"
+            "    try:\n"
+            "        out.append(e.heap_remote(pid)['objects'] == whole)\n"
+            "    except MemoryError:\n"
+            "        out.append('MemoryError')\n"
+            "    finally:\n"
+            "        e._fail_alloc_after(0)\n"
+            "print(json.dumps(out))\n")
+    done = run_python("-c", code, proc.pid)
+    assert done.returncode == 0, describe(done)
+    results = json.loads(done.stdout)
+    assert set(results) <= {True, "MemoryError"} and "MemoryError" in results, results
+    assert results[-1] is True
+
+
 def test_census_of_made_up_memory(tmp_path):
     """tests/c/test_remote_heap.c, under ASan and UBSan: lists read whole, a
     back link torn once (walked again) or always (left out), a list beyond the
