@@ -393,6 +393,9 @@ def test_run_waits_exact_calls_against_a_real_postgresql_and_redis(tmp_path, pos
         named[name] = figures
         if name.startswith("tcp 127.0.0.1:%d" % postgresql) and postgresql == 5432:
             assert row.endswith("(postgresql)"), row
+    # Files too are waits now: the imports' .pyc reads and the spent.json the
+    # program writes; this program counted its sockets, sleeps and locks.
+    named = {name: row for name, row in named.items() if not name.startswith("file ")}
     assert set(named) == set(spent), (rows, spent)
     for name, (calls, seconds) in spent.items():
         share, got_calls, got_seconds, longest, caller = named[name]
@@ -402,6 +405,70 @@ def test_run_waits_exact_calls_against_a_real_postgresql_and_redis(tmp_path, pos
         assert abs(share - got_seconds / wall) <= (
             0.0005 + (got_seconds / wall) * 0.005 / wall + 0.0005 / wall + 1e-9), (name, named[name])
         assert longest <= got_seconds + 0.0005 and caller == "timed", (name, named[name])
+
+
+FILE_WAITS = r"""
+import os, sys, threading, time
+fifo, data, out = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def feed():  # the slow other end: a line every 40 ms
+    with open(fifo, "w") as w:
+        for i in range(6):
+            time.sleep(0.04)
+            w.write("line %d\n" % i)
+            w.flush()
+
+def consume():
+    spent, calls = 0.0, 0
+    with open(fifo, "r") as r:
+        for _ in range(6):
+            start = time.perf_counter()
+            r.readline()
+            spent += time.perf_counter() - start
+            calls += 1
+    return spent, calls
+
+def store():
+    with open(data, "wb", buffering=0) as f:
+        for _ in range(25):
+            f.write(b"x" * 4096)
+    with open(data, "rb") as f:
+        while f.read(10000):
+            pass
+
+threading.Thread(target=feed).start()
+spent, calls = consume()
+store()
+with open(out, "w") as f:
+    f.write("%r %d" % (spent, calls))
+"""
+
+
+def test_run_waits_names_the_files_a_program_waited_on(tmp_path):
+    """File objects' reads and writes (raw, buffered and text) are waits
+    too, on the file their descriptor names: a program that reads a FIFO
+    whose writer sends a line every 40 ms waits about 240 ms on it, as it
+    measured itself; a data file's 25 writes and 12 reads."""
+    fifo, data, out = tmp_path / "feed.fifo", tmp_path / "data.bin", tmp_path / "spent.txt"
+    os.mkfifo(str(fifo))
+    script = tmp_path / "files.py"
+    script.write_text(FILE_WAITS)
+    p = run_strop("run", "--waits", "-l", "3", str(script), str(fifo), str(data), str(out),
+                  timeout=120)
+    assert p.returncode == 0, describe(p)
+    spent, calls = out.read_text().split()
+    rows = {name.split("  in ")[0]: figures for name, figures in _exact_endpoints(p.stderr).items()}
+    fifo_row = rows["file %s" % fifo]
+    # The reader's 6 readline calls and the writer thread's 6 writes and 6 flushes.
+    assert int(calls) == 6 and fifo_row[1] == 6 + 12, rows
+    # Its time is what the reader measured around its own calls (the writes
+    # into the pipe's buffer do not wait), less the hooks' few microseconds.
+    assert abs(fifo_row[2] - float(spent)) <= 0.01 + 0.05 * float(spent), (fifo_row, spent)
+    assert fifo_row[4] == "feed", rows  # the function that made the most calls
+    # 25 raw writes, then reads of 10,000 of the 102,400 bytes: 11, and the empty one.
+    data_row = rows["file %s" % data]
+    assert data_row[1] == 25 + 12, rows
+    assert data_row[4] in ("store", "consume"), rows
 
 
 @pytest.mark.parametrize("args, words", [

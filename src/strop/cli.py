@@ -75,8 +75,9 @@ def _run_parser():
                         "pprof, one profile per thread in speedscope")
     p.add_argument("--waits", action="store_true",
                    help="add up the calls that block (socket recv/send/connect/accept, "
-                   "time.sleep, select/poll, lock acquire) by endpoint, the socket's peer "
-                   "read from the kernel, and print that table too")
+                   "time.sleep, select/poll, lock acquire, file objects' reads and writes) "
+                   "by endpoint, the socket's peer or the file read from the kernel, and "
+                   "print that table too")
     p.add_argument("-q", "--quiet", action="store_true", help="print no table")
     return p
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "mem.h"
 #include "waits.h"
@@ -129,6 +130,28 @@ format_inet(const struct sockaddr_storage *a, char *out, size_t len)
         return 0;
     }
     return -1;
+}
+
+void
+strop_callwaits_file_endpoint(int fd, char *out, size_t len)
+{
+    char link[32], target[160];
+    ssize_t n;
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    n = fd < 0 ? -1 : readlink(link, target, sizeof target - 1);
+    if (n <= 0) {
+        snprintf(out, len, fd < 0 ? "file (closed)" : "file descriptor %d", fd);
+        return;
+    }
+    target[n] = '\0';
+    if (strncmp(target, "pipe:", 5) == 0)
+        snprintf(out, len, "pipe");
+    else if (strncmp(target, "socket:", 7) == 0)
+        snprintf(out, len, "socket");
+    else if (strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0)
+        snprintf(out, len, "terminal %s", target);
+    else
+        snprintf(out, len, "file %s", target);
 }
 
 void

@@ -53,4 +53,9 @@ uint32_t strop_callwaits_top_caller(const StropCallEndpoint *e);
  * nothing can be read.  Async-signal-safe, allocates nothing. */
 void strop_callwaits_socket_endpoint(int fd, char *out, size_t len);
 
+/* What descriptor `fd` of this process names, for a file object's call:
+ * "file /path", "pipe", "terminal /dev/pts/3", "socket", or "file
+ * descriptor N" when /proc says nothing.  Allocates nothing. */
+void strop_callwaits_file_endpoint(int fd, char *out, size_t len);
+
 #endif /* STROP_CALLWAITS_H */

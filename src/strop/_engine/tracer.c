@@ -49,12 +49,12 @@ typedef struct StropFrame {
     uint64_t start;     /* virtual ticks at the call */
     uint64_t child;     /* virtual ticks spent in finished callees */
     uint64_t raw_start; /* real ticks at the call, for the timeline */
-    int wait_fd;        /* waits=True, a socket's call: its file descriptor */
+    int wait_fd;        /* waits=True, a socket's or file's call: its file descriptor */
     uint8_t wait;       /* waits=True: the BLOCK_* kind of a call that may block, or 0 */
 } StropFrame;
 
 /* The calls that may block, as waits=True classifies them (classify_wait). */
-enum { BLOCK_NONE = 0, BLOCK_SOCKET, BLOCK_SLEEP, BLOCK_SELECT, BLOCK_LOCK };
+enum { BLOCK_NONE = 0, BLOCK_SOCKET, BLOCK_SLEEP, BLOCK_SELECT, BLOCK_LOCK, BLOCK_FILE };
 
 typedef struct StropThread {
     PyThreadState *tstate; /* identity only, never dereferenced after exit */
@@ -113,6 +113,10 @@ typedef struct Tracer {
     StropMemTrace *mem;     /* memory=True: the allocations charged to the tree, or NULL */
     StropCallWaits *call_waits; /* waits=True: blocking calls by endpoint, or NULL */
     uint8_t *wait_kind;     /* wait_kind[f]: function f's BLOCK_* kind (waits=True) */
+    /* waits=True: where a buffered file object keeps its raw file, and a
+     * text one its buffer (bytes from the object's start, found at init by
+     * looking for them in real ones: io_file_offsets), or -1. */
+    Py_ssize_t io_raw_off, io_buffer_off;
     uint32_t wait_cap;      /* entries of `wait_kind` */
     int mem_view;           /* what dump() writes: -1 time, else a StropMemView */
 } Tracer;
@@ -534,6 +538,9 @@ classify_wait(PyMethodDef *ml, PyObject *c_self)
         "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "send",
         "sendall", "sendto", "sendmsg", "connect", "connect_ex", "_accept", NULL};
     static const char *const lock_calls[] = {"acquire", "acquire_lock", "__enter__", NULL};
+    static const char *const file_calls[] = {"read",  "read1",     "readinto", "readinto1",
+                                             "readall", "readline", "readlines", "peek",
+                                             "write", "writelines", "flush", NULL};
     const char *name = ml->ml_name;
     if (c_self == NULL || name == NULL)
         return BLOCK_NONE;
@@ -560,8 +567,90 @@ classify_wait(PyMethodDef *ml, PyObject *c_self)
         if (strcmp(t->tp_name, "select.poll") == 0 || strcmp(t->tp_name, "select.epoll") == 0 ||
             strcmp(t->tp_name, "select.devpoll") == 0)
             return strcmp(name, "poll") == 0 ? BLOCK_SELECT : BLOCK_NONE;
+        if (strcmp(t->tp_name, "_io.FileIO") == 0 || strcmp(t->tp_name, "_io.BufferedReader") == 0 ||
+            strcmp(t->tp_name, "_io.BufferedWriter") == 0 ||
+            strcmp(t->tp_name, "_io.BufferedRandom") == 0 ||
+            strcmp(t->tp_name, "_io.TextIOWrapper") == 0)
+            return name_in(name, file_calls) ? BLOCK_FILE : BLOCK_NONE;
     }
     return BLOCK_NONE;
+}
+
+/* Whether `tp` is the _io type named `name`, or a subclass of it. */
+static int
+io_type_is(PyTypeObject *tp, const char *name)
+{
+    for (; tp != NULL; tp = tp->tp_base)
+        if (strcmp(tp->tp_name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The file descriptor under a file object of the io module: a FileIO's own
+ * (an int just after the object's header, 3.8 to 3.13), through a buffered
+ * file's raw file and a text file's buffer (at the offsets found at init).
+ * -1 when it is none of these.  Reads memory only. */
+static int
+io_file_fd(const Tracer *self, PyObject *o)
+{
+    for (int hops = 0; hops < 3 && o != NULL; hops++) {
+        PyTypeObject *tp = Py_TYPE(o);
+        if (io_type_is(tp, "_io.FileIO"))
+            return strop_socket_fd(o); /* the same place: an int after the header */
+        if (self->io_raw_off > 0 &&
+            (io_type_is(tp, "_io.BufferedReader") || io_type_is(tp, "_io.BufferedWriter") ||
+             io_type_is(tp, "_io.BufferedRandom")))
+            memcpy(&o, (const char *)o + self->io_raw_off, sizeof o);
+        else if (self->io_buffer_off > 0 && io_type_is(tp, "_io.TextIOWrapper"))
+            memcpy(&o, (const char *)o + self->io_buffer_off, sizeof o);
+        else
+            return -1;
+    }
+    return -1;
+}
+
+/* The offset in `obj` (within its basic size) of a pointer to `target`, or -1. */
+static Py_ssize_t
+pointer_offset(PyObject *obj, PyObject *target)
+{
+    Py_ssize_t end = Py_TYPE(obj)->tp_basicsize;
+    for (Py_ssize_t off = (Py_ssize_t)sizeof(PyObject); off + (Py_ssize_t)sizeof(void *) <= end;
+         off += (Py_ssize_t)sizeof(void *)) {
+        PyObject *p;
+        memcpy(&p, (const char *)obj + off, sizeof p);
+        if (p == target)
+            return off;
+    }
+    return -1;
+}
+
+/* Finds where buffered and text files keep their raw file and buffer, in
+ * real ones opened on /dev/null (the structs are private to the io module).
+ * Leaves -1 where it cannot tell; never raises. */
+static void
+io_file_offsets(Tracer *self)
+{
+    PyObject *io = PyImport_ImportModule("io"), *binary = NULL, *text = NULL, *inner = NULL;
+    self->io_raw_off = self->io_buffer_off = -1;
+    if (io == NULL)
+        goto done;
+    binary = PyObject_CallMethod(io, "open", "ss", "/dev/null", "rb");
+    text = PyObject_CallMethod(io, "open", "ss", "/dev/null", "r");
+    if (binary != NULL && (inner = PyObject_GetAttrString(binary, "raw")) != NULL)
+        self->io_raw_off = pointer_offset(binary, inner);
+    Py_CLEAR(inner);
+    if (text != NULL && (inner = PyObject_GetAttrString(text, "buffer")) != NULL)
+        self->io_buffer_off = pointer_offset(text, inner);
+    Py_CLEAR(inner);
+done:
+    PyErr_Clear();
+    if (binary != NULL && PyObject_CallMethod(binary, "close", NULL) == NULL)
+        PyErr_Clear();
+    if (text != NULL && PyObject_CallMethod(text, "close", NULL) == NULL)
+        PyErr_Clear();
+    Py_XDECREF(binary);
+    Py_XDECREF(text);
+    Py_XDECREF(io);
 }
 
 /* Records function f's BLOCK_* kind.  Returns 0, or -1 when out of memory. */
@@ -602,6 +691,9 @@ count_wait(Tracer *self, StropThread *th, const StropFrame *frame, uint64_t tick
         break;
     case BLOCK_SELECT:
         snprintf(endpoint, sizeof endpoint, "select/poll/epoll over several fds");
+        break;
+    case BLOCK_FILE:
+        strop_callwaits_file_endpoint(frame->wait_fd, endpoint, sizeof endpoint);
         break;
     default:
         snprintf(endpoint, sizeof endpoint, "lock");
@@ -683,6 +775,8 @@ enter(Tracer *self, StropThread *th, uint64_t t, uintptr_t key, int kind, PyObje
         uint32_t f = self->tree.nodes[child].func;
         if (f < self->wait_cap && (frame->wait = self->wait_kind[f]) == BLOCK_SOCKET)
             frame->wait_fd = c_self != NULL ? strop_socket_fd(c_self) : -1;
+        else if (f < self->wait_cap && frame->wait == BLOCK_FILE)
+            frame->wait_fd = c_self != NULL ? io_file_fd(self, c_self) : -1;
     }
 }
 
@@ -1413,6 +1507,8 @@ Tracer_init(Tracer *self, PyObject *args, PyObject *kwds)
         PyErr_NoMemory();
         return -1;
     }
+    if (waits)
+        io_file_offsets(self);
     self->mem_view = -1;
     if (memory && (self->mem = strop_memtrace_new((uint64_t)sample_bytes)) == NULL) {
         PyErr_NoMemory();
