@@ -110,6 +110,32 @@ def _base_env():
     return env
 
 
+def run_c_test(tmp_path, test, engine_files, timeout=60):
+    """Builds tests/c/TEST.c with the engine's `engine_files` (under ASan and
+    UBSan unless the whole suite already runs under them), runs it and checks
+    its closing line (check.h's "N passed, 0 failed")."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        if IN_CI:
+            pytest.fail("CI=true and no C compiler")
+        pytest.skip("no C compiler")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    engine = os.path.join(root, "src", "strop", "_engine")
+    exe = tmp_path / test
+    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes",
+             "-Wmissing-prototypes", "-Werror", "-g", "-O1"]
+    if not os.environ.get("STROP_UNDER_SANITIZER"):
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    subprocess.run([cc, *flags, "-I", engine, os.path.join(root, "tests", "c", test + ".c"),
+                    *(os.path.join(engine, name) for name in engine_files), "-o", str(exe)],
+                   check=True)
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=timeout)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith(" 0 failed"), r.stdout
+
+
 def child_env(**extra):
     """Environment for a child process: ours, a fixed hash seed, strop importable."""
     env = _base_env()

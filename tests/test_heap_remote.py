@@ -8,20 +8,16 @@ writes that to a file before it waits. Every installed CPython 3.8 to 3.13 is
 read, by one strop (this interpreter's).
 """
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 from conftest import (CHILD_TIMEOUT, PYTHON_VERSIONS, TARGETS, child_env, describe, need_python,
-                      run_python, run_strop)
+                      run_c_test, run_python, run_strop)
 
 KNOWN = str(TARGETS / "heap_known.py")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
 N_RECS, N_PAIRS = 12345, 777
 ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s+\d+\s+\d+ (.+)$")
 
@@ -185,24 +181,8 @@ def test_census_of_made_up_memory(tmp_path):
     back link torn once (walked again) or always (left out), a list beyond the
     bound, a type that is no type, a collection running, the process gone,
     out of memory at each allocation, random words everywhere."""
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    exe = tmp_path / "test_remote_heap"
-    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes",
-             "-Wmissing-prototypes", "-Werror", "-g", "-O1"]
-    if not os.environ.get("STROP_UNDER_SANITIZER"):
-        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
-    subprocess.run([cc, *flags, "-I", ENGINE,
-                    os.path.join(ROOT, "tests", "c", "test_remote_heap.c"),
-                    *(os.path.join(ENGINE, name) for name in
-                      ("remote.c", "remote_names.c", "remote_heap.c", "mem.c")),
-                    "-o", str(exe)], check=True)
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.strip().endswith(" 0 failed"), r.stdout
+    run_c_test(tmp_path, "test_remote_heap",
+               ("remote.c", "remote_names.c", "remote_heap.c", "mem.c"), CHILD_TIMEOUT)
 
 
 # ---- bad input: one line, status 2 -------------------------------------------------

@@ -6,7 +6,6 @@ same allocators, above strop's); sizes the test computes with sys.getsizeof;
 and traceback for the same program run without strop.  Every run is a fresh
 child process, so a crash of the engine fails one test.
 """
-import os
 import re
 import signal
 import subprocess

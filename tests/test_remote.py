@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import PYTHON_VERSIONS, need_python
+from conftest import PYTHON_VERSIONS, need_python, run_c_test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "src", "strop", "_engine")
@@ -205,22 +205,7 @@ def test_dump_without_ptrace_capability(tmp_path):
 # ---- the walker over random memory (C) -----------------------------------------
 
 def test_walker_survives_random_memory(tmp_path):
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    exe = tmp_path / "test_remote"
-    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g", "-O1"]
-    if not os.environ.get("STROP_UNDER_SANITIZER"):
-        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
-    subprocess.run([cc, *flags, "-I", ENGINE, os.path.join(ROOT, "tests", "c", "test_remote.c"),
-                    os.path.join(ENGINE, "remote.c"), os.path.join(ENGINE, "remote_names.c"),
-                    os.path.join(ENGINE, "mem.c"),
-                    "-o", str(exe)], check=True)
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=60)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.strip().endswith(" 0 failed"), r.stdout
+    run_c_test(tmp_path, "test_remote", ("remote.c", "remote_names.c", "mem.c"))
 
 
 def test_walker_reads_states_that_used_to_be_torn(tmp_path):
@@ -228,22 +213,7 @@ def test_walker_reads_states_that_used_to_be_torn(tmp_path):
     read torn once, an eval loop being entered, a frame returned from).  The
     reader before the retries, the caller's fallback and the data stack's top
     check dropped the first two and named the returned function as running."""
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    exe = tmp_path / "test_remote_torn"
-    flags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g", "-O1"]
-    if not os.environ.get("STROP_UNDER_SANITIZER"):
-        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
-    subprocess.run([cc, *flags, "-I", ENGINE,
-                    os.path.join(ROOT, "tests", "c", "test_remote_torn.c"),
-                    os.path.join(ENGINE, "remote.c"), os.path.join(ENGINE, "remote_names.c"),
-                    os.path.join(ENGINE, "mem.c"), "-o", str(exe)], check=True)
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    r = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=60)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.strip().endswith(" 0 failed"), r.stdout
+    run_c_test(tmp_path, "test_remote_torn", ("remote.c", "remote_names.c", "mem.c"))
 
 
 def test_dump_a_statically_linked_python():

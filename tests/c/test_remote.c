@@ -11,19 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "remote.h"
 #include "remote_names.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                               \
-        }                                                                                          \
-    } while (0)
 
 typedef struct Fake {
     uint64_t seed;
@@ -147,6 +138,5 @@ main(void)
     for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++)
         cyclic_thread_list(versions[v]);
     printf("walked %llu random threads\n", (unsigned long long)threads);
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures != 0;
+    return CHECK_SUMMARY();
 }

@@ -23,18 +23,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "remote.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                               \
-        }                                                                                          \
-    } while (0)
 
 #define BASE ((uintptr_t)0x7f0000000000ull)
 #define SIZE 0x20000
@@ -254,6 +245,5 @@ main(void)
     CHECK(th != NULL && !th->torn && th->n_frames == 2);
 
     strop_remote_sample_free(&s);
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures != 0;
+    return CHECK_SUMMARY();
 }
