@@ -1541,6 +1541,63 @@ rcs_label(PyObject *kind_names, const uint64_t *pairs, size_t n)
     return label;
 }
 
+/* ---- alternative groupings (byrcs, bysite) ---------------------------- */
+
+/* The group index that `seen` (key -> index) gives `key`: >= 0, -2 when it
+ * has none yet, -1 with an error set. */
+static Py_ssize_t
+label_find(PyObject *seen, PyObject *key)
+{
+    PyObject *at = PyDict_GetItemWithError(seen, key); /* borrowed */
+    if (at != NULL)
+        return PyLong_AsSsize_t(at);
+    return PyErr_Occurred() ? -1 : -2;
+}
+
+/* Appends `label` (stolen) to `labels` as a new group known by `key` in
+ * `seen`: its index, or -1 with an error set. */
+static Py_ssize_t
+label_add(PyObject *labels, PyObject *seen, PyObject *key, PyObject *label)
+{
+    Py_ssize_t g = PyList_GET_SIZE(labels);
+    PyObject *at;
+    int rc;
+    if (label == NULL)
+        return -1;
+    rc = PyList_Append(labels, label);
+    Py_DECREF(label);
+    if (rc < 0 || (at = PyLong_FromSsize_t(g)) == NULL)
+        return -1;
+    rc = PyDict_SetItem(seen, key, at);
+    Py_DECREF(at);
+    return rc < 0 ? -1 : g;
+}
+
+/* A copy of self with a new, unfilled alternative grouping (alt[]); NULL
+ * with an error set. */
+static HeapSet *
+alt_copy(HeapSet *self)
+{
+    unsigned char *all = strop_malloc((size_t)self->n + 1);
+    HeapSet *copy;
+    if (all == NULL)
+        return (HeapSet *)PyErr_NoMemory();
+    memset(all, 1, (size_t)self->n + 1);
+    copy = (HeapSet *)HeapSet_subset(self, all);
+    strop_free(all);
+    if (copy == NULL)
+        return NULL;
+    strop_free(copy->alt);
+    copy->alt = strop_malloc((size_t)self->n * sizeof(uint32_t) + 1);
+    if (copy->alt == NULL) {
+        Py_DECREF(copy);
+        return (HeapSet *)PyErr_NoMemory();
+    }
+    copy->alt_by = NULL;
+    Py_CLEAR(copy->alt_names);
+    return copy;
+}
+
 /* The group of the object whose referrer kinds are pairs[0..n): an index
  * into `labels`, made on first sight (`seen` maps the kinds, as bytes, to
  * it).  -1 with an error set. */
@@ -1549,41 +1606,20 @@ rcs_group(PyObject *labels, PyObject *seen, PyObject *kind_names, const uint64_t
 {
     uint32_t key[64];
     size_t m = n < 64 ? n : 64;
-    PyObject *k, *at, *label;
+    PyObject *k;
     Py_ssize_t g;
     for (size_t i = 0; i < m; i++)
         key[i] = (uint32_t)(pairs[i] & 0xFFFFFFFFu);
     k = PyBytes_FromStringAndSize((const char *)key, (Py_ssize_t)(m * sizeof key[0]));
     if (k == NULL)
         return -1;
-    at = PyDict_GetItemWithError(seen, k); /* borrowed */
-    if (at != NULL) {
-        Py_DECREF(k);
-        return PyLong_AsSsize_t(at);
-    }
-    if (PyErr_Occurred())
-        goto error;
-    label = n == 0 ? PyUnicode_FromString("<none: held by frames, roots or C only>")
-                   : rcs_label(kind_names, pairs, m);
-    if (label == NULL)
-        goto error;
-    g = PyList_GET_SIZE(labels);
-    if (PyList_Append(labels, label) < 0) {
-        Py_DECREF(label);
-        goto error;
-    }
-    Py_DECREF(label);
-    at = PyLong_FromSsize_t(g);
-    if (at == NULL || PyDict_SetItem(seen, k, at) < 0) {
-        Py_XDECREF(at);
-        goto error;
-    }
-    Py_DECREF(at);
+    g = label_find(seen, k);
+    if (g == -2)
+        g = label_add(labels, seen, k,
+                      n == 0 ? PyUnicode_FromString("<none: held by frames, roots or C only>")
+                             : rcs_label(kind_names, pairs, m));
     Py_DECREF(k);
     return g;
-error:
-    Py_DECREF(k);
-    return -1;
 }
 
 /* with_referrers(whole) -> a copy of this set that can also be grouped by
@@ -1596,7 +1632,6 @@ HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
     HeapSet *whole, *copy = NULL;
     Referrers r = {{0, NULL}, NULL, 0, NULL, 0, 0, 0};
     PyObject *kind_names = NULL, *labels = NULL, *seen = NULL;
-    unsigned char *all = NULL;
     size_t at = 0;
     if (Py_TYPE(whole_obj) != HeapSet_type) {
         PyErr_SetString(PyExc_TypeError, "with_referrers() takes a HeapSet");
@@ -1607,8 +1642,7 @@ HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
         PyErr_SetString(PyExc_OverflowError, "too many objects to group by referrers");
         return NULL;
     }
-    all = strop_malloc((size_t)self->n + 1);
-    if (all == NULL || addrset_fill(&r.set, (uintptr_t *)self->objs, (size_t)self->n) < 0 ||
+    if (addrset_fill(&r.set, (uintptr_t *)self->objs, (size_t)self->n) < 0 ||
         (r.index = strop_malloc((r.set.mask + 1) * sizeof(uint32_t))) == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -1626,19 +1660,8 @@ HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
     kind_names = group_names(whole, "kind");
     labels = PyList_New(0);
     seen = PyDict_New();
-    memset(all, 1, (size_t)self->n + 1);
-    if (kind_names == NULL || labels == NULL || seen == NULL)
+    if (kind_names == NULL || labels == NULL || seen == NULL || (copy = alt_copy(self)) == NULL)
         goto done;
-    copy = (HeapSet *)HeapSet_subset(self, all);
-    if (copy == NULL)
-        goto done;
-    strop_free(copy->alt);
-    copy->alt = strop_malloc((size_t)self->n * sizeof(uint32_t) + 1);
-    if (copy->alt == NULL) {
-        PyErr_NoMemory();
-        Py_CLEAR(copy);
-        goto done;
-    }
     for (Py_ssize_t j = 0; j < self->n; j++) {
         size_t start = at, m = 0;
         Py_ssize_t g;
@@ -1656,12 +1679,11 @@ HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
         copy->alt[j] = (uint32_t)g;
     }
     copy->alt_by = "rcs";
-    Py_XSETREF(copy->alt_names, Py_NewRef(labels));
+    copy->alt_names = Py_NewRef(labels);
 done:
     strop_free(r.set.slots);
     strop_free(r.index);
     strop_free(r.pairs);
-    strop_free(all);
     Py_XDECREF(kind_names);
     Py_XDECREF(labels);
     Py_XDECREF(seen);
@@ -1679,66 +1701,34 @@ static PyObject *
 HeapSet_with_sites(HeapSet *self, PyObject *Py_UNUSED(ignored))
 {
     HeapSet *copy = NULL;
-    PyObject *labels = NULL, *seen = NULL, *none = NULL;
-    unsigned char *all = strop_malloc((size_t)self->n + 1);
-    if (all == NULL)
-        return PyErr_NoMemory();
-    memset(all, 1, (size_t)self->n + 1);
-    labels = PyList_New(0);
-    seen = PyDict_New();
+    PyObject *labels = PyList_New(0), *seen = PyDict_New(), *none;
     none = PyUnicode_FromString("<not traced: made before tracing began, or not sampled>");
-    if (labels == NULL || seen == NULL || none == NULL)
+    if (labels == NULL || seen == NULL || none == NULL || (copy = alt_copy(self)) == NULL)
         goto done;
-    copy = (HeapSet *)HeapSet_subset(self, all);
-    if (copy == NULL)
-        goto done;
-    strop_free(copy->alt);
-    copy->alt = strop_malloc((size_t)self->n * sizeof(uint32_t) + 1);
-    if (copy->alt == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
     for (Py_ssize_t j = 0; j < self->n; j++) {
         const void *owner;
         uint32_t node;
-        PyObject *name, *at;
-        Py_ssize_t g = 0;
-        if (strop_memtrace_site_of((void *)block_of(self->objs[j]), &owner, &node)) {
-            name = strop_tracer_node_name(owner, node);
-            if (name == NULL && PyErr_Occurred())
-                goto fail;
-        }
-        else
-            name = NULL;
+        PyObject *name = NULL;
+        Py_ssize_t g;
+        if (strop_memtrace_site_of((void *)block_of(self->objs[j]), &owner, &node) &&
+            (name = strop_tracer_node_name(owner, node)) == NULL && PyErr_Occurred())
+            goto fail;
         if (name == NULL)
             name = Py_NewRef(none);
-        at = PyDict_GetItemWithError(seen, name); /* borrowed */
-        if (at != NULL) {
-            g = PyLong_AsSsize_t(at);
-        }
-        else if (PyErr_Occurred() || PyList_Append(labels, name) < 0 ||
-                 (at = PyLong_FromSsize_t(g = PyList_GET_SIZE(labels) - 1)) == NULL) {
-            Py_DECREF(name);
-            goto fail;
-        }
-        else {
-            int rc = PyDict_SetItem(seen, name, at);
-            Py_DECREF(at);
-            if (rc < 0) {
-                Py_DECREF(name);
-                goto fail;
-            }
-        }
+        g = label_find(seen, name);
+        if (g == -2)
+            g = label_add(labels, seen, name, Py_NewRef(name));
         Py_DECREF(name);
+        if (g < 0)
+            goto fail;
         copy->alt[j] = (uint32_t)g;
     }
     copy->alt_by = "site";
-    Py_XSETREF(copy->alt_names, Py_NewRef(labels));
+    copy->alt_names = Py_NewRef(labels);
     goto done;
 fail:
     Py_CLEAR(copy);
 done:
-    strop_free(all);
     Py_XDECREF(labels);
     Py_XDECREF(seen);
     Py_XDECREF(none);
