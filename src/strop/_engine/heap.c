@@ -1656,7 +1656,8 @@ HeapSet_with_referrers(HeapSet *self, PyObject *whole_obj)
             goto done;
         }
     }
-    qsort(r.pairs, r.n, sizeof *r.pairs, pair_order);
+    if (r.n > 1)
+        qsort(r.pairs, r.n, sizeof *r.pairs, pair_order);
     kind_names = group_names(whole, "kind");
     labels = PyList_New(0);
     seen = PyDict_New();
