@@ -104,7 +104,7 @@ def _heap_pid(opts):
     """`strop heap --pid PID`: the census of a running process, read from outside."""
     from . import _engine
     from ._memory import _table
-    from ._sample_cli import _attach_error, _pid
+    from ._attach import _attach_error, _pid
 
     pid = _pid(opts.pid)
     try:

@@ -1,4 +1,7 @@
 /* memseries.c: memory over time, for allocation tracing (see memseries.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pread, clock_gettime under -std=c11 */
+#endif
 #include "memseries.h"
 
 #include <fcntl.h>

@@ -234,6 +234,20 @@ type_at(StropRemote *r, StropHeapCensus *c, uintptr_t type, int *rc)
 
 /* ---- one object ---------------------------------------------------------- */
 
+/* The 8-byte field at `field` of the object whose PyGC_Head is at `node`:
+ * from buf (its first `len` bytes) when they hold it, else read.  0 or -1. */
+static int
+node_word(StropRemote *r, uintptr_t node, const unsigned char *buf, size_t len, size_t field,
+          int64_t *out)
+{
+    size_t at = (size_t)r->off.gc_head_size + field;
+    if (at + sizeof *out <= len) {
+        memcpy(out, buf + at, sizeof *out);
+        return 0;
+    }
+    return rd(r, node + at, out, sizeof *out);
+}
+
 /* sys.getsizeof of the object whose node (PyGC_Head first) was read into
  * buf (`len` bytes, at least NODE_MIN): tp_basicsize, the items of a
  * var-sized object, a list's item buffer, the PyGC_Head and the pre-header
@@ -250,10 +264,7 @@ object_size(StropRemote *r, uintptr_t node, const unsigned char *buf, size_t len
         size += 2 * (int64_t)sizeof(void *);
     if (t->itemsize > 0) {
         int64_t items;
-        size_t at = (size_t)o->gc_head_size + (size_t)o->var_size;
-        if (at + sizeof items <= len)
-            memcpy(&items, buf + at, sizeof items);
-        else if (rd(r, node + at, &items, sizeof items) < 0)
+        if (node_word(r, node, buf, len, (size_t)o->var_size, &items) < 0)
             return -1;
         if (items < 0)
             items = -items;
@@ -263,10 +274,7 @@ object_size(StropRemote *r, uintptr_t node, const unsigned char *buf, size_t len
     }
     if (t->flags & (unsigned long)o->tpflags_list_subclass) {
         int64_t allocated;
-        size_t at = (size_t)o->gc_head_size + (size_t)o->list_allocated;
-        if (at + sizeof allocated <= len)
-            memcpy(&allocated, buf + at, sizeof allocated);
-        else if (rd(r, node + at, &allocated, sizeof allocated) < 0)
+        if (node_word(r, node, buf, len, (size_t)o->list_allocated, &allocated) < 0)
             return -1;
         if (allocated < 0 || allocated > MAX_ITEMS)
             return -1;

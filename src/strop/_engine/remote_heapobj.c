@@ -8,20 +8,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "remote.h"
 #include "remote_heap.h"
 #include "sampler.h"
-
-static double
-now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Largest bytes first, then largest count, then by name: a stable table. */
 static int
@@ -90,13 +82,13 @@ strop_heap_remote(PyObject *module, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "i|K:heap_remote", kwlist, &pid,
                                      &max_objects))
         return NULL;
-    start = now_seconds();
+    start = (double)strop_clock_mono_ns() / 1e9;
     Py_BEGIN_ALLOW_THREADS
     rc = strop_remote_attach((pid_t)pid, &remote, err, sizeof err);
     if (rc == STROP_REMOTE_OK)
         rc = strop_heap_remote_census(remote, &census, max_objects);
     Py_END_ALLOW_THREADS
-    seconds = now_seconds() - start;
+    seconds = (double)strop_clock_mono_ns() / 1e9 - start;
     if (remote != NULL)
         version = strop_remote_version(remote);
     strop_remote_free(remote);
